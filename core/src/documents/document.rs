@@ -1,0 +1,326 @@
+//! One open document: its text in a rope, its version and its syntax, changed together.
+
+use std::sync::Arc;
+
+use ropey::Rope;
+use tree_sitter::Tree;
+
+use super::position::{self, PositionEncoding, Range};
+use crate::syntax::{self, Language, SyntaxState};
+use crate::text::{ByteEdit, BytePoint};
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DocumentError {
+    #[error("document is not open: {0}")]
+    NotOpen(String),
+}
+
+/// One entry of a `didChange` notification: a replacement of `range`, or of the whole text when
+/// `range` is `None`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContentChange {
+    pub range: Option<Range>,
+    pub text: String,
+}
+
+impl ContentChange {
+    pub fn full(text: impl Into<String>) -> Self {
+        Self { range: None, text: text.into() }
+    }
+
+    pub fn replace(range: Range, text: impl Into<String>) -> Self {
+        Self { range: Some(range), text: text.into() }
+    }
+}
+
+#[derive(Debug)]
+pub struct Document {
+    uri: Arc<str>,
+    /// The path part of the URI, used for language detection, prompts and exclusions.
+    path: Arc<str>,
+    language_id: Arc<str>,
+    /// The text. Line breaks are exactly LSP's (`\n`, `\r\n`, lone `\r`).
+    rope: Rope,
+    /// The version the editor last gave. Changes are applied in arrival order whatever it says;
+    /// a version that goes backwards is logged, since it means the editor and we disagree.
+    version: i32,
+    /// `None` for languages without a grammar: they work as plain text.
+    /// Invariant: the tree, when present and fresh, describes exactly `rope`.
+    syntax: Option<SyntaxState>,
+}
+
+impl Document {
+    pub fn new(uri: &str, language_id: &str, version: i32, text: &str) -> Self {
+        let path = path_of_uri(uri);
+        let syntax = syntax::language_for(language_id, &path).map(SyntaxState::new);
+        Self {
+            uri: uri.into(),
+            path: path.into(),
+            language_id: language_id.into(),
+            rope: Rope::from_str(text),
+            version,
+            syntax,
+        }
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    pub fn language(&self) -> Option<&'static Language> {
+        self.syntax.as_ref().map(SyntaxState::language)
+    }
+
+    /// Applies the changes of one `didChange` in order, each against the result of the one
+    /// before, to the text and the syntax tree together. Never parses: that waits until someone
+    /// needs the tree.
+    pub fn apply_changes(&mut self, version: i32, changes: &[ContentChange], encoding: PositionEncoding) {
+        if version < self.version {
+            tracing::warn!(uri = %self.uri, old = self.version, new = version, "document version went backwards");
+        }
+        for change in changes {
+            self.apply_change(change, encoding);
+        }
+        self.version = version;
+    }
+
+    fn apply_change(&mut self, change: &ContentChange, encoding: PositionEncoding) {
+        let Some(range) = change.range else {
+            self.rope = Rope::from_str(&change.text);
+            if let Some(syntax) = &mut self.syntax {
+                syntax.reset();
+            }
+            return;
+        };
+        let mut start_byte = position::to_byte_offset(&self.rope, range.start, encoding);
+        let mut end_byte = position::to_byte_offset(&self.rope, range.end, encoding);
+        if end_byte < start_byte {
+            // A reversed range is a client bug; the kindest reading is the range it spans.
+            std::mem::swap(&mut start_byte, &mut end_byte);
+        }
+        let start_point = self.byte_point(start_byte);
+        let old_end_point = self.byte_point(end_byte);
+        let start_char = self.rope.byte_to_char(start_byte);
+        let end_char = self.rope.byte_to_char(end_byte);
+        if end_char > start_char {
+            self.rope.remove(start_char..end_char);
+        }
+        if !change.text.is_empty() {
+            self.rope.insert(start_char, &change.text);
+        }
+        if let Some(syntax) = &mut self.syntax {
+            syntax.edit(&ByteEdit {
+                start_byte,
+                old_end_byte: end_byte,
+                new_end_byte: start_byte + change.text.len(),
+                start_point,
+                old_end_point,
+                new_end_point: point_after(start_point, &change.text),
+            });
+        }
+    }
+
+    fn byte_point(&self, byte_offset: usize) -> BytePoint {
+        let row = self.rope.byte_to_line(byte_offset);
+        BytePoint { row, byte_col: byte_offset - self.rope.line_to_byte(row) }
+    }
+
+    /// Brings the syntax tree up to date, parsing incrementally if needed.
+    pub fn ensure_parsed(&mut self) -> Option<&Tree> {
+        let rope = &self.rope;
+        self.syntax.as_mut()?.ensure_parsed(rope)
+    }
+
+    /// Drops the syntax tree to bound memory.
+    pub fn evict_tree(&mut self) {
+        if let Some(syntax) = &mut self.syntax {
+            syntax.evict();
+        }
+    }
+
+    pub fn has_tree(&self) -> bool {
+        self.syntax.as_ref().is_some_and(SyntaxState::has_tree)
+    }
+
+    /// A frozen copy: shares the rope's and tree's storage, so it is cheap to take and send.
+    /// The tree is included only if it is fresh.
+    pub fn snapshot(&self) -> DocumentSnapshot {
+        DocumentSnapshot {
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            language_id: self.language_id.clone(),
+            version: self.version,
+            rope: self.rope.clone(),
+            language: self.language(),
+            tree: self.syntax.as_ref().and_then(SyntaxState::fresh_tree).cloned(),
+        }
+    }
+}
+
+/// Where a point ends after inserting `text` at `start`.
+fn point_after(start: BytePoint, text: &str) -> BytePoint {
+    // Rows follow the rope's line breaks (LF, CRLF, lone CR); see `syntax` on points.
+    let mut row = start.row;
+    let mut line_start = 0;
+    let bytes = text.as_bytes();
+    let mut idx = 0;
+    while idx < bytes.len() {
+        match bytes[idx] {
+            b'\r' if bytes.get(idx + 1) == Some(&b'\n') => {
+                row += 1;
+                idx += 2;
+                line_start = idx;
+            }
+            b'\r' | b'\n' => {
+                row += 1;
+                idx += 1;
+                line_start = idx;
+            }
+            _ => idx += 1,
+        }
+    }
+    if row == start.row {
+        BytePoint { row, byte_col: start.byte_col + text.len() }
+    } else {
+        BytePoint { row, byte_col: text.len() - line_start }
+    }
+}
+
+/// The path of a `file:` URI, percent-decoded; other URIs are kept whole.
+fn path_of_uri(uri: &str) -> String {
+    let Some(rest) = uri.strip_prefix("file://") else {
+        return uri.to_owned();
+    };
+    fn hex(byte: u8) -> Option<u8> {
+        (byte as char).to_digit(16).map(|digit| digit as u8)
+    }
+    let raw = rest.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut idx = 0;
+    while idx < raw.len() {
+        if raw[idx] == b'%' && idx + 2 < raw.len() {
+            if let (Some(high), Some(low)) = (hex(raw[idx + 1]), hex(raw[idx + 2])) {
+                bytes.push(high * 16 + low);
+                idx += 3;
+                continue;
+            }
+        }
+        bytes.push(raw[idx]);
+        idx += 1;
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// An immutable view of a document at one version.
+#[derive(Debug, Clone)]
+pub struct DocumentSnapshot {
+    uri: Arc<str>,
+    path: Arc<str>,
+    language_id: Arc<str>,
+    version: i32,
+    rope: Rope,
+    language: Option<&'static Language>,
+    tree: Option<Tree>,
+}
+
+impl DocumentSnapshot {
+    /// A snapshot of text that is not in any store (tests, the one-shot CLI, benches).
+    pub fn from_text(uri: &str, language_id: &str, text: &str) -> Self {
+        let mut document = Document::new(uri, language_id, 0, text);
+        document.ensure_parsed();
+        document.snapshot()
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn language_id(&self) -> &str {
+        &self.language_id
+    }
+
+    pub fn version(&self) -> i32 {
+        self.version
+    }
+
+    pub fn rope(&self) -> &Rope {
+        &self.rope
+    }
+
+    /// The whole text as one string. Allocates: prefer `rope()` slices on hot paths.
+    pub fn text(&self) -> String {
+        self.rope.to_string()
+    }
+
+    pub fn language(&self) -> Option<&'static Language> {
+        self.language
+    }
+
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::documents::position::LineCol;
+
+    #[test]
+    fn file_uris_become_decoded_paths() {
+        assert_eq!(path_of_uri("file:///home/me/a%20b/%E6%97%A5.rs"), "/home/me/a b/日.rs");
+        assert_eq!(path_of_uri("file:///x/100%"), "/x/100%");
+        assert_eq!(path_of_uri("untitled:Untitled-1"), "untitled:Untitled-1");
+    }
+
+    #[test]
+    fn point_after_counts_every_kind_of_line_break() {
+        let start = BytePoint { row: 2, byte_col: 4 };
+        assert_eq!(point_after(start, "ab"), BytePoint { row: 2, byte_col: 6 });
+        assert_eq!(point_after(start, "a\r\nbc"), BytePoint { row: 3, byte_col: 2 });
+        assert_eq!(point_after(start, "a\rb\nc"), BytePoint { row: 4, byte_col: 1 });
+        assert_eq!(point_after(start, "\n"), BytePoint { row: 3, byte_col: 0 });
+    }
+
+    #[test]
+    fn several_changes_apply_in_order() {
+        let mut document = Document::new("file:///a.txt", "plaintext", 1, "hello world");
+        document.apply_changes(
+            2,
+            &[
+                ContentChange::replace(Range::new(LineCol::new(0, 0), LineCol::new(0, 5)), "goodbye"),
+                // Against the result of the first change.
+                ContentChange::replace(Range::new(LineCol::new(0, 7), LineCol::new(0, 7)), ",\r\n"),
+                ContentChange::replace(Range::new(LineCol::new(1, 1), LineCol::new(1, 99)), "there"),
+            ],
+            PositionEncoding::Utf16,
+        );
+        assert_eq!(document.rope().to_string(), "goodbye,\r\n there");
+        assert_eq!(document.version(), 2);
+        document.apply_changes(3, &[ContentChange::full("new")], PositionEncoding::Utf16);
+        assert_eq!(document.snapshot().text(), "new");
+    }
+
+    #[test]
+    fn reversed_and_out_of_range_changes_never_panic() {
+        let mut document = Document::new("file:///a.txt", "plaintext", 1, "abc\ndef");
+        let reversed = Range::new(LineCol::new(1, 2), LineCol::new(0, 1));
+        document.apply_changes(2, &[ContentChange::replace(reversed, "X")], PositionEncoding::Utf8);
+        assert_eq!(document.rope().to_string(), "aXf");
+        let far = Range::new(LineCol::new(40, 3), LineCol::new(90, 0));
+        document.apply_changes(3, &[ContentChange::replace(far, "!")], PositionEncoding::Utf32);
+        assert_eq!(document.rope().to_string(), "aXf!");
+    }
+}

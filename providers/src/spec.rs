@@ -1,0 +1,159 @@
+//! The user-facing description of one provider (`[providers.NAME]` in the config file). The
+//! server's configuration embeds this type, so there is one schema for it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Which wire protocol a provider speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Openai,
+    Anthropic,
+    Gemini,
+    Mistral,
+    Deepseek,
+    Ollama,
+    Llamacpp,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 7] =
+        [Self::Openai, Self::Anthropic, Self::Gemini, Self::Mistral, Self::Deepseek, Self::Ollama, Self::Llamacpp];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Openai => "openai",
+            Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
+            Self::Mistral => "mistral",
+            Self::Deepseek => "deepseek",
+            Self::Ollama => "ollama",
+            Self::Llamacpp => "llamacpp",
+        }
+    }
+}
+
+/// One `[providers.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderSpec {
+    /// The wire protocol.
+    pub kind: Option<ProviderKind>,
+    /// The model name as the vendor spells it.
+    pub model: Option<String>,
+    /// Overrides the vendor's default endpoint (gateways, proxies, local servers).
+    pub base_url: Option<String>,
+    /// Name of the environment variable that holds the API key.
+    pub api_key_env: Option<String>,
+    /// A command whose standard output is the API key (e.g. a password manager).
+    pub api_key_cmd: Option<String>,
+    /// The key itself. Allowed, discouraged: prefer `api_key_env` or `api_key_cmd`.
+    pub api_key: Option<Secret>,
+    /// Extra HTTP headers sent with every request.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// OpenAI organization header.
+    pub organization: Option<String>,
+    /// OpenAI project header.
+    pub project: Option<String>,
+    /// Overrides how fill-in-the-middle is done: "native", "chat", or a template name
+    /// ("starcoder2", "codellama", "deepseek-coder", "qwen2.5-coder", "codestral", "codegemma").
+    pub fim: Option<String>,
+    /// Overrides whether responses are streamed.
+    pub stream: Option<bool>,
+    /// Overrides the model's context window, in tokens.
+    pub context_tokens: Option<u32>,
+    /// Per-request timeout in milliseconds, on top of each request's own deadline.
+    pub timeout_ms: Option<u64>,
+    /// Ollama: how long the model stays loaded after a request (e.g. "30m").
+    pub keep_alive: Option<String>,
+}
+
+/// Where a provider's key comes from. Never the key itself in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySource {
+    None,
+    Env(String),
+    Command(String),
+    Inline(Secret),
+}
+
+impl std::fmt::Debug for KeySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => f.write_str("None"),
+            Self::Env(name) => write!(f, "Env({name})"),
+            Self::Command(_) => f.write_str("Command(..)"),
+            Self::Inline(_) => f.write_str("Inline(..)"),
+        }
+    }
+}
+
+impl ProviderSpec {
+    pub fn key_source(&self) -> KeySource {
+        if let Some(env) = &self.api_key_env {
+            KeySource::Env(env.clone())
+        } else if let Some(cmd) = &self.api_key_cmd {
+            KeySource::Command(cmd.clone())
+        } else if let Some(key) = &self.api_key {
+            KeySource::Inline(key.clone())
+        } else {
+            KeySource::None
+        }
+    }
+}
+
+/// A secret string (an API key). `Debug` and `Display` show only its last four characters, so
+/// a secret cannot leak through a log line or an error message by accident.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself: call only where it goes on the wire.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `…abcd`: what logs and `doctor` may show.
+    pub fn redacted(&self) -> String {
+        let n_chars = self.0.chars().count();
+        if n_chars <= 8 {
+            return "…".to_owned();
+        }
+        let tail: String = self.0.chars().skip(n_chars - 4).collect();
+        format!("…{tail}")
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print_whole() {
+        let secret = Secret::new("sk-test-1234567890abcdef");
+        assert_eq!(format!("{secret:?} {secret}"), "…cdef …cdef");
+        let spec = ProviderSpec { api_key: Some(secret), ..ProviderSpec::default() };
+        assert!(!format!("{spec:?}").contains("1234567890"));
+        assert_eq!(Secret::new("short").redacted(), "…");
+    }
+}
