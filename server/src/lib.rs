@@ -1,1 +1,8 @@
-//! placeholder
+//! Switchboard: a language server that gives every LSP editor AI completions and code actions
+//! from interchangeable model vendors.
+//!
+//! Reading order: `config` (the settings schema), then `lsp` (the protocol layer and the only
+//! module that knows LSP types). The editor-independent layers live in `switchboard-core`
+//! (documents, syntax, context) and `switchboard-providers` (model vendors and failover).
+
+pub mod lsp;

@@ -1,1 +1,84 @@
-fn main() {}
+//! The `switchboard` binary: parses the command line, sets up logging (never to stdout, which
+//! carries the LSP protocol), and serves LSP on stdio or runs a one-shot command.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "AI completions and code actions for every LSP editor, from any model vendor"
+)]
+struct Cli {
+    /// Configuration file (default: $SWITCHBOARD_CONFIG, else $XDG_CONFIG_HOME/switchboard/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Write logs to this file instead of stderr.
+    #[arg(long, global = true, value_name = "PATH")]
+    log_file: Option<PathBuf>,
+    /// Log level or filter: error, warn, info, debug, trace, or an env-filter directive.
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
+    log_level: String,
+    /// Serve LSP on stdin/stdout (the default; accepted for editors that pass it).
+    #[arg(long)]
+    stdio: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve LSP on stdin/stdout (the default).
+    Serve,
+}
+
+fn init_logging(cli: &Cli) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(&cli.log_level)
+        .map_err(|error| anyhow::anyhow!("invalid --log-level {:?}: {error}", cli.log_level))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
+    match &cli.log_file {
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|error| anyhow::anyhow!("cannot open log file {}: {error}", path.display()))?;
+            builder.with_writer(std::sync::Mutex::new(file)).init();
+        }
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+    Ok(())
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = init_logging(&cli) {
+        report_error(&error.to_string());
+        return std::process::ExitCode::from(2);
+    }
+    std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            report_error(&format!("cannot start the async runtime: {error}"));
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let code = match cli.command {
+        None | Some(Command::Serve) => {
+            let debug_methods = std::env::var_os(switchboard::lsp::ext::DEBUG_METHODS_ENV).is_some_and(|v| v == "1");
+            runtime.block_on(switchboard::lsp::serve_stdio(debug_methods))
+        }
+    };
+    // Handlers still waiting on a model must not keep a dead server alive.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+#[allow(clippy::print_stderr, reason = "CLI error before logging exists")]
+fn report_error(message: &str) {
+    eprintln!("switchboard: {message}");
+}

@@ -1,1 +1,7 @@
-//! placeholder
+//! End-to-end tests: start the built `switchboard` binary and speak LSP to it over stdio, as an
+//! editor does. `support` holds the client; each other module covers one area.
+
+mod support;
+
+mod documents;
+mod lifecycle;

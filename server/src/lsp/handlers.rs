@@ -1,0 +1,8 @@
+//! One file per LSP request or notification, named after the method.
+
+pub mod did_change;
+pub mod did_change_configuration;
+pub mod did_close;
+pub mod did_open;
+pub mod initialize;
+pub mod shutdown;

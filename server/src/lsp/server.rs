@@ -1,0 +1,130 @@
+//! The `LanguageServer` implementation: a routing table. Each method is one line that hands the
+//! params to its handler through `dispatch`; there is no logic here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp_server::gen_lsp_types as lsp;
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use super::session::Session;
+use super::{dispatch, ext, handlers};
+
+/// How many messages may be in flight at once. tower-lsp's default of 4 lets four slow model
+/// calls starve `$/cancelRequest` and every other request; 64 keeps the queue moving.
+pub const CONCURRENCY: usize = 64;
+
+#[derive(Debug, Clone)]
+pub struct Backend {
+    session: Arc<Session>,
+}
+
+impl Backend {
+    pub fn new(client: Client, debug_methods: bool) -> Self {
+        Self { session: Arc::new(Session::new(client, debug_methods)) }
+    }
+
+    pub fn session(&self) -> &Arc<Session> {
+        &self.session
+    }
+
+    async fn debug_sleep(&self, params: ext::SleepParams) -> Result<Option<()>> {
+        dispatch::request("switchboard/debug/sleep", ext::debug_sleep(&self.session, params)).await
+    }
+
+    async fn debug_document(&self, params: ext::DocumentParams) -> Result<Option<ext::DocumentView>> {
+        dispatch::request("switchboard/debug/document", ext::debug_document(&self.session, params)).await
+    }
+
+    async fn debug_panic(&self) -> Result<Option<()>> {
+        dispatch::request("switchboard/debug/panic", ext::debug_panic(&self.session)).await
+    }
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
+        if let Some(process_id) = params.process_id {
+            watch_client_process(process_id);
+        }
+        dispatch::request("initialize", handlers::initialize::handle(&self.session, params)).await
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        dispatch::request("shutdown", handlers::shutdown::handle(&self.session)).await
+    }
+
+    async fn did_open(&self, params: lsp::DidOpenTextDocumentParams) {
+        dispatch::notification("textDocument/didOpen", async { handlers::did_open::handle(&self.session, params) })
+            .await;
+    }
+
+    async fn did_change(&self, params: lsp::DidChangeTextDocumentParams) {
+        dispatch::notification("textDocument/didChange", async { handlers::did_change::handle(&self.session, params) })
+            .await;
+    }
+
+    async fn did_close(&self, params: lsp::DidCloseTextDocumentParams) {
+        dispatch::notification("textDocument/didClose", async { handlers::did_close::handle(&self.session, params) })
+            .await;
+    }
+
+    async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
+        dispatch::notification(
+            "workspace/didChangeConfiguration",
+            handlers::did_change_configuration::handle(&self.session, params),
+        )
+        .await;
+    }
+}
+
+/// Exits the process when the editor that started us is gone, even if it left our stdin open.
+fn watch_client_process(process_id: i32) {
+    if process_id <= 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            if !process_alive(process_id).await {
+                tracing::warn!(process_id, "the client process is gone; exiting");
+                std::process::exit(1);
+            }
+        }
+    });
+}
+
+#[cfg(target_os = "linux")]
+async fn process_alive(process_id: i32) -> bool {
+    tokio::fs::metadata(format!("/proc/{process_id}")).await.is_ok()
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+async fn process_alive(process_id: i32) -> bool {
+    // `kill -0` checks existence without signalling; a permission error still means it exists.
+    match tokio::process::Command::new("kill").arg("-0").arg(process_id.to_string()).output().await {
+        Ok(output) => output.status.success() || String::from_utf8_lossy(&output.stderr).contains("ermitted"),
+        Err(_) => true,
+    }
+}
+
+#[cfg(not(unix))]
+async fn process_alive(_process_id: i32) -> bool {
+    true
+}
+
+/// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin. Returns the exit
+/// code the spec asks for: 0 if `shutdown` came before, 1 otherwise.
+pub async fn serve_stdio(debug_methods: bool) -> i32 {
+    let (service, socket) = LspService::build(|client| Backend::new(client, debug_methods))
+        .custom_method("switchboard/debug/sleep", Backend::debug_sleep)
+        .custom_method("switchboard/debug/panic", Backend::debug_panic)
+        .custom_method("switchboard/debug/document", Backend::debug_document)
+        .finish();
+    let session = service.inner().session().clone();
+    let (server_input, server_output, writer) =
+        super::transport::GuardedIo::start(tokio::io::stdin(), tokio::io::stdout()).split();
+    Server::new(server_input, server_output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    super::transport::GuardedIo::flush(writer).await;
+    if session.shutdown_requested() { 0 } else { 1 }
+}
