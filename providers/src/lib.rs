@@ -4,6 +4,10 @@
 //! This crate knows nothing of LSP, documents, ropes or syntax trees. Callers hand it typed
 //! requests made of strings and numbers and get text back.
 
+pub mod chat_fim;
+pub mod http;
+pub mod keys;
+pub mod openai;
 pub mod provider;
 pub mod spec;
 

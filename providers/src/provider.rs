@@ -104,6 +104,17 @@ pub enum FimMode {
     Chat,
 }
 
+impl FimMode {
+    /// Reads the config's `fim` value: "native", "chat", or a template name.
+    pub fn from_config(value: &str) -> Self {
+        match value.trim() {
+            "native" => Self::Native,
+            "chat" => Self::Chat,
+            template => Self::Template(template.to_owned()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capabilities {
     pub fim: FimMode,
@@ -170,11 +181,30 @@ pub struct ProviderError {
     pub status: Option<u16>,
     /// How long the vendor asked us to wait.
     pub retry_after: Option<Duration>,
+    /// The vendor's own verdict on retrying (`x-should-retry`), which overrides ours.
+    pub should_retry: Option<bool>,
 }
 
 impl ProviderError {
     pub fn new(kind: ErrorKind, provider: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, provider: provider.into(), message: message.into(), status: None, retry_after: None }
+        Self {
+            kind,
+            provider: provider.into(),
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            should_retry: None,
+        }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
     }
 }
 

@@ -1,0 +1,476 @@
+//! The `openai` provider against a loopback server speaking OpenAI's (and OpenRouter's) wire
+//! format: exact requests, streamed and whole answers, every error, and misbehaving streams.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use support::{MockServer, Reply, deadline_in, failed};
+use switchboard_providers::openai::OpenAi;
+use switchboard_providers::{
+    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
+    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
+};
+
+const KEY: &str = "sk-test-openai-0123456789abcdef";
+
+fn spec(server: &MockServer) -> ProviderSpec {
+    ProviderSpec {
+        model: Some("gpt-test".into()),
+        base_url: Some(format!("{}/v1", server.url())),
+        api_key: Some(Secret::new(KEY)),
+        ..ProviderSpec::default()
+    }
+}
+
+fn provider(spec: &ProviderSpec) -> OpenAi {
+    OpenAi::from_spec("openai-test", spec).expect("valid spec")
+}
+
+fn chat_request() -> GenerateRequest {
+    GenerateRequest {
+        prompt: Prompt::Chat(ChatPrompt {
+            system: Some("be brief".into()),
+            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
+        }),
+        max_tokens: 64,
+        stop: vec!["\n\n".into()],
+        temperature: Some(0.2),
+        deadline: deadline_in(5_000),
+        purpose: Purpose::CodeAction,
+    }
+}
+
+fn fim_request() -> GenerateRequest {
+    GenerateRequest {
+        prompt: Prompt::Fim(FimPrompt {
+            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
+            suffix: "\n}\n".into(),
+            language: Some("rust".into()),
+            ..FimPrompt::default()
+        }),
+        max_tokens: 32,
+        stop: Vec::new(),
+        temperature: None,
+        deadline: deadline_in(5_000),
+        purpose: Purpose::InlineCompletion,
+    }
+}
+
+#[derive(Debug, Default)]
+struct Collected {
+    text: String,
+    usage: Option<Usage>,
+    error: Option<ProviderError>,
+}
+
+async fn collect(mut stream: TextStream) -> Collected {
+    let mut collected = Collected::default();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
+            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
+            Err(error) => {
+                collected.error = Some(error);
+                break;
+            }
+        }
+    }
+    collected
+}
+
+fn chunk(text: &str) -> String {
+    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt-test",
+        "choices":[{"index":0,"delta":{"content":text},"finish_reason":null}]})
+    .to_string()
+}
+
+fn finish_chunk() -> String {
+    json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})
+        .to_string()
+}
+
+fn usage_chunk(input: u64, output: u64) -> String {
+    json!({"id":"c1","object":"chat.completion.chunk","choices":[],
+        "usage":{"prompt_tokens":input,"completion_tokens":output,"total_tokens":input+output}})
+    .to_string()
+}
+
+fn hello_stream() -> Reply {
+    Reply::sse_data([chunk("Hel"), chunk("lo"), finish_chunk(), usage_chunk(12, 2), "[DONE]".to_owned()])
+}
+
+#[tokio::test]
+async fn chat_stream_sends_the_exact_request() {
+    let server = MockServer::start().await;
+    server.push(hello_stream());
+    let mut spec = spec(&server);
+    spec.organization = Some("org-1".into());
+    spec.project = Some("proj-1".into());
+    spec.headers.insert("X-Title".into(), "Switchboard".into());
+    let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "Hello");
+    assert_eq!(answer.usage, Some(Usage { input_tokens: 12, output_tokens: 2 }));
+
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/chat/completions");
+    assert_eq!(request.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("accept"), Some("text/event-stream"));
+    assert_eq!(request.header("openai-organization"), Some("org-1"));
+    assert_eq!(request.header("openai-project"), Some("proj-1"));
+    assert_eq!(request.header("x-title"), Some("Switchboard"));
+    assert_eq!(
+        request.json(),
+        json!({
+            "model": "gpt-test",
+            "messages": [{"role":"system","content":"be brief"},{"role":"user","content":"say hi"}],
+            "max_completion_tokens": 64,
+            "temperature": 0.2f32,
+            "stop": ["\n\n"],
+            "stream": true,
+            "stream_options": {"include_usage": true}
+        })
+    );
+}
+
+#[tokio::test]
+async fn chat_without_streaming() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(
+        200,
+        json!({"id":"c1","object":"chat.completion","choices":[{"index":0,
+            "message":{"role":"assistant","content":"Hi there"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":5,"completion_tokens":2}})
+        .to_string(),
+    ));
+    let mut spec = spec(&server);
+    spec.stream = Some(false);
+    let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "Hi there");
+    assert_eq!(answer.usage, Some(Usage { input_tokens: 5, output_tokens: 2 }));
+    let body = server.requests()[0].json();
+    assert_eq!(body["stream"], json!(false));
+    assert!(body.get("stream_options").is_none());
+}
+
+#[tokio::test]
+async fn native_fim_uses_completions_with_suffix() {
+    let server = MockServer::start().await;
+    let text_chunk = |text: &str| {
+        json!({"object":"text_completion","choices":[{"index":0,"text":text,"finish_reason":null}]}).to_string()
+    };
+    let last = json!({"object":"text_completion","choices":[{"index":0,"text":"","finish_reason":"stop"}]});
+    server.push(Reply::sse_data([text_chunk("a + "), text_chunk("b"), last.to_string(), "[DONE]".into()]));
+    let mut spec = spec(&server);
+    spec.fim = Some("native".into());
+    let answer = collect(provider(&spec).generate(fim_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "a + b");
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v1/completions");
+    assert_eq!(
+        request.json(),
+        json!({
+            "model": "gpt-test",
+            "prompt": "fn add(a: i32, b: i32) -> i32 {\n    ",
+            "suffix": "\n}\n",
+            "max_tokens": 32,
+            "stream": true,
+            "stream_options": {"include_usage": true}
+        })
+    );
+}
+
+#[tokio::test]
+async fn fim_on_a_chat_model_goes_through_chat_and_extracts_the_code() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse_data([chunk("```rust\n"), chunk("a + b\n"), chunk("```"), finish_chunk(), "[DONE]".into()]));
+    let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "a + b");
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v1/chat/completions");
+    let body = request.json();
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("fn add(a: i32, b: i32) -> i32 {\n    <CURSOR>\n}"), "{user}");
+}
+
+struct ErrorCase {
+    status: u16,
+    body: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    kind: ErrorKind,
+    retry_after: Option<Duration>,
+}
+
+#[tokio::test]
+async fn every_error_is_classified() {
+    let cases = [
+        ErrorCase {
+            status: 401,
+            body: r#"{"error":{"message":"Incorrect API key provided: sk-test-********cdef.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#,
+            headers: &[],
+            kind: ErrorKind::Auth,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 403,
+            body: r#"{"error":{"message":"Project does not have access to model","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#,
+            headers: &[],
+            kind: ErrorKind::Auth,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 429,
+            body: r#"{"error":{"message":"Rate limit reached for requests","type":"requests","param":null,"code":"rate_limit_exceeded"}}"#,
+            headers: &[("retry-after-ms", "1500"), ("retry-after", "2")],
+            kind: ErrorKind::RateLimited,
+            retry_after: Some(Duration::from_millis(1500)),
+        },
+        ErrorCase {
+            status: 429,
+            body: r#"{"error":{"message":"You exceeded your current quota, please check your plan and billing details.","type":"insufficient_quota","param":null,"code":"insufficient_quota"}}"#,
+            headers: &[],
+            kind: ErrorKind::Quota,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 402,
+            body: r#"{"error":{"code":402,"message":"Insufficient credits. Add more using https://openrouter.ai/credits"}}"#,
+            headers: &[],
+            kind: ErrorKind::Quota,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 400,
+            body: r#"{"error":{"message":"Invalid 'messages': empty array.","type":"invalid_request_error","param":"messages","code":"empty_array"}}"#,
+            headers: &[],
+            kind: ErrorKind::InvalidRequest,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 404,
+            body: r#"{"error":{"message":"The model `gpt-nope` does not exist","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#,
+            headers: &[],
+            kind: ErrorKind::InvalidRequest,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 500,
+            body: r#"{"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}"#,
+            headers: &[],
+            kind: ErrorKind::Server,
+            retry_after: None,
+        },
+        ErrorCase {
+            status: 503,
+            body: r#"{"error":{"message":"The engine is currently overloaded, please try again later","type":"server_error","param":null,"code":null}}"#,
+            headers: &[("retry-after", "3")],
+            kind: ErrorKind::Overloaded,
+            retry_after: Some(Duration::from_secs(3)),
+        },
+        ErrorCase {
+            status: 502,
+            body: "<html><body>bad gateway</body></html>",
+            headers: &[],
+            kind: ErrorKind::Server,
+            retry_after: None,
+        },
+    ];
+    for case in cases {
+        let server = MockServer::start().await;
+        let mut reply = Reply::json(case.status, case.body);
+        for (name, value) in case.headers {
+            reply = reply.header(name, value);
+        }
+        server.push(reply);
+        let error = failed(provider(&spec(&server)).generate(chat_request()).await);
+        assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
+        assert_eq!(error.status, Some(case.status));
+        assert_eq!(error.retry_after, case.retry_after, "HTTP {}", case.status);
+        assert_eq!(error.provider, "openai-test");
+        assert!(!error.message.is_empty());
+        assert!(!error.to_string().contains(KEY));
+    }
+}
+
+#[tokio::test]
+async fn should_retry_header_is_kept() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(500, r#"{"error":{"message":"x"}}"#).header("x-should-retry", "false"));
+    let error = failed(provider(&spec(&server)).generate(chat_request()).await);
+    assert_eq!(error.should_retry, Some(false));
+}
+
+#[tokio::test]
+async fn keep_alive_comments_are_skipped() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse([
+        ": OPENROUTER PROCESSING\n\n".to_owned(),
+        "\n".to_owned(),
+        format!("data: {}\n\n", chunk("a")),
+        ": keep-alive\n\n".to_owned(),
+        format!("data: {}\n\n", chunk("b")),
+        format!("data: {}\n\ndata: [DONE]\n\n", finish_chunk()),
+    ]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "ab");
+}
+
+#[tokio::test]
+async fn an_error_chunk_in_a_200_stream_is_classified() {
+    let server = MockServer::start().await;
+    let error_chunk = json!({"id":"c1","object":"chat.completion.chunk",
+        "error":{"code":429,"message":"Provider rate limited"},
+        "choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]});
+    server.push(Reply::sse_data([chunk("par"), error_chunk.to_string()]));
+    let mut stream = provider(&spec(&server)).generate(chat_request()).await.unwrap();
+    assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("par".into()));
+    let error = stream.next().await.unwrap().unwrap_err();
+    assert_eq!(error.kind, ErrorKind::RateLimited);
+    assert_eq!(error.message, "Provider rate limited");
+    assert!(stream.next().await.is_none(), "the stream ends after an error");
+}
+
+#[tokio::test]
+async fn a_malformed_chunk_is_a_bad_response() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse_data([chunk("ok"), "{not json".to_owned()]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "ok");
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::BadResponse);
+}
+
+#[tokio::test]
+async fn a_stream_cut_short_is_a_network_error() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse_data([chunk("half")]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
+}
+
+#[tokio::test]
+async fn utf8_split_across_chunks() {
+    let server = MockServer::start().await;
+    let frame = format!("data: {}\n\n", chunk("héllo → ✓"));
+    let bytes = frame.into_bytes();
+    // Split inside the two-byte "é".
+    let split = bytes.iter().position(|byte| *byte == 0xC3).unwrap() + 1;
+    let done = format!("data: {}\n\ndata: [DONE]\n\n", finish_chunk()).into_bytes();
+    server.push(Reply::sse_bytes(vec![bytes[..split].to_vec(), bytes[split..].to_vec(), done]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "héllo → ✓");
+}
+
+#[tokio::test]
+async fn a_slow_drip_within_the_deadline_completes() {
+    let server = MockServer::start().await;
+    server.push(hello_stream().drip(Duration::from_millis(40)));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "Hello");
+}
+
+#[tokio::test]
+async fn a_drip_past_the_deadline_times_out() {
+    let server = MockServer::start().await;
+    server.push(hello_stream().drip(Duration::from_millis(250)));
+    let mut request = chat_request();
+    request.deadline = deadline_in(400);
+    // The headers arrive at once; the first chunk at 250 ms, the second would at 500 ms.
+    let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+    assert_eq!(answer.text, "Hel");
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn a_reset_mid_stream_is_a_network_error() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse_data([chunk("par")]).then_reset());
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "par");
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out_at_the_deadline() {
+    let server = MockServer::always(Reply::hang()).await;
+    let mut request = chat_request();
+    request.deadline = deadline_in(300);
+    let started = tokio::time::Instant::now();
+    let error = failed(provider(&spec(&server)).generate(request).await);
+    assert_eq!(error.kind, ErrorKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(server.wait_closed(1, Duration::from_secs(2)).await, "the client closed the connection");
+}
+
+#[tokio::test]
+async fn timeout_ms_bounds_a_request_without_deadline() {
+    let server = MockServer::always(Reply::hang()).await;
+    let mut spec = spec(&server);
+    spec.timeout_ms = Some(200);
+    let mut request = chat_request();
+    request.deadline = None;
+    let error = failed(provider(&spec).generate(request).await);
+    assert_eq!(error.kind, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn dropping_the_stream_closes_the_upstream_connection() {
+    let server = MockServer::start().await;
+    server.push(hello_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
+    let mut stream = provider(&spec(&server)).generate(chat_request()).await.unwrap();
+    assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("Hel".into()));
+    assert_eq!(server.connections_open(), 1);
+    drop(stream);
+    assert!(server.wait_closed(1, Duration::from_secs(2)).await, "the server saw the client hang up");
+}
+
+#[tokio::test]
+async fn connection_refused_is_a_network_error() {
+    let server = MockServer::start().await;
+    let spec = spec(&server);
+    drop(server);
+    // Give the aborted accept loop a moment to release the port.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let error = failed(provider(&spec).generate(chat_request()).await);
+    assert_eq!(error.kind, ErrorKind::Network, "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_key_says_which_variable() {
+    let server = MockServer::start().await;
+    let mut spec = spec(&server);
+    spec.api_key = None;
+    spec.api_key_env = Some("SWITCHBOARD_TEST_SURELY_UNSET_KEY".into());
+    let error = failed(provider(&spec).generate(chat_request()).await);
+    assert_eq!(error.kind, ErrorKind::Auth);
+    assert_eq!(error.message, "environment variable SWITCHBOARD_TEST_SURELY_UNSET_KEY is not set");
+    assert_eq!(server.request_count(), 0);
+}
+
+#[tokio::test]
+async fn a_local_server_needs_no_key() {
+    let server = MockServer::start().await;
+    server.push(hello_stream());
+    let mut spec = spec(&server);
+    spec.api_key = None;
+    let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "Hello");
+    assert_eq!(server.requests()[0].header("authorization"), None);
+}
+
+#[test]
+fn config_errors_say_what_to_fix() {
+    let error = OpenAi::from_spec("x", &ProviderSpec::default()).unwrap_err();
+    assert!(error.contains("model"), "{error}");
+    let spec = ProviderSpec { model: Some("m".into()), fim: Some("starcoder2".into()), ..ProviderSpec::default() };
+    assert!(OpenAi::from_spec("x", &spec).unwrap_err().contains("starcoder2"));
+}

@@ -1,0 +1,411 @@
+//! A loopback HTTP/1.1 server for provider tests, written on a bare `TcpListener` so a test
+//! controls everything a vendor could do: status, headers, body, chunk timing, a reset in the
+//! middle, or no answer at all. It records every request and sees when the client hangs up.
+//!
+//! Script replies with [`MockServer::push`] (answered in order, then the fallback reply), send
+//! requests at [`MockServer::url`], and inspect [`MockServer::requests`] afterwards.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    /// Header names lowercased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Recorded {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers.iter().find(|(key, _)| *key == name).map(|(_, value)| value.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("request body is JSON")
+    }
+}
+
+/// One piece of a chunked body, written after `delay`.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub delay: Duration,
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// A fixed body with `Content-Length`.
+    Full(String),
+    /// A chunked body written piece by piece.
+    Pieces(Vec<Piece>),
+    /// The pieces, then a TCP reset instead of the end of the body.
+    ResetAfter(Vec<Piece>),
+    /// Read the request, answer nothing, wait for the client to give up.
+    Hang,
+}
+
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Body,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: impl Into<String>) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), "application/json".into())],
+            body: Body::Full(body.into()),
+        }
+    }
+
+    pub fn text(status: u16, body: impl Into<String>) -> Self {
+        Self { status, headers: vec![("content-type".into(), "text/plain".into())], body: Body::Full(body.into()) }
+    }
+
+    /// An event stream; each item is written as one chunk, verbatim (include the `\n\n`).
+    pub fn sse<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
+        Self::chunked("text/event-stream", pieces)
+    }
+
+    /// `data: {json}\n\n` frames, one per item.
+    pub fn sse_data<S: AsRef<str>>(frames: impl IntoIterator<Item = S>) -> Self {
+        Self::sse(frames.into_iter().map(|frame| format!("data: {}\n\n", frame.as_ref())))
+    }
+
+    /// Newline-delimited JSON; each item is one chunk, written verbatim.
+    pub fn ndjson<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
+        Self::chunked("application/x-ndjson", pieces)
+    }
+
+    /// An event stream from raw byte pieces (to split a UTF-8 character across chunks).
+    pub fn sse_bytes(pieces: Vec<Vec<u8>>) -> Self {
+        let pieces = pieces.into_iter().map(|data| Piece { delay: Duration::ZERO, data }).collect();
+        let headers = vec![("content-type".into(), "text/event-stream".into())];
+        Self { status: 200, headers, body: Body::Pieces(pieces) }
+    }
+
+    fn chunked<S: Into<String>>(content_type: &str, pieces: impl IntoIterator<Item = S>) -> Self {
+        let pieces =
+            pieces.into_iter().map(|data| Piece { delay: Duration::ZERO, data: data.into().into_bytes() }).collect();
+        Self { status: 200, headers: vec![("content-type".into(), content_type.into())], body: Body::Pieces(pieces) }
+    }
+
+    pub fn hang() -> Self {
+        Self { status: 200, headers: Vec::new(), body: Body::Hang }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Waits `delay` before every piece (a slow drip).
+    pub fn drip(mut self, delay: Duration) -> Self {
+        if let Body::Pieces(pieces) | Body::ResetAfter(pieces) = &mut self.body {
+            for piece in pieces {
+                piece.delay = delay;
+            }
+        }
+        self
+    }
+
+    /// Waits `delay` before piece number `index` only.
+    pub fn pause_before(mut self, index: usize, delay: Duration) -> Self {
+        if let Body::Pieces(pieces) | Body::ResetAfter(pieces) = &mut self.body
+            && let Some(piece) = pieces.get_mut(index)
+        {
+            piece.delay = delay;
+        }
+        self
+    }
+
+    /// Writes the pieces, then resets the connection instead of ending the body.
+    pub fn then_reset(mut self) -> Self {
+        if let Body::Pieces(pieces) = self.body {
+            self.body = Body::ResetAfter(pieces);
+        }
+        self
+    }
+}
+
+struct Shared {
+    replies: Mutex<VecDeque<Reply>>,
+    fallback: Mutex<Option<Reply>>,
+    requests: Mutex<Vec<Recorded>>,
+    n_requests: watch::Sender<usize>,
+    n_opened: watch::Sender<usize>,
+    n_closed: watch::Sender<usize>,
+}
+
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockServer {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        let shared = Arc::new(Shared {
+            replies: Mutex::new(VecDeque::new()),
+            fallback: Mutex::new(None),
+            requests: Mutex::new(Vec::new()),
+            n_requests: watch::Sender::new(0),
+            n_opened: watch::Sender::new(0),
+            n_closed: watch::Sender::new(0),
+        });
+        let accept_shared = shared.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                accept_shared.n_opened.send_modify(|n| *n += 1);
+                let shared = accept_shared.clone();
+                tokio::spawn(async move {
+                    serve_connection(socket, &shared).await;
+                    shared.n_closed.send_modify(|n| *n += 1);
+                });
+            }
+        });
+        Self { addr, shared, task }
+    }
+
+    /// A server that replies `reply` to every request.
+    pub async fn always(reply: Reply) -> Self {
+        let server = Self::start().await;
+        server.set_fallback(reply);
+        server
+    }
+
+    /// `http://127.0.0.1:PORT` (no trailing slash).
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn push(&self, reply: Reply) -> &Self {
+        self.shared.replies.lock().unwrap().push_back(reply);
+        self
+    }
+
+    /// The reply once the scripted ones are used up (by default a 500 saying so).
+    pub fn set_fallback(&self, reply: Reply) {
+        *self.shared.fallback.lock().unwrap() = Some(reply);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        *self.shared.n_requests.borrow()
+    }
+
+    pub fn connections_opened(&self) -> usize {
+        *self.shared.n_opened.borrow()
+    }
+
+    pub fn connections_closed(&self) -> usize {
+        *self.shared.n_closed.borrow()
+    }
+
+    pub fn connections_open(&self) -> usize {
+        self.connections_opened() - self.connections_closed()
+    }
+
+    /// Waits until `n` connections have been closed (by the client, or by a scripted reset).
+    pub async fn wait_closed(&self, n: usize, within: Duration) -> bool {
+        let mut closed = self.shared.n_closed.subscribe();
+        tokio::time::timeout(within, closed.wait_for(|count| *count >= n)).await.is_ok()
+    }
+
+    pub async fn wait_requests(&self, n: usize, within: Duration) -> bool {
+        let mut requests = self.shared.n_requests.subscribe();
+        tokio::time::timeout(within, requests.wait_for(|count| *count >= n)).await.is_ok()
+    }
+}
+
+/// Serves requests on one connection until the client closes it (keep-alive is the norm:
+/// reqwest pools connections).
+async fn serve_connection(socket: TcpStream, shared: &Shared) {
+    let (mut reader, mut writer) = socket.into_split();
+    let mut buffer = Vec::new();
+    loop {
+        let Some(request) = read_request(&mut reader, &mut buffer).await else { return };
+        shared.requests.lock().unwrap().push(request);
+        shared.n_requests.send_modify(|n| *n += 1);
+        let scripted = shared.replies.lock().unwrap().pop_front();
+        let reply = scripted.or_else(|| shared.fallback.lock().unwrap().clone()).unwrap_or_else(|| {
+            Reply::json(500, r#"{"error":{"message":"the mock server has no scripted reply left"}}"#)
+        });
+        match write_reply(&mut reader, &mut writer, reply).await {
+            Outcome::KeepAlive => {}
+            Outcome::ClientGone => return,
+            Outcome::Reset => {
+                if let Ok(socket) = reader.reunite(writer) {
+                    let _ = socket.set_zero_linger();
+                    drop(socket);
+                }
+                return;
+            }
+        }
+    }
+}
+
+enum Outcome {
+    KeepAlive,
+    ClientGone,
+    Reset,
+}
+
+async fn read_request(reader: &mut OwnedReadHalf, buffer: &mut Vec<u8>) -> Option<Recorded> {
+    let header_end = loop {
+        if let Some(end) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            break end;
+        }
+        let mut chunk = [0u8; 8192];
+        let n = reader.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
+    buffer.drain(..header_end + 4);
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_owned();
+    let path = request_line.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let length = headers
+        .iter()
+        .find(|(name, _)| name == "content-length")
+        .and_then(|(_, value)| value.parse::<usize>().ok())
+        .unwrap_or(0);
+    while buffer.len() < length {
+        let mut chunk = [0u8; 8192];
+        let n = reader.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+    let body = String::from_utf8_lossy(&buffer[..length]).into_owned();
+    buffer.drain(..length);
+    Some(Recorded { method, path, headers, body })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        402 => "Payment Required",
+        403 => "Forbidden",
+        404 => "Not Found",
+        422 => "Unprocessable Entity",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        529 => "Overloaded",
+        _ => "Status",
+    }
+}
+
+/// Sleeps, but returns early with `false` if the client closes the connection meanwhile.
+async fn pause_unless_client_leaves(reader: &mut OwnedReadHalf, delay: Duration) -> bool {
+    if delay.is_zero() {
+        return true;
+    }
+    let mut scratch = [0u8; 1024];
+    tokio::select! {
+        () = tokio::time::sleep(delay) => true,
+        read = reader.read(&mut scratch) => matches!(read, Ok(n) if n > 0),
+    }
+}
+
+async fn write_reply(reader: &mut OwnedReadHalf, writer: &mut OwnedWriteHalf, reply: Reply) -> Outcome {
+    let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let pieces = match reply.body {
+        Body::Hang => {
+            // Never answer; return once the client gives up and closes.
+            let mut scratch = [0u8; 1024];
+            while let Ok(n) = reader.read(&mut scratch).await {
+                if n == 0 {
+                    break;
+                }
+            }
+            return Outcome::ClientGone;
+        }
+        Body::Full(body) => {
+            head.push_str(&format!("content-length: {}\r\n\r\n{body}", body.len()));
+            return match writer.write_all(head.as_bytes()).await {
+                Ok(()) => Outcome::KeepAlive,
+                Err(_) => Outcome::ClientGone,
+            };
+        }
+        Body::Pieces(ref pieces) | Body::ResetAfter(ref pieces) => pieces.clone(),
+    };
+    head.push_str("transfer-encoding: chunked\r\n\r\n");
+    if writer.write_all(head.as_bytes()).await.is_err() {
+        return Outcome::ClientGone;
+    }
+    for piece in pieces {
+        if !pause_unless_client_leaves(reader, piece.delay).await {
+            return Outcome::ClientGone;
+        }
+        let mut frame = format!("{:x}\r\n", piece.data.len()).into_bytes();
+        frame.extend_from_slice(&piece.data);
+        frame.extend_from_slice(b"\r\n");
+        if writer.write_all(&frame).await.is_err() || writer.flush().await.is_err() {
+            return Outcome::ClientGone;
+        }
+    }
+    if matches!(reply.body, Body::ResetAfter(_)) {
+        return Outcome::Reset;
+    }
+    match writer.write_all(b"0\r\n\r\n").await {
+        Ok(()) => Outcome::KeepAlive,
+        Err(_) => Outcome::ClientGone,
+    }
+}
+
+/// A request deadline `ms` from now.
+pub fn deadline_in(ms: u64) -> Option<tokio::time::Instant> {
+    Some(tokio::time::Instant::now() + Duration::from_millis(ms))
+}
+
+/// The error of a `generate` call that must fail (`TextStream` has no `Debug`, so no `unwrap_err`).
+pub fn failed<T>(result: Result<T, switchboard_providers::ProviderError>) -> switchboard_providers::ProviderError {
+    match result {
+        Ok(_) => panic!("expected the request to fail"),
+        Err(error) => error,
+    }
+}
