@@ -3,36 +3,41 @@
 //! CONTRACT (used by `documents` and `context`; keep these signatures):
 //! - [`language_for`] picks a language from an LSP `languageId`, falling back to the path's extension.
 //! - [`SyntaxState`] follows text edits cheaply (`edit`, no parse) and parses lazily (`ensure_parsed`).
-//!   Only byte offsets are meaningful in trees; row/column points are best effort.
+//!   Only byte offsets are meaningful in trees; row/column points are best effort, because the rope
+//!   counts a lone CR as a line break and tree-sitter does not.
+//! - [`queries`] answers the questions context extraction asks of a tree (enclosing scopes, imports,
+//!   definitions) from each language's `grammars/<lang>/context.scm`.
 //!
-//! STUB: to be replaced by the syntax implementation.
+//! Languages are data: one entry in [`languages`]' table plus one query file per language.
 
-use crate::text::ByteEdit;
+pub mod languages;
+mod parse;
+pub mod queries;
+
+pub use languages::{Language, language_for};
+pub use queries::{Definition, ScopeInfo, definitions, imports, scopes_at};
+
+use crate::text::{ByteEdit, BytePoint};
 use ropey::Rope;
-use tree_sitter::Tree;
-
-/// One supported language: static data plus its grammar and compiled queries.
-#[derive(Debug)]
-pub struct Language {
-    /// Canonical name, e.g. `rust`, `typescript`, `tsx`, `c_sharp`.
-    pub name: &'static str,
-}
-
-/// Looks a language up by LSP `languageId`, then by the file extension of `path`.
-pub fn language_for(_language_id: &str, _path: &str) -> Option<&'static Language> {
-    None
-}
+use tree_sitter::{InputEdit, Point, Tree};
 
 /// The syntax tree of one document, kept in step with its text.
 #[derive(Debug)]
 pub struct SyntaxState {
     language: &'static Language,
+    /// Invariant: when `stale` is false, the tree describes exactly the document's current text.
+    /// When it is true, the tree has been `edit`ed to match the text's byte offsets but not
+    /// reparsed, so it may only serve as the old tree of an incremental parse.
     tree: Option<Tree>,
+    stale: bool,
+    /// The last parse gave up (timeout). We do not retry on every request: a file that takes too
+    /// long once will take too long again. A whole-text replacement (`reset`) clears this.
+    gave_up: bool,
 }
 
 impl SyntaxState {
     pub fn new(language: &'static Language) -> Self {
-        Self { language, tree: None }
+        Self { language, tree: None, stale: false, gave_up: false }
     }
 
     pub fn language(&self) -> &'static Language {
@@ -40,29 +45,92 @@ impl SyntaxState {
     }
 
     /// Follows one edit (already applied to the text). Cheap: never parses.
-    pub fn edit(&mut self, _edit: &ByteEdit) {}
+    pub fn edit(&mut self, edit: &ByteEdit) {
+        if let Some(tree) = &mut self.tree {
+            tree.edit(&InputEdit {
+                start_byte: edit.start_byte,
+                old_end_byte: edit.old_end_byte,
+                new_end_byte: edit.new_end_byte,
+                start_position: point(edit.start_point),
+                old_end_position: point(edit.old_end_point),
+                new_end_position: point(edit.new_end_point),
+            });
+        }
+        self.stale = true;
+    }
 
     /// The whole text was replaced: the old tree is useless.
     pub fn reset(&mut self) {
         self.tree = None;
+        self.stale = false;
+        self.gave_up = false;
     }
 
     /// Brings the tree up to date with `rope` (incrementally when an old tree exists).
-    pub fn ensure_parsed(&mut self, _rope: &Rope) -> Option<&Tree> {
-        self.tree.as_ref()
+    /// Returns `None` when the language's grammar cannot parse in time (see [`parse::PARSE_TIMEOUT`]).
+    pub fn ensure_parsed(&mut self, rope: &Rope) -> Option<&Tree> {
+        let up_to_date = self.tree.is_some() && !self.stale;
+        if !up_to_date && !self.gave_up {
+            let old_tree = if self.stale { self.tree.take() } else { None };
+            self.tree = parse::parse_rope(self.language, rope, old_tree.as_ref());
+            self.stale = false;
+            self.gave_up = self.tree.is_none();
+        }
+        self.fresh_tree()
     }
 
     /// The tree, if it is up to date with the text.
     pub fn fresh_tree(&self) -> Option<&Tree> {
-        self.tree.as_ref()
+        if self.stale { None } else { self.tree.as_ref() }
     }
 
     /// Drops the tree to bound memory; the next `ensure_parsed` parses from scratch.
     pub fn evict(&mut self) {
         self.tree = None;
+        self.stale = false;
     }
 
     pub fn has_tree(&self) -> bool {
         self.tree.is_some()
+    }
+}
+
+fn point(point: BytePoint) -> Point {
+    Point { row: point.row, column: point.byte_col }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(feature = "lang-rust")]
+    #[test]
+    fn edits_make_the_tree_stale_until_reparsed() {
+        let Some(rust) = language_for("rust", "") else { panic!("rust is enabled") };
+        let mut rope = Rope::from_str("fn main() {}\n");
+        let mut state = SyntaxState::new(rust);
+        assert!(state.fresh_tree().is_none());
+        assert!(state.ensure_parsed(&rope).is_some());
+        assert!(state.fresh_tree().is_some());
+
+        // Insert " x" after `main(` … as `Document::apply_change` would.
+        rope.insert(8, "x: u8");
+        let at = BytePoint { row: 0, byte_col: 8 };
+        state.edit(&ByteEdit {
+            start_byte: 8,
+            old_end_byte: 8,
+            new_end_byte: 13,
+            start_point: at,
+            old_end_point: at,
+            new_end_point: BytePoint { row: 0, byte_col: 13 },
+        });
+        assert!(state.has_tree());
+        assert!(state.fresh_tree().is_none());
+        let Some(tree) = state.ensure_parsed(&rope) else { panic!("reparse failed") };
+        assert!(tree.root_node().to_sexp().contains("parameters (parameter"));
+
+        state.evict();
+        assert!(!state.has_tree());
+        assert!(state.ensure_parsed(&rope).is_some());
     }
 }
