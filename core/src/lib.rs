@@ -7,5 +7,6 @@
 
 pub mod context;
 pub mod documents;
+pub mod placement;
 pub mod syntax;
 pub mod text;
