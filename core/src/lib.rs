@@ -8,5 +8,6 @@
 pub mod context;
 pub mod documents;
 pub mod placement;
+pub mod related;
 pub mod syntax;
 pub mod text;
