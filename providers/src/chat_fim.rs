@@ -1,67 +1,436 @@
 //! Fill-in-the-middle for chat-only models: render a FIM prompt as a chat request, and pull
 //! the code back out of the answer.
 //!
-//! A minimal first version so chat-only providers answer FIM requests; vendor files call only
-//! [`to_chat`] and [`extract_code`], so a better adapter can replace the insides.
+//! Chat models are asked for the code at a cursor marker and told to reply with nothing else;
+//! they still wrap it in fences, add a sentence before or after, or echo the line they were
+//! completing. [`extract_completion`] undoes all three, so what reaches the editor is only the
+//! text that goes at the cursor. Vendor files call [`to_chat`] and [`extract_completion`] (or
+//! [`extract_code`] when they do not have the FIM prompt at hand).
 
 use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt};
 
-/// Where the answer goes in the rendered code.
+/// The default cursor marker: plain words that no language uses as syntax.
 pub const CURSOR: &str = "<CURSOR>";
 
-const SYSTEM: &str = "You are a code completion engine. You are shown a file with the marker <CURSOR> where the \
-user's cursor is. Reply with only the code to insert at <CURSOR>, in one fenced code block, without repeating \
-the code before or after the cursor and without explanations.";
+/// A marker in the style of chat-model special tokens, for models that echo `<CURSOR>` as HTML.
+pub const CURSOR_PIPE: &str = "<|cursor|>";
 
-/// Renders a FIM prompt as a chat prompt: other files' snippets first, then the file with the
-/// cursor marker, fenced.
-pub fn to_chat(fim: &FimPrompt) -> ChatPrompt {
-    let language = fim.language.as_deref().unwrap_or("");
-    let mut user = String::new();
-    for snippet in &fim.extra {
-        user.push_str(&format!("From {}:\n```{language}\n{}\n```\n\n", snippet.path, snippet.text));
-    }
-    if let Some(path) = &fim.path {
-        user.push_str(&format!("Complete the code at {CURSOR} in {path}:\n"));
-    } else {
-        user.push_str(&format!("Complete the code at {CURSOR}:\n"));
-    }
-    user.push_str(&format!("```{language}\n{}{CURSOR}{}\n```", fim.prefix, fim.suffix));
-    ChatPrompt { system: Some(SYSTEM.to_owned()), messages: vec![ChatMessage { role: ChatRole::User, content: user }] }
+/// How the prompt marks the hole.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CursorMarker {
+    #[default]
+    Cursor,
+    Pipe,
 }
 
-/// The code in a chat answer: the inside of the first fenced block if there is one (an
-/// unterminated fence runs to the end), else the answer as it is.
+impl CursorMarker {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cursor => CURSOR,
+            Self::Pipe => CURSOR_PIPE,
+        }
+    }
+}
+
+/// Renders a FIM prompt as a chat prompt with the default marker.
+pub fn to_chat(fim: &FimPrompt) -> ChatPrompt {
+    to_chat_with(fim, CursorMarker::default())
+}
+
+/// Renders a FIM prompt as a chat prompt: a system prompt that asks for only the code at the
+/// marker, and one user message with the file's path and language, the other files' snippets,
+/// and the file with the marker at the cursor.
+pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
+    let marker = marker.as_str();
+    let system = format!(
+        "You are a code completion engine inside an editor. You are shown a file with the marker {marker} \
+         where the user's cursor is. Reply with only the code to insert at {marker}: no explanations, no \
+         repetition of the code before or after the marker, and no marker. Keep the indentation and style of \
+         the surrounding code. If nothing should be inserted, reply with an empty code block."
+    );
+    let language = fim.language.as_deref().unwrap_or("");
+    let mut user = String::new();
+    if !fim.extra.is_empty() {
+        user.push_str("Other files, for context:\n\n");
+        for snippet in &fim.extra {
+            let fence = fence_for(&snippet.text);
+            user.push_str(&format!("{}:\n{fence}{language}\n{}\n{fence}\n\n", snippet.path, snippet.text));
+        }
+    }
+    let code = format!("{}{marker}{}", fim.prefix, fim.suffix);
+    let fence = fence_for(&code);
+    match (&fim.path, fim.language.as_deref()) {
+        (Some(path), Some(language)) => user.push_str(&format!("File {path} ({language}):\n")),
+        (Some(path), None) => user.push_str(&format!("File {path}:\n")),
+        (None, Some(language)) => user.push_str(&format!("A {language} file:\n")),
+        (None, None) => user.push_str("The file:\n"),
+    }
+    user.push_str(&format!("{fence}{language}\n{code}\n{fence}\n\n"));
+    user.push_str(&format!("Reply with only the code that goes at {marker}, in one fenced code block."));
+    ChatPrompt { system: Some(system), messages: vec![ChatMessage { role: ChatRole::User, content: user }] }
+}
+
+/// A fence longer than any backtick run in `code`, so Markdown files cannot close it early.
+fn fence_for(code: &str) -> String {
+    let mut longest = 0;
+    let mut run = 0;
+    for ch in code.chars() {
+        run = if ch == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    "`".repeat(longest.max(2) + 1)
+}
+
+/// The code in a chat answer, without knowing the prompt: reasoning blocks, fences and chatter
+/// removed. Prefer [`extract_completion`], which also removes echoed context.
 pub fn extract_code(answer: &str) -> String {
-    let Some(open) = answer.find("```") else { return answer.to_owned() };
-    let after_fence = &answer[open + 3..];
-    // The rest of the opening fence line is the language tag.
-    let body = match after_fence.find('\n') {
-        Some(newline) => &after_fence[newline + 1..],
-        None => return String::new(),
+    let answer = strip_thinking(answer);
+    let code = match fenced_block(&answer) {
+        Some(code) => code.to_owned(),
+        None => strip_chatter(&answer),
     };
-    let code = match body.find("```") {
-        Some(close) => &body[..close],
-        None => body,
-    };
-    code.strip_suffix('\n').unwrap_or(code).to_owned()
+    code.replace(CURSOR, "").replace(CURSOR_PIPE, "")
+}
+
+/// The text to insert at the cursor: [`extract_code`], then the tail of the prefix or the head
+/// of the suffix removed when the model repeated them.
+pub fn extract_completion(answer: &str, fim: &FimPrompt) -> String {
+    let code = extract_code(answer);
+    let without_prefix = strip_prefix_echo(&code, &fim.prefix);
+    let mut kept = strip_suffix_echo(without_prefix, &fim.suffix);
+    // A model that restated the current line from its start also restated the rest of it: the
+    // text after the cursor on the same line is then an echo too, however short (a `)` or `;`).
+    if without_prefix.len() < code.len() && kept.len() == without_prefix.len() {
+        let rest_of_line = fim.suffix.split('\n').next().unwrap_or("").trim();
+        if !rest_of_line.is_empty()
+            && let Some(stripped) = kept.trim_end().strip_suffix(rest_of_line)
+        {
+            kept = stripped;
+        }
+    }
+    kept.to_owned()
+}
+
+/// Drops `<think>…</think>` blocks that reasoning models put before the answer. An unclosed one
+/// means the answer never came.
+fn strip_thinking(answer: &str) -> String {
+    let mut rest = answer;
+    let mut kept = String::new();
+    while let Some(open) = rest.find("<think>") {
+        kept.push_str(&rest[..open]);
+        match rest[open..].find("</think>") {
+            Some(close) => rest = &rest[open + close + "</think>".len()..],
+            None => return kept,
+        }
+    }
+    kept.push_str(rest);
+    kept
+}
+
+/// The inside of the first fenced block (``` or ~~~, any length, any info string). An
+/// unterminated fence runs to the end of the answer, which is what a cut-off stream looks like.
+fn fenced_block(answer: &str) -> Option<&str> {
+    let mut offset = 0;
+    let mut open: Option<(char, usize, usize)> = None;
+    for line in answer.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let trimmed = line.trim_start();
+        let fence_char = match trimmed.chars().next() {
+            Some(ch @ ('`' | '~')) => ch,
+            _ => continue,
+        };
+        let fence_len = trimmed.chars().take_while(|ch| *ch == fence_char).count();
+        if fence_len < 3 {
+            continue;
+        }
+        match open {
+            None => open = Some((fence_char, fence_len, offset)),
+            Some((open_char, open_len, body_start))
+                if open_char == fence_char && fence_len >= open_len && trimmed[fence_len..].trim().is_empty() =>
+            {
+                let body = &answer[body_start..start];
+                return Some(body.strip_suffix('\n').map_or(body, |body| body.strip_suffix('\r').unwrap_or(body)));
+            }
+            Some(_) => {}
+        }
+    }
+    let (_, _, body_start) = open?;
+    Some(answer[body_start..].trim_end_matches(['\n', '\r']))
+}
+
+/// Sentences chat models wrap around bare code. Only whole lines that start like this are
+/// removed, and only at the very start or after a blank line at the end: code rarely begins a
+/// line with "Here is" and a colon, and removing code by mistake is worse than keeping chatter.
+const LEADING_CHATTER: &[&str] = &[
+    "here is",
+    "here's",
+    "here are",
+    "sure",
+    "certainly",
+    "of course",
+    "okay",
+    "ok,",
+    "the code",
+    "the completion",
+    "the missing",
+    "below is",
+    "completion:",
+    "to complete",
+];
+
+const TRAILING_CHATTER: &[&str] = &[
+    "this ",
+    "the above",
+    "the code above",
+    "note:",
+    "note that",
+    "explanation",
+    "i've ",
+    "i have ",
+    "let me know",
+    "hope this",
+    "these lines",
+];
+
+fn strip_chatter(answer: &str) -> String {
+    let mut lines: Vec<&str> = answer.lines().collect();
+    // A leading sentence ends with a colon, or is followed by a blank line.
+    while let Some(first) = lines.first() {
+        let lower = first.trim().to_lowercase();
+        let is_chatter = LEADING_CHATTER.iter().any(|opener| lower.starts_with(opener))
+            && (lower.ends_with(':') || lines.get(1).is_some_and(|next| next.trim().is_empty()) || lines.len() == 1);
+        if !is_chatter {
+            break;
+        }
+        lines.remove(0);
+        while lines.first().is_some_and(|line| line.trim().is_empty()) {
+            lines.remove(0);
+        }
+    }
+    // A trailing paragraph that starts like an explanation goes, with everything after it.
+    let mut index = 1;
+    while index < lines.len() {
+        let lower = lines[index].trim().to_lowercase();
+        if lines[index - 1].trim().is_empty() && TRAILING_CHATTER.iter().any(|opener| lower.starts_with(opener)) {
+            lines.truncate(index);
+            break;
+        }
+        index += 1;
+    }
+    while lines.last().is_some_and(|line| line.trim().is_empty()) {
+        lines.pop();
+    }
+    lines.join("\n")
+}
+
+/// Echoed prefix text shorter than this (non-whitespace characters) is only removed when it
+/// starts at the beginning of a line: a short coincidental overlap is more likely real code.
+const MIN_ECHO_CHARS: usize = 10;
+
+/// Removes the longest tail of `prefix` that `code` starts with, when that tail is clearly an
+/// echo: it starts at a line start (or a line's first non-blank character), or it is long.
+fn strip_prefix_echo<'a>(code: &'a str, prefix: &str) -> &'a str {
+    let mut best = 0;
+    for (index, _) in prefix.char_indices() {
+        let tail = &prefix[index..];
+        if tail.len() <= best || !code.starts_with(tail) {
+            continue;
+        }
+        let line_start = prefix[..index].rfind('\n').map_or(0, |newline| newline + 1);
+        let at_line_start = prefix[line_start..index].trim().is_empty();
+        if at_line_start || non_blank_chars(tail) >= MIN_ECHO_CHARS {
+            best = tail.len();
+        }
+    }
+    &code[best..]
+}
+
+/// Removes the longest head of `suffix` that `code` ends with (ignoring trailing blanks on
+/// both), when it ends at a line end and is long. A lone `}` or `)` is never taken for an echo:
+/// the model may be closing a block of its own.
+fn strip_suffix_echo<'a>(code: &'a str, suffix: &str) -> &'a str {
+    let trimmed_code = code.trim_end();
+    let mut best: Option<&str> = None;
+    for (index, _) in suffix.char_indices().skip(1).chain(std::iter::once((suffix.len(), ' '))) {
+        let head = suffix[..index].trim_end();
+        let at_line_end = index == suffix.len() || suffix[index..].starts_with(['\n', '\r']);
+        if !at_line_end || head.trim().is_empty() || non_blank_chars(head) < MIN_ECHO_CHARS {
+            continue;
+        }
+        if let Some(kept) = trimmed_code.strip_suffix(head)
+            && best.is_none_or(|best| kept.len() < best.len())
+        {
+            best = Some(kept);
+        }
+    }
+    match best {
+        Some(kept) => kept.trim_end_matches([' ', '\t']),
+        None => code,
+    }
+}
+
+fn non_blank_chars(text: &str) -> usize {
+    text.chars().filter(|ch| !ch.is_whitespace()).count()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::Snippet;
 
-    #[test]
-    fn renders_cursor() {
-        let fim = FimPrompt { prefix: "fn a() {".into(), suffix: "}".into(), ..FimPrompt::default() };
-        let chat = to_chat(&fim);
-        assert!(chat.messages[0].content.contains("fn a() {<CURSOR>}"));
+    fn rust_fim() -> FimPrompt {
+        FimPrompt {
+            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
+            suffix: "\n}\n\nfn main() {\n    println!(\"{}\", add(1, 2));\n}\n".into(),
+            path: Some("src/main.rs".into()),
+            language: Some("rust".into()),
+            ..FimPrompt::default()
+        }
     }
 
     #[test]
-    fn extracts_fenced_code() {
+    fn renders_the_golden_prompt() {
+        let fim = FimPrompt {
+            prefix: "import { sub } from './util';\nexport const add = (a, b) => ".into(),
+            suffix: ";\n".into(),
+            extra: vec![Snippet { path: "src/util.ts".into(), text: "export const sub = (a, b) => a - b;".into() }],
+            path: Some("src/add.ts".into()),
+            language: Some("typescript".into()),
+        };
+        let chat = to_chat(&fim);
+        assert_eq!(
+            chat.system.as_deref(),
+            Some(
+                "You are a code completion engine inside an editor. You are shown a file with the marker <CURSOR> \
+                 where the user's cursor is. Reply with only the code to insert at <CURSOR>: no explanations, no \
+                 repetition of the code before or after the marker, and no marker. Keep the indentation and style \
+                 of the surrounding code. If nothing should be inserted, reply with an empty code block."
+            )
+        );
+        assert_eq!(chat.messages.len(), 1);
+        assert_eq!(chat.messages[0].role, ChatRole::User);
+        assert_eq!(
+            chat.messages[0].content,
+            "Other files, for context:\n\n\
+             src/util.ts:\n```typescript\nexport const sub = (a, b) => a - b;\n```\n\n\
+             File src/add.ts (typescript):\n\
+             ```typescript\nimport { sub } from './util';\nexport const add = (a, b) => <CURSOR>;\n\n```\n\n\
+             Reply with only the code that goes at <CURSOR>, in one fenced code block."
+        );
+    }
+
+    #[test]
+    fn renders_with_the_pipe_marker_and_no_metadata() {
+        let fim = FimPrompt { prefix: "x = ".into(), suffix: "\n".into(), ..FimPrompt::default() };
+        let chat = to_chat_with(&fim, CursorMarker::Pipe);
+        assert_eq!(
+            chat.messages[0].content,
+            "The file:\n```\nx = <|cursor|>\n\n```\n\nReply with only the code that goes at <|cursor|>, in one \
+             fenced code block."
+        );
+        assert!(chat.system.unwrap_or_default().contains("<|cursor|>"));
+    }
+
+    #[test]
+    fn a_markdown_file_gets_a_longer_fence() {
+        let fim = FimPrompt {
+            prefix: "# Usage\n```sh\n".into(),
+            suffix: "\n```\n".into(),
+            language: Some("markdown".into()),
+            ..FimPrompt::default()
+        };
+        let content = &to_chat(&fim).messages[0].content;
+        assert!(
+            content.starts_with("A markdown file:\n````markdown\n# Usage\n```sh\n<CURSOR>\n```\n\n````"),
+            "{content}"
+        );
+    }
+
+    /// Realistic answers, as chat models give them, and the text that must reach the editor.
+    #[test]
+    fn extracts_the_completion_from_realistic_answers() {
+        let fim = rust_fim();
+        let corpus: &[(&str, &str)] = &[
+            // The ideal answer.
+            ("```rust\na + b\n```", "a + b"),
+            // No language tag.
+            ("```\na + b\n```", "a + b"),
+            // Chatter before and after the fence.
+            ("Here is the code to insert:\n\n```rust\na + b\n```\n\nThis returns the sum of `a` and `b`.", "a + b"),
+            // Bare code with a leading sentence.
+            ("Sure! Here's the completion:\na + b", "a + b"),
+            // Bare code with a trailing explanation paragraph.
+            ("a + b\n\nThis adds the two numbers.", "a + b"),
+            // The model repeated the indentation it was given.
+            ("```rust\n    a + b\n```", "a + b"),
+            // The model rewrote the whole function and the rest of the file.
+            (
+                "```rust\nfn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n\nfn main() {\n    println!(\"{}\", add(1, 2));\n}\n```",
+                "a + b",
+            ),
+            // The model echoed the signature line only.
+            (
+                "```rust\nfn add(a: i32, b: i32) -> i32 {\n    a.checked_add(b).unwrap_or(i32::MAX)\n```",
+                "a.checked_add(b).unwrap_or(i32::MAX)",
+            ),
+            // A stream cut off inside the fence.
+            ("```rust\na + b", "a + b"),
+            // A reasoning model's thoughts come first.
+            ("<think>The function should add.</think>\n```rust\na + b\n```", "a + b"),
+            // The model left the marker in.
+            ("```rust\n<CURSOR>a + b\n```", "a + b"),
+            // Tilde fences.
+            ("~~~rust\na + b\n~~~", "a + b"),
+            // A multi-line body keeps its inner indentation.
+            ("```rust\nlet sum = a + b;\n    sum\n```", "let sum = a + b;\n    sum"),
+            // An empty block means: insert nothing.
+            ("```rust\n```", ""),
+        ];
+        for (answer, expected) in corpus {
+            assert_eq!(extract_completion(answer, &fim), *expected, "answer: {answer:?}");
+        }
+    }
+
+    #[test]
+    fn mid_line_echoes() {
+        let fim = FimPrompt {
+            prefix: "def total(items):\n    return sum(item.price for item in ".into(),
+            suffix: ")\n".into(),
+            ..FimPrompt::default()
+        };
+        // The model repeated the whole line, closing parenthesis included.
+        assert_eq!(extract_completion("return sum(item.price for item in items)", &fim), "items");
+        // A long mid-line echo without the line start is still an echo.
+        assert_eq!(extract_completion("item.price for item in items", &fim), "items");
+        // A short coincidental overlap is kept.
+        let fim = FimPrompt { prefix: "let v = vec![1, 2, ".into(), suffix: "];\n".into(), ..FimPrompt::default() };
+        assert_eq!(extract_completion("2, 3", &fim), "2, 3");
+    }
+
+    #[test]
+    fn a_lone_closing_brace_is_kept() {
+        let fim = FimPrompt { prefix: "fn f() {\n    ".into(), suffix: "\n}\n".into(), ..FimPrompt::default() };
+        assert_eq!(
+            extract_completion("```rust\nif ready {\n        go();\n    }\n```", &fim),
+            "if ready {\n        go();\n    }"
+        );
+    }
+
+    #[test]
+    fn extract_code_without_a_prompt() {
         assert_eq!(extract_code("Sure:\n```rust\nlet x = 1;\n```\nDone"), "let x = 1;");
         assert_eq!(extract_code("```\na\nb"), "a\nb");
         assert_eq!(extract_code("plain"), "plain");
+        assert_eq!(extract_code("````md\n```sh\nls\n```\n````"), "```sh\nls\n```");
+        assert_eq!(extract_code("<think>unfinished"), "");
+        assert_eq!(extract_code("```python\r\nx = 1\r\n```"), "x = 1");
+    }
+
+    #[test]
+    fn code_that_looks_like_chatter_in_the_middle_is_kept() {
+        assert_eq!(extract_code("let here = 1;\n\nthis.y = 2;"), "let here = 1;\n\nthis.y = 2;");
+        assert_eq!(extract_code("x = 1\nThis is fine = 2"), "x = 1\nThis is fine = 2");
+        assert_eq!(extract_code("x = 1\n\nThis sets x."), "x = 1");
     }
 }

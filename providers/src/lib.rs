@@ -5,8 +5,10 @@
 //! requests made of strings and numbers and get text back.
 
 pub mod chat_fim;
+pub mod fim_templates;
 pub mod http;
 pub mod keys;
+pub mod models;
 pub mod openai;
 pub mod provider;
 pub mod spec;
