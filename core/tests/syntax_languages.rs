@@ -126,6 +126,297 @@ export function Hello(props: Props) {
         first_import: Some(r#"import * as React from "react";"#),
         definition: "Hello",
     },
+    Case {
+        name: "go",
+        language_ids: &["go"],
+        path: "/cmd/main.go",
+        sample: r#"package main
+
+import "fmt"
+
+type Server struct {
+	port int
+}
+
+func (s *Server) Start() error {
+	fmt.Println(s.port<|>)
+	return nil
+}
+"#,
+        signatures: &["func (s *Server) Start() error"],
+        first_import: Some("package main"),
+        definition: "Server",
+    },
+    Case {
+        name: "c",
+        language_ids: &["c"],
+        path: "/src/main.c",
+        sample: r#"#include <stdio.h>
+
+struct point {
+    int x;
+};
+
+static int add(int a, int b) {
+    return a + b<|>;
+}
+"#,
+        signatures: &["static int add(int a, int b)"],
+        first_import: Some("#include <stdio.h>"),
+        definition: "add",
+    },
+    Case {
+        name: "cpp",
+        language_ids: &["cpp"],
+        path: "/src/shape.cpp",
+        sample: r#"#include <vector>
+
+namespace geo {
+class Shape {
+public:
+    virtual double area() const {
+        return 0.0<|>;
+    }
+};
+}
+"#,
+        signatures: &["namespace geo", "class Shape", "virtual double area() const"],
+        first_import: Some("#include <vector>"),
+        definition: "Shape",
+    },
+    Case {
+        name: "java",
+        language_ids: &["java"],
+        path: "/src/App.java",
+        sample: r#"package com.example;
+
+import java.util.List;
+
+public class App {
+    public static void main(String[] args) {
+        System.out.println(args<|>);
+    }
+}
+"#,
+        signatures: &["public class App", "public static void main(String[] args)"],
+        first_import: Some("package com.example;"),
+        definition: "main",
+    },
+    Case {
+        name: "c_sharp",
+        language_ids: &["csharp"],
+        path: "/src/Program.cs",
+        sample: r#"using System;
+
+namespace Demo
+{
+    public class Program
+    {
+        public static void Main(string[] args)
+        {
+            Console.WriteLine(args<|>);
+        }
+    }
+}
+"#,
+        signatures: &["namespace Demo", "public class Program", "public static void Main(string[] args)"],
+        first_import: Some("using System;"),
+        definition: "Program",
+    },
+    Case {
+        name: "ruby",
+        language_ids: &["ruby"],
+        path: "/lib/greeter.rb",
+        sample: r#"require "json"
+
+module Greetings
+  class Greeter
+    def greet(name)
+      puts name<|>
+    end
+  end
+end
+"#,
+        signatures: &["module Greetings", "class Greeter", "def greet(name)"],
+        first_import: Some(r#"require "json""#),
+        definition: "Greeter",
+    },
+    Case {
+        name: "php",
+        language_ids: &["php"],
+        path: "/src/User.php",
+        sample: r#"<?php
+namespace App;
+
+use App\Models\Model;
+
+class User extends Model
+{
+    public function name(): string
+    {
+        return $this->name<|>;
+    }
+}
+"#,
+        signatures: &["class User extends Model", "public function name(): string"],
+        first_import: Some("namespace App;"),
+        definition: "User",
+    },
+    Case {
+        name: "lua",
+        language_ids: &["lua"],
+        path: "/lua/plugin.lua",
+        sample: r#"local util = require("util")
+
+local M = {}
+
+function M.setup(opts)
+  print(opts<|>)
+end
+
+return M
+"#,
+        signatures: &["function M.setup(opts)"],
+        first_import: Some(r#"local util = require("util")"#),
+        definition: "util",
+    },
+    Case {
+        name: "bash",
+        language_ids: &["shellscript", "sh", "bash", "zsh"],
+        path: "/bin/run.sh",
+        sample: r#"#!/bin/bash
+source ./env.sh
+
+NAME=world
+
+greet() {
+  echo "hello $NAME"<|>
+}
+"#,
+        signatures: &["greet()"],
+        first_import: Some("source ./env.sh"),
+        definition: "greet",
+    },
+    Case {
+        name: "kotlin",
+        language_ids: &["kotlin"],
+        path: "/src/Main.kt",
+        sample: r#"package demo
+
+import kotlin.math.max
+
+class Counter(private var count: Int) {
+    fun increment(): Int {
+        count += 1<|>
+        return count
+    }
+}
+"#,
+        signatures: &["class Counter(private var count: Int)", "fun increment(): Int"],
+        first_import: Some("package demo"),
+        definition: "Counter",
+    },
+    Case {
+        name: "swift",
+        language_ids: &["swift"],
+        path: "/Sources/Counter.swift",
+        sample: r#"import Foundation
+
+struct Counter {
+    var count = 0
+
+    mutating func increment() -> Int {
+        count += 1<|>
+        return count
+    }
+}
+"#,
+        signatures: &["struct Counter", "mutating func increment() -> Int"],
+        first_import: Some("import Foundation"),
+        definition: "increment",
+    },
+    Case {
+        name: "json",
+        language_ids: &["json", "jsonc"],
+        path: "/package.json",
+        sample: r#"{
+  "name": "demo",
+  "scripts": {
+    "build": "tsc"<|>
+  }
+}
+"#,
+        signatures: &[r#""scripts":"#],
+        first_import: None,
+        definition: r#""name""#,
+    },
+    Case {
+        name: "toml",
+        language_ids: &["toml"],
+        path: "/Cargo.toml",
+        sample: r#"[package]
+name = "demo"
+
+[dependencies]
+serde = "1"<|>
+"#,
+        signatures: &["[dependencies]"],
+        first_import: None,
+        definition: "serde",
+    },
+    Case {
+        name: "yaml",
+        language_ids: &["yaml"],
+        path: "/.github/workflows/ci.yml",
+        sample: r#"name: ci
+jobs:
+  build:
+    runs-on: ubuntu-latest<|>
+"#,
+        signatures: &["jobs:", "build:"],
+        first_import: None,
+        definition: "jobs",
+    },
+    Case {
+        name: "html",
+        language_ids: &["html"],
+        path: "/index.html",
+        sample: r#"<!DOCTYPE html>
+<html>
+<head>
+  <link rel="stylesheet" href="style.css">
+</head>
+<body>
+  <div id="app">
+    <p>Hello<|></p>
+  </div>
+</body>
+</html>
+"#,
+        signatures: &["<html>", "<body>", r#"<div id="app">"#, "<p>"],
+        first_import: Some(r#"<link rel="stylesheet" href="style.css">"#),
+        definition: "app",
+    },
+    Case {
+        name: "css",
+        language_ids: &["css"],
+        path: "/style.css",
+        sample: r#"@import url("base.css");
+
+:root {
+  --accent: #c00;
+}
+
+@media (min-width: 600px) {
+  .card {
+    color: var(--accent)<|>;
+  }
+}
+"#,
+        signatures: &["@media (min-width: 600px)", ".card"],
+        first_import: Some(r#"@import url("base.css");"#),
+        definition: "--accent",
+    },
 ];
 
 fn enabled(name: &str) -> Option<&'static Language> {

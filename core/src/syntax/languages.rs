@@ -165,6 +165,153 @@ static LANGUAGES: LazyLock<Box<[Language]>> = LazyLock::new(|| {
             tree_sitter_typescript::LANGUAGE_TSX,
             include_str!("../../../grammars/typescript/context.scm"),
         ),
+        #[cfg(feature = "lang-go")]
+        Language::new(
+            "go",
+            &["go"],
+            &["go"],
+            Some("//"),
+            tree_sitter_go::LANGUAGE,
+            include_str!("../../../grammars/go/context.scm"),
+        ),
+        // `.h` goes to C: C++ headers parse acceptably with it, C files would not parse as C++ as well.
+        #[cfg(feature = "lang-c")]
+        Language::new(
+            "c",
+            &["c"],
+            &["c", "h"],
+            Some("//"),
+            tree_sitter_c::LANGUAGE,
+            include_str!("../../../grammars/c/context.scm"),
+        ),
+        #[cfg(feature = "lang-cpp")]
+        Language::new(
+            "cpp",
+            &["cpp", "c++", "cuda-cpp"],
+            &["cpp", "cc", "cxx", "c++", "hpp", "hh", "hxx", "h++", "ipp", "inl", "cu"],
+            Some("//"),
+            tree_sitter_cpp::LANGUAGE,
+            include_str!("../../../grammars/cpp/context.scm"),
+        ),
+        #[cfg(feature = "lang-java")]
+        Language::new(
+            "java",
+            &["java"],
+            &["java"],
+            Some("//"),
+            tree_sitter_java::LANGUAGE,
+            include_str!("../../../grammars/java/context.scm"),
+        ),
+        #[cfg(feature = "lang-c-sharp")]
+        Language::new(
+            "c_sharp",
+            &["csharp", "c#", "cs"],
+            &["cs", "csx"],
+            Some("//"),
+            tree_sitter_c_sharp::LANGUAGE,
+            include_str!("../../../grammars/c_sharp/context.scm"),
+        ),
+        #[cfg(feature = "lang-ruby")]
+        Language::new(
+            "ruby",
+            &["ruby"],
+            &["rb", "rake", "gemspec", "ru"],
+            Some("#"),
+            tree_sitter_ruby::LANGUAGE,
+            include_str!("../../../grammars/ruby/context.scm"),
+        ),
+        // The grammar with embedded HTML: `.php` files start outside `<?php`.
+        #[cfg(feature = "lang-php")]
+        Language::new(
+            "php",
+            &["php"],
+            &["php", "phtml", "php8"],
+            Some("//"),
+            tree_sitter_php::LANGUAGE_PHP,
+            include_str!("../../../grammars/php/context.scm"),
+        ),
+        #[cfg(feature = "lang-lua")]
+        Language::new(
+            "lua",
+            &["lua"],
+            &["lua"],
+            Some("--"),
+            tree_sitter_lua::LANGUAGE,
+            include_str!("../../../grammars/lua/context.scm"),
+        ),
+        #[cfg(feature = "lang-bash")]
+        Language::new(
+            "bash",
+            &["shellscript", "sh", "bash", "zsh"],
+            &["sh", "bash", "zsh", "ksh"],
+            Some("#"),
+            tree_sitter_bash::LANGUAGE,
+            include_str!("../../../grammars/bash/context.scm"),
+        ),
+        #[cfg(feature = "lang-kotlin")]
+        Language::new(
+            "kotlin",
+            &["kotlin"],
+            &["kt", "kts"],
+            Some("//"),
+            tree_sitter_kotlin_ng::LANGUAGE,
+            include_str!("../../../grammars/kotlin/context.scm"),
+        ),
+        #[cfg(feature = "lang-swift")]
+        Language::new(
+            "swift",
+            &["swift"],
+            &["swift"],
+            Some("//"),
+            tree_sitter_swift::LANGUAGE,
+            include_str!("../../../grammars/swift/context.scm"),
+        ),
+        // The grammar accepts comments, so JSONC needs nothing more.
+        #[cfg(feature = "lang-json")]
+        Language::new(
+            "json",
+            &["json", "jsonc", "json5"],
+            &["json", "jsonc"],
+            None,
+            tree_sitter_json::LANGUAGE,
+            include_str!("../../../grammars/json/context.scm"),
+        ),
+        #[cfg(feature = "lang-toml")]
+        Language::new(
+            "toml",
+            &["toml"],
+            &["toml"],
+            Some("#"),
+            tree_sitter_toml_ng::LANGUAGE,
+            include_str!("../../../grammars/toml/context.scm"),
+        ),
+        #[cfg(feature = "lang-yaml")]
+        Language::new(
+            "yaml",
+            &["yaml"],
+            &["yaml", "yml"],
+            Some("#"),
+            tree_sitter_yaml::LANGUAGE,
+            include_str!("../../../grammars/yaml/context.scm"),
+        ),
+        #[cfg(feature = "lang-html")]
+        Language::new(
+            "html",
+            &["html"],
+            &["html", "htm", "xhtml"],
+            None,
+            tree_sitter_html::LANGUAGE,
+            include_str!("../../../grammars/html/context.scm"),
+        ),
+        #[cfg(feature = "lang-css")]
+        Language::new(
+            "css",
+            &["css"],
+            &["css"],
+            None,
+            tree_sitter_css::LANGUAGE,
+            include_str!("../../../grammars/css/context.scm"),
+        ),
     ])
 });
 

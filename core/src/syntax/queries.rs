@@ -141,14 +141,15 @@ pub fn scopes_at(language: &Language, tree: &Tree, rope: &Rope, byte_offset: usi
         .collect()
 }
 
-/// Byte ranges of every `@import`, in document order.
+/// Byte ranges of every `@import`, in document order, without trailing whitespace (some
+/// grammars, like C's `#include`, end the node after the line break).
 pub fn imports(language: &Language, tree: &Tree, rope: &Rope) -> Vec<Range<usize>> {
     let Some(context_query) = language.context_query() else { return Vec::new() };
     let Some(import_index) = context_query.import else { return Vec::new() };
     let mut ranges = Vec::new();
     for_each_match(context_query, tree, rope, |query_match| {
         for node in query_match.nodes_for_capture_index(import_index) {
-            ranges.push(node.byte_range());
+            ranges.push(trim_trailing_whitespace(rope, node.byte_range()));
         }
     });
     ranges.sort_by_key(|range| (range.start, range.end));
@@ -210,6 +211,14 @@ fn encloses(node: Node, byte_offset: usize) -> bool {
         last = child;
     }
     last.is_named() || last.is_missing() || last.byte_range().is_empty()
+}
+
+fn trim_trailing_whitespace(rope: &Rope, range: Range<usize>) -> Range<usize> {
+    let mut end = range.end.min(rope.len_bytes());
+    while end > range.start && rope.byte(end - 1).is_ascii_whitespace() {
+        end -= 1;
+    }
+    range.start..end
 }
 
 fn first_line_end(rope: &Rope, byte_offset: usize) -> usize {
