@@ -4,17 +4,27 @@
 //! This crate knows nothing of LSP, documents, ropes or syntax trees. Callers hand it typed
 //! requests made of strings and numbers and get text back.
 
+pub mod anthropic;
+pub mod chain;
 pub mod chat_fim;
+pub mod fake;
 pub mod fim_templates;
+pub mod gemini;
+pub mod health;
 pub mod http;
 pub mod keys;
 pub mod models;
 pub mod openai;
 pub mod provider;
+pub mod registry;
 pub mod spec;
+
+pub use chain::{Chain, ChainAnswer, ChainError, ChainOptions, ChainStream};
+pub use health::{CircuitState, Health, HealthOptions, ProviderEvent, ProviderInfo, Severity, UsageSnapshot};
 
 pub use provider::{
     Capabilities, ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
     ProviderError, Purpose, Snippet, StreamEvent, TextStream, Usage,
 };
+pub use registry::{Detected, LocalServers, Registry, RegistryError, build_provider, detect_providers};
 pub use spec::{KeySource, ProviderKind, ProviderSpec, Secret};

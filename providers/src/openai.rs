@@ -105,7 +105,8 @@ impl OpenAi {
         let stream = self.capabilities.streaming;
         let stop = &request.stop[..request.stop.len().min(MAX_STOP_SEQUENCES)];
         let stream_options = stream.then_some(StreamOptions { include_usage: true });
-        let mut chat_fim = false;
+        // A FIM prompt sent as chat: the code is extracted from the whole answer at the end.
+        let mut chat_fim = None;
         let (path, body) = match &request.prompt {
             Prompt::Fim(fim) if self.capabilities.fim == FimMode::Native => {
                 let body = serde_json::to_value(CompletionRequest {
@@ -121,7 +122,7 @@ impl OpenAi {
                 ("/completions", body)
             }
             Prompt::Fim(fim) => {
-                chat_fim = true;
+                chat_fim = Some(fim.clone());
                 let chat = crate::chat_fim::to_chat(fim);
                 ("/chat/completions", serde_json::to_value(self.chat_request(&chat, &request, stop, stream)))
             }
@@ -153,7 +154,10 @@ impl OpenAi {
             let body = http::read_body(&self.name, response, deadline).await?;
             http::ready_stream(decode_whole(&self.name, &body)?)
         };
-        Ok(if chat_fim { http::map_whole_text(answer, |text| crate::chat_fim::extract_code(&text)) } else { answer })
+        Ok(match chat_fim {
+            Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
+            None => answer,
+        })
     }
 
     fn chat_request<'a>(
