@@ -1,0 +1,312 @@
+//! The configuration schema: the effective [`Config`] and its sections, their defaults (the one
+//! place defaults live), and [`ALL_KEYS`], the list of key paths that docs/configuration.md must
+//! document.
+//!
+//! The same structs are the deserialization schema: every struct is `#[serde(default,
+//! deny_unknown_fields)]`, so a partial table (one layer, or one key) deserializes on its own
+//! and a misspelled key is reported instead of silently ignored.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use switchboard_core::documents::PositionEncoding;
+use switchboard_providers::ProviderSpec;
+
+/// The validated, merged configuration the server runs on. Plain data: share it in an `Arc`.
+///
+/// It derives `Serialize` so tests can list its key paths; do not serialize it for display,
+/// because `providers.*.api_key` would serialize in clear (use `Debug`, which redacts it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// One entry per `[providers.NAME]` table, keyed by the user's label.
+    pub providers: BTreeMap<String, ProviderSpec>,
+    pub completion: CompletionConfig,
+    pub actions: ActionsConfig,
+    pub server: ServerConfig,
+}
+
+/// `[completion]`: inline completions and completion items.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CompletionConfig {
+    /// Ordered fallback chain of provider names. Empty: the provider layer builds a chain
+    /// from what the machine has (zero-config).
+    pub providers: Vec<String>,
+    pub enabled: bool,
+    pub surfaces: Surfaces,
+    pub trigger: Trigger,
+    /// Quiet time after the last keystroke before a request is sent.
+    pub debounce_ms: u64,
+    /// Most tokens one completion may generate.
+    pub max_tokens: u32,
+    /// Token budget for the prompt's context (prefix, suffix, related snippets).
+    pub context_tokens: u32,
+    /// How many alternatives to ask for when the user invokes completion explicitly.
+    pub n_items_invoked: u32,
+    /// Send the same request to the next provider of the chain when the first has not answered
+    /// after this long; `None` or 0 turns hedging off.
+    pub hedge_after_ms: Option<u64>,
+    /// Globs of files that are never sent to a provider (secrets by default).
+    pub exclude: Vec<String>,
+    /// LSP language ids for which completion is off.
+    pub languages_disabled: Vec<String>,
+    pub temperature: f32,
+    pub items_sort: ItemsSort,
+    /// Replaces the built-in system prompt for chat models.
+    pub prompt: Option<String>,
+}
+
+/// Which completion surfaces are offered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Surfaces {
+    /// `textDocument/inlineCompletion` (ghost text).
+    pub inline: bool,
+    /// Items in the `textDocument/completion` menu.
+    pub items: bool,
+}
+
+/// When completion requests are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// As the user types (after `debounce_ms`).
+    #[default]
+    Automatic,
+    /// Only when the user asks for completion.
+    Invoked,
+}
+
+/// Where AI items sort among the other completion items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ItemsSort {
+    #[default]
+    After,
+    Before,
+}
+
+/// `[actions]`: AI code actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionsConfig {
+    /// Ordered fallback chain of provider names; empty means the zero-config chain.
+    pub providers: Vec<String>,
+    pub enabled: bool,
+    /// Most tokens one action's answer may generate.
+    pub max_tokens: u32,
+}
+
+/// `[server]`: the server process itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub log_level: LogLevel,
+    /// Overrides the position encoding negotiated with the client; only honored when the
+    /// client offers it.
+    pub position_encoding: Option<PositionEncodingSetting>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    #[default]
+    Info,
+    Debug,
+    Trace,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+            Self::Trace => "trace",
+        }
+    }
+}
+
+/// The spelling of a position encoding in the config; converted to the core type at the edge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum PositionEncodingSetting {
+    #[serde(rename = "utf-8")]
+    Utf8,
+    #[serde(rename = "utf-16")]
+    Utf16,
+    #[serde(rename = "utf-32")]
+    Utf32,
+}
+
+impl PositionEncodingSetting {
+    pub fn encoding(self) -> PositionEncoding {
+        match self {
+            Self::Utf8 => PositionEncoding::Utf8,
+            Self::Utf16 => PositionEncoding::Utf16,
+            Self::Utf32 => PositionEncoding::Utf32,
+        }
+    }
+}
+
+/// Files that may hold secrets: never sent to a model unless the user's own config says so.
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    ".env*",
+    "*.pem",
+    "*.key",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    "*.p12",
+    "*.pfx",
+    "*.crt",
+    "*.jks",
+    "*.keystore",
+    "*.tfstate",
+    "*.tfvars",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+];
+
+impl Default for CompletionConfig {
+    fn default() -> Self {
+        Self {
+            providers: Vec::new(),
+            enabled: true,
+            surfaces: Surfaces::default(),
+            trigger: Trigger::Automatic,
+            debounce_ms: 150,
+            max_tokens: 256,
+            context_tokens: 4096,
+            n_items_invoked: 3,
+            hedge_after_ms: None,
+            exclude: DEFAULT_EXCLUDE.iter().map(|glob| (*glob).to_owned()).collect(),
+            languages_disabled: Vec::new(),
+            temperature: 0.2,
+            items_sort: ItemsSort::After,
+            prompt: None,
+        }
+    }
+}
+
+impl Default for Surfaces {
+    fn default() -> Self {
+        Self { inline: true, items: true }
+    }
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        Self { providers: Vec::new(), enabled: true, max_tokens: 1024 }
+    }
+}
+
+impl CompletionConfig {
+    /// The hedging delay, or `None` when hedging is off (unset or 0).
+    pub fn hedge_after(&self) -> Option<Duration> {
+        self.hedge_after_ms.filter(|&ms| ms > 0).map(Duration::from_millis)
+    }
+
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.debounce_ms)
+    }
+}
+
+/// Stands for the user's provider label in key paths.
+pub const PROVIDER_NAME_PLACEHOLDER: &str = "<name>";
+
+/// Every key path of the schema, `providers.<name>.*` standing for any provider. Kept by hand
+/// next to the structs so a reader sees the whole schema at once; `schema_key_paths` derives
+/// the same list from the structs and a test checks that they agree, and another that
+/// docs/configuration.md documents each.
+pub const ALL_KEYS: &[&str] = &[
+    "providers.<name>.kind",
+    "providers.<name>.model",
+    "providers.<name>.base_url",
+    "providers.<name>.api_key_env",
+    "providers.<name>.api_key_cmd",
+    "providers.<name>.api_key",
+    "providers.<name>.headers",
+    "providers.<name>.organization",
+    "providers.<name>.project",
+    "providers.<name>.fim",
+    "providers.<name>.stream",
+    "providers.<name>.context_tokens",
+    "providers.<name>.timeout_ms",
+    "providers.<name>.keep_alive",
+    "completion.providers",
+    "completion.enabled",
+    "completion.surfaces.inline",
+    "completion.surfaces.items",
+    "completion.trigger",
+    "completion.debounce_ms",
+    "completion.max_tokens",
+    "completion.context_tokens",
+    "completion.n_items_invoked",
+    "completion.hedge_after_ms",
+    "completion.exclude",
+    "completion.languages_disabled",
+    "completion.temperature",
+    "completion.items_sort",
+    "completion.prompt",
+    "actions.providers",
+    "actions.enabled",
+    "actions.max_tokens",
+    "server.log_level",
+    "server.position_encoding",
+];
+
+/// The key paths of the schema, derived from the structs: a default [`Config`] with one
+/// default provider, serialized to a value tree whose leaves (including `null` for unset
+/// options and `{}` for free-form maps such as `headers`) are listed.
+pub fn schema_key_paths() -> Vec<String> {
+    let mut config = Config::default();
+    config.providers.insert(PROVIDER_NAME_PLACEHOLDER.to_owned(), ProviderSpec::default());
+    match serde_json::to_value(&config) {
+        Ok(value) => super::tree::leaf_paths(&value),
+        // Serializing plain structs and maps with string keys cannot fail; an empty list makes
+        // the schema test fail loudly rather than panic here.
+        Err(_) => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_keys_matches_the_structs() {
+        let mut derived = schema_key_paths();
+        let mut listed: Vec<String> = ALL_KEYS.iter().map(|key| (*key).to_owned()).collect();
+        derived.sort();
+        listed.sort();
+        assert_eq!(listed, derived, "ALL_KEYS must list exactly the schema's key paths");
+    }
+
+    #[test]
+    fn position_encoding_setting_spells_like_lsp() {
+        for setting in [PositionEncodingSetting::Utf8, PositionEncodingSetting::Utf16, PositionEncodingSetting::Utf32] {
+            let spelled = serde_json::to_value(setting).ok();
+            let lsp_name = setting.encoding().lsp_name();
+            assert_eq!(spelled, Some(serde_json::Value::String(lsp_name.to_owned())));
+        }
+    }
+
+    #[test]
+    fn hedging_off_when_unset_or_zero() {
+        let mut completion = CompletionConfig::default();
+        assert_eq!(completion.hedge_after(), None);
+        completion.hedge_after_ms = Some(0);
+        assert_eq!(completion.hedge_after(), None);
+        completion.hedge_after_ms = Some(250);
+        assert_eq!(completion.hedge_after(), Some(Duration::from_millis(250)));
+    }
+}

@@ -1,0 +1,364 @@
+//! Checks of the merged configuration that types cannot express: required keys, URLs, ranges
+//! and chains that name existing providers. Every problem is collected, not only the first.
+
+use std::ops::RangeInclusive;
+
+use switchboard_providers::{ProviderKind, ProviderSpec};
+
+use super::check::valid_kinds;
+use super::problem::{ConfigProblem, ConfigSource, Severity};
+use super::schema::{ActionsConfig, CompletionConfig, Config};
+
+/// Validates `config`; `attribute` names the layer a key path came from.
+pub(crate) fn validate(config: &Config, attribute: &dyn Fn(&str) -> ConfigSource) -> Vec<ConfigProblem> {
+    let mut findings = Findings::default();
+    for (name, spec) in &config.providers {
+        validate_provider(&format!("providers.{name}"), spec, &mut findings);
+    }
+    validate_completion(&config.completion, config, &mut findings);
+    validate_actions(&config.actions, config, &mut findings);
+    findings
+        .0
+        .into_iter()
+        .map(|(severity, key, message)| ConfigProblem { source: attribute(&key), key, message, severity })
+        .collect()
+}
+
+#[derive(Default)]
+struct Findings(Vec<(Severity, String, String)>);
+
+impl Findings {
+    fn error(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push((Severity::Error, key.into(), message.into()));
+    }
+
+    fn warning(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.0.push((Severity::Warning, key.into(), message.into()));
+    }
+
+    fn range<T: PartialOrd + std::fmt::Display>(&mut self, key: &str, value: T, range: RangeInclusive<T>) {
+        if !range.contains(&value) {
+            self.error(key, format!("must be between {} and {}, got {value}", range.start(), range.end()));
+        }
+    }
+}
+
+fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings) {
+    match spec.kind {
+        None => findings.error(
+            format!("{prefix}.kind"),
+            format!("missing; every provider needs a kind, one of: {}", valid_kinds()),
+        ),
+        // A llama.cpp server serves the one model it was started with, so naming it is optional.
+        Some(ProviderKind::Llamacpp) => {}
+        Some(kind) if spec.model.is_none() => {
+            findings.error(
+                format!("{prefix}.model"),
+                format!("missing; a provider of kind {} needs a model name", kind.as_str()),
+            );
+        }
+        Some(_) => {}
+    }
+    if spec.model.as_deref().is_some_and(|model| model.trim().is_empty()) {
+        findings.error(format!("{prefix}.model"), "must not be empty");
+    }
+    if let Some(base_url) = &spec.base_url {
+        validate_base_url(&format!("{prefix}.base_url"), base_url, spec, findings);
+    }
+    let key_sources = [
+        ("api_key_env", spec.api_key_env.is_some()),
+        ("api_key_cmd", spec.api_key_cmd.is_some()),
+        ("api_key", spec.api_key.is_some()),
+    ];
+    let set: Vec<&str> = key_sources.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
+    if set.len() > 1 {
+        findings.warning(prefix, format!("{} are set; only {} is used", set.join(", "), set[0]));
+    }
+    if let Some(env) = &spec.api_key_env
+        && !is_env_var_name(env)
+    {
+        // Never echo the value: a common mistake is to paste the key itself here.
+        findings.error(
+            format!("{prefix}.api_key_env"),
+            "must be the name of an environment variable (letters, digits and _), not the key itself",
+        );
+    }
+    if spec.api_key_cmd.as_deref().is_some_and(|cmd| cmd.trim().is_empty()) {
+        findings.error(format!("{prefix}.api_key_cmd"), "must not be empty");
+    }
+    if spec.api_key.as_ref().is_some_and(|key| key.expose().trim().is_empty()) {
+        findings.error(format!("{prefix}.api_key"), "must not be empty");
+    }
+    for (name, value) in &spec.headers {
+        let valid_name = !name.is_empty()
+            && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte));
+        if !valid_name {
+            findings.error(format!("{prefix}.headers"), format!("\"{name}\" is not a valid HTTP header name"));
+        }
+        // A line break would let a value smuggle in further headers.
+        if value.contains(['\r', '\n']) {
+            findings
+                .error(format!("{prefix}.headers"), format!("the value of \"{name}\" must not contain a line break"));
+        }
+    }
+    if let Some(context_tokens) = spec.context_tokens {
+        findings.range(&format!("{prefix}.context_tokens"), context_tokens, 256..=10_000_000);
+    }
+    if let Some(timeout_ms) = spec.timeout_ms {
+        findings.range(&format!("{prefix}.timeout_ms"), timeout_ms, 1..=600_000);
+    }
+}
+
+fn is_env_var_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes.next().is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
+        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
+/// Accepts `http://` and `https://` URLs with a host; rejects credentials in the URL because
+/// they would show up wherever the URL is displayed.
+fn validate_base_url(key: &str, base_url: &str, spec: &ProviderSpec, findings: &mut Findings) {
+    let Some((scheme, rest)) = base_url.split_once("://") else {
+        findings.error(key, format!("\"{base_url}\" is not a URL; expected http://HOST[:PORT][/PATH] or https://…"));
+        return;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        findings.error(key, "must not contain credentials; use api_key_env, api_key_cmd or headers");
+        return;
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        findings.error(key, format!("\"{base_url}\" has scheme \"{scheme}\"; expected http or https"));
+        return;
+    }
+    let host = host_of(authority);
+    if host.is_empty() || base_url.chars().any(char::is_whitespace) {
+        findings.error(key, format!("\"{base_url}\" is not a valid URL; expected {scheme}://HOST[:PORT][/PATH]"));
+        return;
+    }
+    let port = authority.strip_prefix(host).and_then(|rest| rest.strip_prefix(':')).unwrap_or_default();
+    if !port.bytes().all(|byte| byte.is_ascii_digit()) || port.parse::<u32>().is_ok_and(|port| port > 65_535) {
+        findings.error(key, format!("\"{base_url}\" has an invalid port"));
+        return;
+    }
+    let sends_key = spec.api_key_env.is_some() || spec.api_key_cmd.is_some() || spec.api_key.is_some();
+    if scheme == "http" && sends_key && !is_loopback(host) {
+        findings.warning(key, "the API key would travel unencrypted over http to a host that is not this machine");
+    }
+}
+
+fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        // An IPv6 literal keeps its brackets, so its colons are not taken for a port.
+        authority.find(']').map_or(authority, |end| &authority[..=end])
+    } else {
+        authority.split(':').next().unwrap_or_default()
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost") || host.starts_with("127.") || host == "[::1]"
+}
+
+fn validate_chain(key: &str, chain: &[String], config: &Config, findings: &mut Findings) {
+    for (idx, name) in chain.iter().enumerate() {
+        let entry_key = format!("{key}[{idx}]");
+        if !config.providers.contains_key(name) {
+            let defined = if config.providers.is_empty() {
+                "no providers are defined".to_owned()
+            } else {
+                format!("defined providers: {}", config.providers.keys().cloned().collect::<Vec<_>>().join(", "))
+            };
+            findings.error(entry_key, format!("unknown provider \"{name}\"; {defined}"));
+        } else if chain[..idx].contains(name) {
+            findings.warning(entry_key, format!("\"{name}\" is listed more than once; later entries are skipped"));
+        }
+    }
+}
+
+fn validate_completion(completion: &CompletionConfig, config: &Config, findings: &mut Findings) {
+    validate_chain("completion.providers", &completion.providers, config, findings);
+    findings.range("completion.debounce_ms", completion.debounce_ms, 0..=10_000);
+    findings.range("completion.max_tokens", completion.max_tokens, 1..=32_768);
+    findings.range("completion.context_tokens", completion.context_tokens, 128..=1_000_000);
+    findings.range("completion.n_items_invoked", completion.n_items_invoked, 1..=10);
+    if let Some(hedge_after_ms) = completion.hedge_after_ms {
+        findings.range("completion.hedge_after_ms", hedge_after_ms, 0..=60_000);
+    }
+    if !completion.temperature.is_finite() {
+        findings.error("completion.temperature", "must be a finite number");
+    } else {
+        findings.range("completion.temperature", completion.temperature, 0.0..=2.0);
+    }
+    for (idx, glob) in completion.exclude.iter().enumerate() {
+        if let Some(problem) = glob_problem(glob) {
+            findings.error(format!("completion.exclude[{idx}]"), problem);
+        }
+    }
+    for (idx, language) in completion.languages_disabled.iter().enumerate() {
+        if language.trim().is_empty() {
+            findings.error(format!("completion.languages_disabled[{idx}]"), "must not be empty");
+        }
+    }
+    if completion.prompt.as_deref().is_some_and(|prompt| prompt.trim().is_empty()) {
+        findings.error("completion.prompt", "must not be empty; leave it out to use the built-in prompt");
+    }
+    if completion.enabled && !completion.surfaces.inline && !completion.surfaces.items {
+        findings.warning("completion.surfaces", "both surfaces are off, so completions have nowhere to appear");
+    }
+}
+
+/// The glob syntax the exclusion matcher understands: `*`, `**`, `?` and `[…]` classes.
+fn glob_problem(glob: &str) -> Option<String> {
+    if glob.trim().is_empty() {
+        return Some("must not be empty".to_owned());
+    }
+    let mut in_class = false;
+    for char in glob.chars() {
+        match char {
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            _ => {}
+        }
+    }
+    in_class.then(|| format!("\"{glob}\" has an unclosed ["))
+}
+
+fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Findings) {
+    validate_chain("actions.providers", &actions.providers, config, findings);
+    findings.range("actions.max_tokens", actions.max_tokens, 1..=32_768);
+}
+
+#[cfg(test)]
+mod tests {
+    use switchboard_providers::Secret;
+
+    use super::*;
+
+    fn check(config: &Config) -> Vec<String> {
+        validate(config, &|_| ConfigSource::Defaults)
+            .iter()
+            .map(|problem| {
+                let severity = if problem.is_error() { "error" } else { "warning" };
+                format!("{severity} {}: {}", problem.key, problem.message)
+            })
+            .collect()
+    }
+
+    fn provider(kind: ProviderKind, model: Option<&str>) -> ProviderSpec {
+        ProviderSpec { kind: Some(kind), model: model.map(str::to_owned), ..ProviderSpec::default() }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(check(&Config::default()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn providers_need_kind_and_model_and_sane_fields() {
+        let mut config = Config::default();
+        config.providers.insert("nokind".into(), ProviderSpec::default());
+        config.providers.insert("nomodel".into(), provider(ProviderKind::Openai, None));
+        config.providers.insert("local".into(), provider(ProviderKind::Llamacpp, None));
+        let mut bad = provider(ProviderKind::Anthropic, Some(""));
+        bad.base_url = Some("ftp://example.com".into());
+        bad.api_key_env = Some("sk-ant-0123456789".into());
+        bad.api_key = Some(Secret::new("sk-inline-0123456789"));
+        bad.headers.insert("X Bad".into(), "v".into());
+        bad.timeout_ms = Some(0);
+        config.providers.insert("bad".into(), bad);
+        let mut plain = provider(ProviderKind::Openai, Some("m"));
+        plain.base_url = Some("http://gateway.example:8080/v1".into());
+        plain.api_key_env = Some("GATEWAY_KEY".into());
+        config.providers.insert("plain".into(), plain);
+        let mut creds = provider(ProviderKind::Ollama, Some("qwen"));
+        creds.base_url = Some("https://user:secret@example.com".into());
+        config.providers.insert("creds".into(), creds);
+        let problems = check(&config);
+        assert_eq!(
+            problems,
+            [
+                "error providers.bad.model: must not be empty",
+                "error providers.bad.base_url: \"ftp://example.com\" has scheme \"ftp\"; expected http or https",
+                "warning providers.bad: api_key_env, api_key are set; only api_key_env is used",
+                "error providers.bad.api_key_env: must be the name of an environment variable (letters, digits and _), \
+                 not the key itself",
+                "error providers.bad.headers: \"X Bad\" is not a valid HTTP header name",
+                "error providers.bad.timeout_ms: must be between 1 and 600000, got 0",
+                "error providers.creds.base_url: must not contain credentials; use api_key_env, api_key_cmd or headers",
+                "error providers.nokind.kind: missing; every provider needs a kind, one of: openai, anthropic, gemini, \
+                 mistral, deepseek, ollama, llamacpp",
+                "error providers.nomodel.model: missing; a provider of kind openai needs a model name",
+                "warning providers.plain.base_url: the API key would travel unencrypted over http to a host that is \
+                 not this machine",
+            ]
+        );
+        assert!(problems.iter().all(|line| !line.contains("0123456789") && !line.contains("secret@")));
+    }
+
+    #[test]
+    fn chains_name_defined_providers() {
+        let mut config = Config::default();
+        config.providers.insert("a".into(), provider(ProviderKind::Ollama, Some("qwen")));
+        config.providers.insert("b".into(), provider(ProviderKind::Llamacpp, None));
+        config.completion.providers = vec!["a".into(), "foo".into(), "a".into()];
+        config.actions.providers = vec!["b".into()];
+        assert_eq!(
+            check(&config),
+            [
+                "error completion.providers[1]: unknown provider \"foo\"; defined providers: a, b",
+                "warning completion.providers[2]: \"a\" is listed more than once; later entries are skipped",
+            ]
+        );
+        config.providers.clear();
+        assert_eq!(
+            check(&config)[0],
+            "error completion.providers[0]: unknown provider \"a\"; no providers are defined"
+        );
+    }
+
+    #[test]
+    fn numbers_are_in_range() {
+        let mut config = Config::default();
+        config.completion.debounce_ms = 60_000;
+        config.completion.max_tokens = 0;
+        config.completion.n_items_invoked = 50;
+        config.completion.temperature = 3.5;
+        config.completion.hedge_after_ms = Some(120_000);
+        config.completion.exclude.push("[abc".into());
+        config.completion.prompt = Some("  ".into());
+        config.completion.surfaces.inline = false;
+        config.completion.surfaces.items = false;
+        config.actions.max_tokens = 0;
+        assert_eq!(
+            check(&config),
+            [
+                "error completion.debounce_ms: must be between 0 and 10000, got 60000",
+                "error completion.max_tokens: must be between 1 and 32768, got 0",
+                "error completion.n_items_invoked: must be between 1 and 10, got 50",
+                "error completion.hedge_after_ms: must be between 0 and 60000, got 120000",
+                "error completion.temperature: must be between 0 and 2, got 3.5",
+                "error completion.exclude[18]: \"[abc\" has an unclosed [",
+                "error completion.prompt: must not be empty; leave it out to use the built-in prompt",
+                "warning completion.surfaces: both surfaces are off, so completions have nowhere to appear",
+                "error actions.max_tokens: must be between 1 and 32768, got 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn loopback_http_and_ipv6_hosts_are_fine() {
+        let mut config = Config::default();
+        for (name, url) in
+            [("a", "http://localhost:11434"), ("b", "http://127.0.0.1:8080/v1"), ("c", "http://[::1]:8080")]
+        {
+            let mut spec = provider(ProviderKind::Openai, Some("m"));
+            spec.base_url = Some(url.into());
+            spec.api_key_env = Some("KEY".into());
+            config.providers.insert(name.into(), spec);
+        }
+        assert_eq!(check(&config), Vec::<String>::new());
+    }
+}
