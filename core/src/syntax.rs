@@ -99,11 +99,10 @@ fn point(point: BytePoint) -> Point {
     Point { row: point.row, column: point.byte_col }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "lang-rust"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "lang-rust")]
     #[test]
     fn edits_make_the_tree_stale_until_reparsed() {
         let Some(rust) = language_for("rust", "") else { panic!("rust is enabled") };

@@ -28,6 +28,7 @@ pub struct Language {
 }
 
 impl Language {
+    #[allow(dead_code, reason = "unused only in a build with no `lang-*` feature")]
     const fn new(
         name: &'static str,
         language_ids: &'static [&'static str],

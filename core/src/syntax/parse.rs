@@ -78,11 +78,10 @@ fn parse_with(
     tree
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "lang-rust"))]
 mod tests {
     use super::*;
 
-    #[cfg(feature = "lang-rust")]
     #[test]
     fn a_parse_that_runs_out_of_time_gives_no_tree_and_leaves_the_parser_usable() {
         let Some(rust) = crate::syntax::language_for("rust", "") else { panic!("rust is enabled") };
