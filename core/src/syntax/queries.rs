@@ -152,7 +152,8 @@ pub fn imports(language: &Language, tree: &Tree, rope: &Rope) -> Vec<Range<usize
             ranges.push(trim_trailing_whitespace(rope, node.byte_range()));
         }
     });
-    ranges.sort_by_key(|range| (range.start, range.end));
+    // Longest first among equal starts, so the outermost of nested imports is the one kept.
+    ranges.sort_by_key(|range| (range.start, usize::MAX - range.end));
     ranges.dedup();
     // Drop imports nested in other imports (e.g. a pattern for a whole `use` list and one item).
     let mut outermost: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
@@ -288,6 +289,16 @@ mod tests {
     #[test]
     fn half_typed_code_inside_a_scope_keeps_the_scope() {
         assert_eq!(rust_scopes("fn f() {\n    let x = g(1<|>\n}\n"), ["fn f()"]);
+    }
+
+    #[test]
+    fn imports_come_back_in_document_order() {
+        let Some(rust) = crate::syntax::language_for("rust", "") else { panic!("rust is enabled") };
+        let rope = Rope::from_str("use a::{b, c};\nmod m;\nfn f() {}\n");
+        let Some(tree) = crate::syntax::parse::parse_rope(rust, &rope, None) else { panic!("parse failed") };
+        let texts: Vec<String> =
+            imports(rust, &tree, &rope).into_iter().map(|range| rope.byte_slice(range).to_string()).collect();
+        assert_eq!(texts, ["use a::{b, c};", "mod m;"]);
     }
 
     #[test]
