@@ -1,0 +1,146 @@
+//! Rope reading for context extraction: line bounds, char-boundary snapping and small copies.
+//!
+//! Everything here works on byte offsets into the rope and costs O(log n) per call, so callers can
+//! walk a window of lines without ever materializing the document. Line breaks are LSP's (`\n`,
+//! `\r\n`, lone `\r`), as the rope counts them.
+
+use std::borrow::Cow;
+
+use ropey::Rope;
+
+/// Tabs count as this many columns when indentation widths are compared.
+const TAB_WIDTH: usize = 4;
+
+/// Where one line starts, where its content ends (before the line break) and where the next line
+/// starts (after the line break; the document length for the last line).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct LineBounds {
+    pub start: usize,
+    pub content_end: usize,
+    pub next_start: usize,
+}
+
+/// The bounds of line `line_idx`, clamped to the last line.
+pub(crate) fn line_bounds(rope: &Rope, line_idx: usize) -> LineBounds {
+    let line_idx = line_idx.min(rope.len_lines().saturating_sub(1));
+    let start = line_start(rope, line_idx);
+    let next_start = line_start(rope, line_idx + 1).max(start);
+    let mut content_end = next_start;
+    if content_end > start && rope.byte(content_end - 1) == b'\n' {
+        content_end -= 1;
+    }
+    if content_end > start && rope.byte(content_end - 1) == b'\r' {
+        content_end -= 1;
+    }
+    LineBounds { start, content_end, next_start }
+}
+
+/// The byte where line `line_idx` starts; the document length past the last line.
+pub(crate) fn line_start(rope: &Rope, line_idx: usize) -> usize {
+    rope.try_line_to_byte(line_idx).unwrap_or_else(|_| rope.len_bytes())
+}
+
+/// The line that contains `byte_offset` (clamped to the document).
+pub(crate) fn line_of(rope: &Rope, byte_offset: usize) -> usize {
+    rope.byte_to_line(byte_offset.min(rope.len_bytes()))
+}
+
+/// Clamps a requested cursor into the document and onto a place where one can type: never inside
+/// a multi-byte character (snaps back to its start) and never between the `\r` and `\n` of a CRLF
+/// (snaps back before the `\r`, the end of the line's content).
+pub(crate) fn normalize_cursor(rope: &Rope, byte_offset: usize) -> usize {
+    let cursor = snap_back(rope, byte_offset);
+    if cursor > 0 && cursor < rope.len_bytes() && rope.byte(cursor - 1) == b'\r' && rope.byte(cursor) == b'\n' {
+        cursor - 1
+    } else {
+        cursor
+    }
+}
+
+/// The start of the character containing `byte_offset` (clamped to the document).
+pub(crate) fn snap_back(rope: &Rope, byte_offset: usize) -> usize {
+    let byte_offset = byte_offset.min(rope.len_bytes());
+    rope.char_to_byte(rope.byte_to_char(byte_offset))
+}
+
+/// The first character boundary at or after `byte_offset` (clamped to the document).
+pub(crate) fn snap_forward(rope: &Rope, byte_offset: usize) -> usize {
+    let byte_offset = byte_offset.min(rope.len_bytes());
+    let char_idx = rope.byte_to_char(byte_offset);
+    let start = rope.char_to_byte(char_idx);
+    if start == byte_offset { start } else { rope.char_to_byte(char_idx + 1) }
+}
+
+/// The text of a byte range, borrowed when it lies in one chunk. Ranges that are out of bounds or
+/// not on character boundaries (a caller bug) give an empty string rather than a panic.
+pub(crate) fn text(rope: &Rope, start: usize, end: usize) -> Cow<'_, str> {
+    match rope.get_byte_slice(start..end.max(start)) {
+        Some(slice) => slice.into(),
+        None => {
+            tracing::warn!(start, end, len = rope.len_bytes(), "context: byte range off character boundaries");
+            Cow::Borrowed("")
+        }
+    }
+}
+
+/// The content of line `line_idx`, without its line break.
+pub(crate) fn line_text(rope: &Rope, line_idx: usize) -> Cow<'_, str> {
+    let bounds = line_bounds(rope, line_idx);
+    text(rope, bounds.start, bounds.content_end)
+}
+
+/// The width of the leading whitespace of `line`, tabs counted as [`TAB_WIDTH`] columns.
+pub(crate) fn indent_width(line: &str) -> usize {
+    line.chars()
+        .take_while(|character| character.is_whitespace())
+        .map(|character| if character == '\t' { TAB_WIDTH } else { 1 })
+        .sum()
+}
+
+/// The byte length of the leading whitespace of `line`.
+pub(crate) fn indent_len(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// `text` cut to at most `max_bytes`, at a character boundary.
+pub(crate) fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let mut end = max_bytes;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_bounds_know_every_line_break() {
+        let rope = Rope::from_str("ab\r\ncd\ref\n\ngh");
+        let bounds: Vec<_> = (0..rope.len_lines())
+            .map(|line| line_bounds(&rope, line))
+            .map(|b| (b.start, b.content_end, b.next_start))
+            .collect();
+        assert_eq!(bounds, [(0, 2, 4), (4, 6, 7), (7, 9, 10), (10, 10, 11), (11, 13, 13)]);
+        // Past the end: the last line.
+        assert_eq!(line_bounds(&rope, 99).start, 11);
+        let empty = Rope::new();
+        assert_eq!(line_bounds(&empty, 0), LineBounds { start: 0, content_end: 0, next_start: 0 });
+    }
+
+    #[test]
+    fn cursors_snap_out_of_characters_and_crlf() {
+        let rope = Rope::from_str("é\r\nx");
+        assert_eq!(normalize_cursor(&rope, 1), 0);
+        assert_eq!(normalize_cursor(&rope, 2), 2);
+        assert_eq!(normalize_cursor(&rope, 3), 2);
+        assert_eq!(normalize_cursor(&rope, 4), 4);
+        assert_eq!(normalize_cursor(&rope, 999), 5);
+        assert_eq!(snap_forward(&rope, 1), 2);
+        assert_eq!(truncate_at_char("aé", 2), "a");
+    }
+}

@@ -1,0 +1,281 @@
+//! The prefix/suffix window around the cursor: whole lines, balanced to a byte budget, and when
+//! the prefix must be cut, started at a syntax boundary rather than mid-statement.
+//!
+//! The rules, in priority order:
+//! 1. The cursor line is whole on both sides. Only when it alone exceeds the budget is it cut, at a
+//!    character boundary, as a last resort.
+//! 2. The prefix gets `prefix_percent` of the budget and the suffix the rest; what one side cannot
+//!    use because the document ends flows to the other.
+//! 3. The prefix starts at a line start and the suffix ends at a line end (after its line break).
+//! 4. A cut prefix moves its start down, within its first quarter, to the line where the shallowest
+//!    syntax node starts (a top-level item or statement); the bytes this gives up go to the suffix.
+
+use ropey::Rope;
+use tree_sitter::Tree;
+
+use super::lines::{self, LineBounds};
+
+/// The chosen window: `start..cursor` is the prefix and `cursor..end` the suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn len(self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Picks the window around `cursor` (already normalized) within `window_bytes`.
+pub(crate) fn select(rope: &Rope, tree: Option<&Tree>, cursor: usize, window_bytes: usize, prefix_percent: u8) -> Span {
+    let len = rope.len_bytes();
+    let cursor_line = lines::line_of(rope, cursor);
+    let bounds = lines::line_bounds(rope, cursor_line);
+    let head = cursor - bounds.start;
+    let tail = bounds.next_start - cursor;
+    let prefix_percent = usize::from(prefix_percent.min(100));
+    if head + tail > window_bytes {
+        return cut_cursor_line(rope, cursor, head, tail, window_bytes, prefix_percent);
+    }
+
+    let (prefix_share, suffix_share) = split(window_bytes, prefix_percent, cursor, len - cursor, head, tail);
+    let mut start = grow_up(rope, cursor_line, bounds.start, prefix_share - head);
+    if start > 0 {
+        start = snap_to_boundary(rope, tree, start, bounds.start);
+    }
+    // Whatever the prefix did not use (a partial line, or what the boundary gave up) goes below.
+    let prefix_unused = prefix_share - (cursor - start);
+    let end = grow_down(rope, cursor_line, bounds.next_start, suffix_share - tail + prefix_unused);
+    Span { start, end }
+}
+
+/// Splits `window_bytes` between the sides: by `prefix_percent`, then moving what a side cannot
+/// use (the document ends first) to the other, then making room for the cursor line's two halves.
+/// Requires `head + tail <= window_bytes`, `head <= prefix_avail` and `tail <= suffix_avail`.
+fn split(
+    window_bytes: usize,
+    prefix_percent: usize,
+    prefix_avail: usize,
+    suffix_avail: usize,
+    head: usize,
+    tail: usize,
+) -> (usize, usize) {
+    let mut prefix = window_bytes * prefix_percent / 100;
+    let mut suffix = window_bytes - prefix;
+    if prefix > prefix_avail {
+        suffix += prefix - prefix_avail;
+        prefix = prefix_avail;
+    }
+    if suffix > suffix_avail {
+        prefix = (prefix + suffix - suffix_avail).min(prefix_avail);
+        suffix = suffix_avail;
+    }
+    // `total >= head + tail` because the window fits the cursor line and each side's available
+    // text contains its half of it.
+    let total = prefix + suffix;
+    let prefix = prefix.clamp(head, total.saturating_sub(tail).max(head));
+    (prefix, total.saturating_sub(prefix))
+}
+
+/// Adds whole lines above `line` (which starts at `start`) while they fit in `spare` bytes;
+/// returns the new start.
+fn grow_up(rope: &Rope, mut line: usize, mut start: usize, mut spare: usize) -> usize {
+    while line > 0 {
+        let previous_start = lines::line_start(rope, line - 1);
+        let n_bytes = start - previous_start;
+        if n_bytes > spare {
+            break;
+        }
+        spare -= n_bytes;
+        start = previous_start;
+        line -= 1;
+    }
+    start
+}
+
+/// Adds whole lines below `line` (whose next line starts at `end`) while they fit in `spare`
+/// bytes; returns the new end.
+fn grow_down(rope: &Rope, mut line: usize, mut end: usize, mut spare: usize) -> usize {
+    let len = rope.len_bytes();
+    while end < len {
+        let next_end = lines::line_start(rope, line + 2).max(end);
+        let n_bytes = next_end - end;
+        if n_bytes > spare || n_bytes == 0 {
+            break;
+        }
+        spare -= n_bytes;
+        end = next_end;
+        line += 1;
+    }
+    end
+}
+
+/// The last resort: the cursor line alone is over budget, so keep the bytes nearest the cursor,
+/// split by the same ratio, cut inward to character boundaries.
+fn cut_cursor_line(
+    rope: &Rope,
+    cursor: usize,
+    head: usize,
+    tail: usize,
+    window_bytes: usize,
+    prefix_percent: usize,
+) -> Span {
+    let prefix_take = head.min((window_bytes * prefix_percent / 100).max(window_bytes.saturating_sub(tail)));
+    let suffix_take = tail.min(window_bytes - prefix_take);
+    Span {
+        start: lines::snap_forward(rope, cursor - prefix_take),
+        end: lines::snap_back(rope, cursor + suffix_take).max(cursor),
+    }
+}
+
+/// Moves a cut prefix's `start` (a line start) down to a better line within the first quarter of
+/// the prefix: the one whose first token starts the shallowest syntax node (with a tree), or the
+/// least indented line (without). Ties go to the earliest line, which gives up the least.
+fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_start: usize) -> usize {
+    let zone_end = start + (cursor_line_start - start) / 4;
+    let first_line = lines::line_of(rope, start);
+    let mut best: Option<(usize, usize)> = None;
+    let mut line = first_line;
+    let mut previous_blank = false;
+    loop {
+        let bounds = lines::line_bounds(rope, line);
+        if bounds.start > zone_end || bounds.start >= cursor_line_start {
+            break;
+        }
+        let content = lines::text(rope, bounds.start, bounds.content_end);
+        let is_blank = content.trim().is_empty();
+        if !is_blank {
+            let score = match tree {
+                Some(tree) => node_depth_at_line(tree, &bounds, lines::indent_len(&content)),
+                None => indentation_score(&content, previous_blank || line == 0),
+            };
+            if let Some(score) = score
+                && best.is_none_or(|(best_score, _)| score < best_score)
+            {
+                best = Some((score, bounds.start));
+            }
+        }
+        previous_blank = is_blank;
+        line += 1;
+    }
+    best.map_or(start, |(_, line_start)| line_start)
+}
+
+/// How deep the outermost node that starts at this line's first token sits (children of the root
+/// are 1), if that node is a whole item: named, not an error, and not followed on its line by
+/// anything but a comment (so `a,` in an argument list does not count).
+fn node_depth_at_line(tree: &Tree, bounds: &LineBounds, indent_len: usize) -> Option<usize> {
+    let first_byte = bounds.start + indent_len;
+    let mut cursor = tree.walk();
+    let mut depth = 0;
+    loop {
+        cursor.goto_first_child_for_byte(first_byte)?;
+        depth += 1;
+        let node = cursor.node();
+        if node.start_byte() > first_byte {
+            return None;
+        }
+        if node.start_byte() == first_byte {
+            if !node.is_named() || node.is_error() || node.is_missing() {
+                return None;
+            }
+            if node.end_byte() < bounds.content_end {
+                let next = node.next_sibling()?;
+                if next.start_byte() < bounds.content_end && !next.kind().contains("comment") {
+                    return None;
+                }
+            }
+            return Some(depth);
+        }
+    }
+}
+
+/// Without a tree: less indentation is better, and a line after a blank line is a slightly better
+/// start than one that continues a paragraph. Closing brackets and `end` are never a good start.
+fn indentation_score(content: &str, after_blank: bool) -> Option<usize> {
+    let trimmed = content.trim_start();
+    if trimmed.starts_with(['}', ')', ']']) || trimmed == "end" || trimmed.starts_with("end ") {
+        return None;
+    }
+    Some(lines::indent_width(content) * 2 + usize::from(!after_blank))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn render(text: &str, cursor: usize, window_bytes: usize) -> String {
+        let rope = Rope::from_str(text);
+        let span = select(&rope, None, cursor, window_bytes, 75);
+        format!("{}<|>{}", &text[span.start..cursor], &text[cursor..span.end])
+    }
+
+    #[test]
+    fn split_flows_unused_share_and_keeps_the_cursor_line() {
+        // 75/25 of 100 when both sides have room.
+        assert_eq!(split(100, 75, 1000, 1000, 0, 0), (75, 25));
+        // The prefix can only use 10 bytes: the rest flows to the suffix, and back.
+        assert_eq!(split(100, 75, 10, 1000, 0, 0), (10, 90));
+        assert_eq!(split(100, 75, 1000, 5, 0, 0), (95, 5));
+        // Both sides short: everything there is.
+        assert_eq!(split(100, 75, 10, 5, 0, 0), (10, 5));
+        // The suffix half of the cursor line needs 40 bytes.
+        assert_eq!(split(100, 75, 1000, 1000, 0, 40), (60, 40));
+        assert_eq!(split(100, 0, 1000, 1000, 30, 0), (30, 70));
+    }
+
+    #[test]
+    fn windows_are_whole_lines() {
+        let text = "l0\nl1\nl2\nl3\nl4\nl5\nl6\nl7\nl8 cursor\nl9\nlA\nlB\n";
+        let cursor = text.find("cursor").unwrap_or_default();
+        // 10 bytes: the cursor line (10 bytes) alone.
+        expect_test::expect![[r#"
+            l8 <|>cursor
+        "#]]
+        .assert_eq(&render(text, cursor, 10));
+        // 30 bytes: 22 to the prefix (the head and six lines above), 8 to the suffix (the tail;
+        // one byte short of the next line, even with the prefix's unused byte).
+        expect_test::expect![[r#"
+            l2
+            l3
+            l4
+            l5
+            l6
+            l7
+            l8 <|>cursor
+        "#]]
+        .assert_eq(&render(text, cursor, 30));
+        // Plenty: everything.
+        assert_eq!(render(text, cursor, 1000).replace("<|>", ""), text);
+    }
+
+    #[test]
+    fn a_huge_cursor_line_is_cut_at_char_boundaries() {
+        let text = "ééééé|ééééé\n";
+        let cursor = text.find('|').unwrap_or_default();
+        // 8 bytes: 6 before (3 chars), 2 after: `|` and half an `é`, which is dropped.
+        assert_eq!(render(text, cursor, 8), "ééé<|>|");
+        assert_eq!(render(text, cursor, 0), "<|>");
+    }
+
+    #[test]
+    fn a_cut_prefix_starts_at_a_shallow_line() {
+        let text = "    a\n    b\nc\n    d\n    e\n    f\n    g\n    h\n    i\n    j\n    cursor\n";
+        let cursor = text.find("cursor").unwrap_or_default();
+        // Without the snap the window would start at `b`; `c` is less indented and in the zone.
+        expect_test::expect![[r#"
+            c
+                d
+                e
+                f
+                g
+                h
+                i
+                j
+                <|>cursor
+        "#]]
+        .assert_eq(&render(text, cursor, 62));
+    }
+}
