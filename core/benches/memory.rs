@@ -7,7 +7,7 @@ use switchboard_core::documents::{DocumentStore, StoreLimits};
 #[allow(clippy::print_stdout, reason = "a bench reports on stdout")]
 fn main() {
     let store = DocumentStore::new(StoreLimits::default());
-    let files: Vec<String> = (0..50).map(|idx| file_of_2000_lines(idx)).collect();
+    let files: Vec<String> = (0..50).map(file_of_2000_lines).collect();
     let before = rss_kib();
     for (idx, text) in files.iter().enumerate() {
         let uri = format!("file:///bench/file{idx}.rs");
@@ -39,9 +39,10 @@ fn rss_kib() -> usize {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
-            status.lines().find(|line| line.starts_with("VmRSS:")).and_then(|line| {
-                line.split_whitespace().nth(1).and_then(|value| value.parse().ok())
-            })
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1).and_then(|value| value.parse().ok()))
         })
         .unwrap_or(0)
 }

@@ -206,12 +206,13 @@ fn path_of_uri(uri: &str) -> String {
     let mut bytes = Vec::with_capacity(raw.len());
     let mut idx = 0;
     while idx < raw.len() {
-        if raw[idx] == b'%' && idx + 2 < raw.len() {
-            if let (Some(high), Some(low)) = (hex(raw[idx + 1]), hex(raw[idx + 2])) {
-                bytes.push(high * 16 + low);
-                idx += 3;
-                continue;
-            }
+        if raw[idx] == b'%'
+            && idx + 2 < raw.len()
+            && let (Some(high), Some(low)) = (hex(raw[idx + 1]), hex(raw[idx + 2]))
+        {
+            bytes.push(high * 16 + low);
+            idx += 3;
+            continue;
         }
         bytes.push(raw[idx]);
         idx += 1;

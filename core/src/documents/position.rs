@@ -161,8 +161,9 @@ mod tests {
         let text = rope("a\nb\r\nc\rd\u{2028}e\u{85}f");
         assert_eq!(text.len_lines(), 4);
         assert_eq!(to_byte_offset(&text, LineCol::new(3, 0), Utf16), 7);
-        // U+2028 and U+0085 are ordinary characters inside line 3.
-        assert_eq!(to_byte_offset(&text, LineCol::new(3, 2), Utf16), 10);
+        // U+2028 (3 bytes) and U+0085 are ordinary characters inside line 3, which starts at 7.
+        assert_eq!(to_byte_offset(&text, LineCol::new(3, 2), Utf16), 7 + 1 + 3);
+        assert_eq!(to_byte_offset(&text, LineCol::new(3, 99), Utf16), text.len_bytes());
     }
 
     #[test]
