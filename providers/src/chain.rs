@@ -372,6 +372,7 @@ impl Chain {
         if self.providers.is_empty() {
             parts.push("no providers are configured".to_owned());
         }
+        let parts: Vec<&str> = parts.iter().map(|part| part.trim_end_matches('.')).collect();
         ChainError { kind, message: parts.join("; "), errors, skipped }
     }
 }

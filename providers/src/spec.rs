@@ -35,8 +35,9 @@ impl ProviderKind {
     }
 }
 
-/// One `[providers.NAME]` table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+/// One `[providers.NAME]` table. `Debug` redacts the key and header values (a gateway token
+/// often travels in an extra header).
+#[derive(Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderSpec {
     /// The wire protocol.
@@ -69,6 +70,29 @@ pub struct ProviderSpec {
     pub timeout_ms: Option<u64>,
     /// Ollama: how long the model stays loaded after a request (e.g. "30m").
     pub keep_alive: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: BTreeMap<&str, String> =
+            self.headers.iter().map(|(name, value)| (name.as_str(), Secret::new(value.as_str()).redacted())).collect();
+        f.debug_struct("ProviderSpec")
+            .field("kind", &self.kind)
+            .field("model", &self.model)
+            .field("base_url", &self.base_url)
+            .field("api_key_env", &self.api_key_env)
+            .field("api_key_cmd", &self.api_key_cmd.as_ref().map(|_| ".."))
+            .field("api_key", &self.api_key)
+            .field("headers", &headers)
+            .field("organization", &self.organization)
+            .field("project", &self.project)
+            .field("fim", &self.fim)
+            .field("stream", &self.stream)
+            .field("context_tokens", &self.context_tokens)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("keep_alive", &self.keep_alive)
+            .finish()
+    }
 }
 
 /// Where a provider's key comes from. Never the key itself in `Debug` output.

@@ -1,0 +1,304 @@
+//! The `anthropic` provider against a loopback server speaking the Messages API: exact
+//! requests, named SSE events, prefill for FIM, and every error with Anthropic's own bodies.
+
+mod support;
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::json;
+use support::{MockServer, Reply, deadline_in, failed};
+use switchboard_providers::anthropic::Anthropic;
+use switchboard_providers::{
+    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
+    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
+};
+
+const KEY: &str = "sk-ant-api03-test-0123456789abcdef";
+
+const BLOCKED: &str = r#"{"type":"error","error":{"type":"invalid_request_error","message":"This credential is only authorized for use with Claude Code and cannot be used for other API requests."},"request_id":"req_011CTest"}"#;
+
+fn spec(server: &MockServer) -> ProviderSpec {
+    ProviderSpec {
+        model: Some("claude-test".into()),
+        base_url: Some(server.url()),
+        api_key: Some(Secret::new(KEY)),
+        ..ProviderSpec::default()
+    }
+}
+
+fn provider(spec: &ProviderSpec) -> Anthropic {
+    Anthropic::from_spec("claude", spec).expect("valid spec")
+}
+
+fn chat_request() -> GenerateRequest {
+    GenerateRequest {
+        prompt: Prompt::Chat(ChatPrompt {
+            system: Some("be brief".into()),
+            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
+        }),
+        max_tokens: 100,
+        stop: Vec::new(),
+        temperature: Some(0.0),
+        deadline: deadline_in(5_000),
+        purpose: Purpose::CodeAction,
+    }
+}
+
+fn event(name: &str, data: serde_json::Value) -> String {
+    format!("event: {name}\ndata: {data}\n\n")
+}
+
+fn message_stream(texts: &[&str]) -> Vec<String> {
+    let mut events = vec![
+        event(
+            "message_start",
+            json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],
+                "model":"claude-test","stop_reason":null,"usage":{"input_tokens":25,"output_tokens":1}}}),
+        ),
+        event(
+            "content_block_start",
+            json!({"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}),
+        ),
+        event("ping", json!({"type":"ping"})),
+    ];
+    for text in texts {
+        events.push(event(
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":text}}),
+        ));
+    }
+    events.push(event("content_block_stop", json!({"type":"content_block_stop","index":0})));
+    events.push(event(
+        "message_delta",
+        json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":7}}),
+    ));
+    events.push(event("message_stop", json!({"type":"message_stop"})));
+    events
+}
+
+#[derive(Debug, Default)]
+struct Collected {
+    text: String,
+    usage: Option<Usage>,
+    error: Option<ProviderError>,
+}
+
+async fn collect(mut stream: TextStream) -> Collected {
+    let mut collected = Collected::default();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
+            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
+            Err(error) => {
+                collected.error = Some(error);
+                break;
+            }
+        }
+    }
+    collected
+}
+
+#[tokio::test]
+async fn streams_named_events_and_sends_the_exact_request() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(message_stream(&["Hello", " there"])));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "Hello there");
+    assert_eq!(answer.usage, Some(Usage { input_tokens: 25, output_tokens: 7 }));
+
+    let request = &server.requests()[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/messages");
+    assert_eq!(request.header("x-api-key"), Some(KEY));
+    assert_eq!(request.header("authorization"), None);
+    assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.json(),
+        json!({
+            "model": "claude-test",
+            "max_tokens": 100,
+            "system": "be brief",
+            "messages": [{"role":"user","content":"say hi"}],
+            "temperature": 0.0,
+            "stream": true
+        })
+    );
+}
+
+#[tokio::test]
+async fn unknown_events_are_ignored() {
+    let server = MockServer::start().await;
+    let mut events = message_stream(&["a"]);
+    events.insert(3, event("brand_new_event", json!({"type":"brand_new_event","x":1})));
+    events.insert(
+        4,
+        event(
+            "content_block_delta",
+            json!({"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}),
+        ),
+    );
+    server.push(Reply::sse(events));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "a");
+}
+
+#[tokio::test]
+async fn non_streamed_message() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(
+        200,
+        json!({"id":"msg_1","type":"message","role":"assistant","model":"claude-test",
+            "content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","stop_sequence":null,
+            "usage":{"input_tokens":9,"output_tokens":3}})
+        .to_string(),
+    ));
+    let mut spec = spec(&server);
+    spec.stream = Some(false);
+    let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "Hi!");
+    assert_eq!(answer.usage, Some(Usage { input_tokens: 9, output_tokens: 3 }));
+    assert_eq!(server.requests()[0].json()["stream"], json!(false));
+}
+
+#[tokio::test]
+async fn fim_uses_a_fence_prefill() {
+    let server = MockServer::start().await;
+    // The answer continues after the prefilled opening fence.
+    server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
+    let request = GenerateRequest {
+        prompt: Prompt::Fim(FimPrompt {
+            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
+            suffix: "\n}\n".into(),
+            language: Some("rust".into()),
+            ..FimPrompt::default()
+        }),
+        max_tokens: 32,
+        stop: Vec::new(),
+        temperature: None,
+        deadline: deadline_in(5_000),
+        purpose: Purpose::InlineCompletion,
+    };
+    let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "a + b");
+    let body = server.requests()[0].json();
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.last().unwrap(), &json!({"role":"assistant","content":"```rust"}));
+    assert_eq!(body["stop_sequences"], json!(["```"]));
+}
+
+#[tokio::test]
+async fn every_error_is_classified_by_its_type() {
+    let body = |kind: &str, message: &str| {
+        json!({"type":"error","error":{"type":kind,"message":message},"request_id":"req_1"}).to_string()
+    };
+    let cases = [
+        (400, BLOCKED.to_owned(), ErrorKind::BlockedCredential),
+        (401, body("authentication_error", "invalid x-api-key"), ErrorKind::Auth),
+        (
+            401,
+            body("authentication_error", "OAuth authentication is currently not supported."),
+            ErrorKind::BlockedCredential,
+        ),
+        (403, body("permission_error", "Your API key does not have permission"), ErrorKind::Auth),
+        (402, body("billing_error", "Payment required"), ErrorKind::Quota),
+        (
+            400,
+            body("invalid_request_error", "Your credit balance is too low to access the Anthropic API."),
+            ErrorKind::Quota,
+        ),
+        (
+            429,
+            body("rate_limit_error", "Number of request tokens has exceeded your per-minute rate limit"),
+            ErrorKind::RateLimited,
+        ),
+        (529, body("overloaded_error", "Overloaded"), ErrorKind::Overloaded),
+        (500, body("api_error", "Internal server error"), ErrorKind::Server),
+        (504, body("timeout_error", "Request timeout"), ErrorKind::Timeout),
+        (400, body("invalid_request_error", "max_tokens: Field required"), ErrorKind::InvalidRequest),
+        (404, body("not_found_error", "model: claude-nope"), ErrorKind::InvalidRequest),
+        (413, body("request_too_large", "Request exceeds the maximum size"), ErrorKind::InvalidRequest),
+    ];
+    for (status, body, kind) in cases {
+        let server = MockServer::start().await;
+        server.push(Reply::json(status, body.clone()).header("retry-after", "4"));
+        let error = failed(provider(&spec(&server)).generate(chat_request()).await);
+        assert_eq!(error.kind, kind, "HTTP {status} {body}");
+        assert_eq!(error.status, Some(status));
+        assert_eq!(error.retry_after, Some(Duration::from_secs(4)));
+        assert!(!format!("{error} {error:?}").contains(KEY));
+    }
+}
+
+#[tokio::test]
+async fn an_error_event_after_200_is_classified() {
+    let server = MockServer::start().await;
+    let mut events = message_stream(&["par"]);
+    events.truncate(4);
+    events.push(event("error", json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})));
+    server.push(Reply::sse(events));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.text, "par");
+    let error = answer.error.unwrap();
+    assert_eq!(error.kind, ErrorKind::Overloaded);
+    assert_eq!(error.message, "Overloaded");
+}
+
+#[tokio::test]
+async fn a_stream_without_message_stop_is_a_network_error() {
+    let server = MockServer::start().await;
+    let mut events = message_stream(&["par"]);
+    events.truncate(4);
+    server.push(Reply::sse(events));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
+}
+
+#[tokio::test]
+async fn a_malformed_event_is_a_bad_response() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(["event: content_block_delta\ndata: {oops\n\n"]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::BadResponse);
+}
+
+#[tokio::test]
+async fn slow_drip_reset_and_hang() {
+    let server = MockServer::start().await;
+    server.push(Reply::sse(message_stream(&["a", "b"])).drip(Duration::from_millis(20)));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!((answer.text.as_str(), answer.error), ("ab", None));
+
+    server.push(Reply::sse(message_stream(&["a"])[..4].to_vec()).then_reset());
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
+
+    server.push(Reply::hang());
+    let mut request = chat_request();
+    request.deadline = deadline_in(300);
+    let error = failed(provider(&spec(&server)).generate(request).await);
+    assert_eq!(error.kind, ErrorKind::Timeout);
+}
+
+#[tokio::test]
+async fn dropping_the_stream_closes_the_connection() {
+    let server = MockServer::start().await;
+    server.push(
+        Reply::sse(message_stream(&["a", "b", "c"])).drip(Duration::from_millis(150)).pause_before(0, Duration::ZERO),
+    );
+    let mut stream = provider(&spec(&server)).generate(chat_request()).await.unwrap();
+    // message_start is consumed silently; the first event is the first text.
+    assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("a".into()));
+    drop(stream);
+    assert!(server.wait_closed(1, Duration::from_secs(2)).await);
+}
+
+#[test]
+fn no_fim_modes_but_chat() {
+    let spec = ProviderSpec { model: Some("m".into()), fim: Some("native".into()), ..ProviderSpec::default() };
+    assert!(Anthropic::from_spec("c", &spec).is_err());
+}
