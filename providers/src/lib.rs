@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod chain;
 pub mod chat_fim;
+pub mod deepseek;
 pub mod fake;
 pub mod fim_templates;
 pub mod gemini;
