@@ -347,7 +347,7 @@ fn body_chunks(
 /// One server-sent event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SseEvent {
-    /// The `event:` name; empty when the server sent none (OpenAI-style streams).
+    /// The `event:` name; `message` when the server sent none (OpenAI-style streams).
     pub event: String,
     pub data: String,
 }
