@@ -5,5 +5,6 @@
 //! module that knows LSP types). The editor-independent layers live in `switchboard-core`
 //! (documents, syntax, context) and `switchboard-providers` (model vendors and failover).
 
+pub mod chains;
 pub mod config;
 pub mod lsp;

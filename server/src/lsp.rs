@@ -19,3 +19,4 @@ pub mod session;
 pub mod transport;
 
 pub use server::{Backend, serve_stdio};
+pub use session::ServerOptions;

@@ -19,9 +19,10 @@ struct Cli {
     /// Write logs to this file instead of stderr.
     #[arg(long, global = true, value_name = "PATH")]
     log_file: Option<PathBuf>,
-    /// Log level or filter: error, warn, info, debug, trace, or an env-filter directive.
-    #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
-    log_level: String,
+    /// Log level or filter: error, warn, info, debug, trace, or an env-filter directive
+    /// (default: info when serving, error for other commands).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
     /// Serve LSP on stdin/stdout (the default; accepted for editors that pass it).
     #[arg(long)]
     stdio: bool,
@@ -33,11 +34,18 @@ struct Cli {
 enum Command {
     /// Serve LSP on stdin/stdout (the default).
     Serve,
+    /// Validate a configuration file (default: the user's) and print every problem; exit 1 on errors.
+    CheckConfig {
+        /// The file to check; a `.switchboard.toml` is checked as a workspace file.
+        path: Option<PathBuf>,
+    },
 }
 
 fn init_logging(cli: &Cli) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(&cli.log_level)
-        .map_err(|error| anyhow::anyhow!("invalid --log-level {:?}: {error}", cli.log_level))?;
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let level = cli.log_level.clone().unwrap_or_else(|| if serving { "info" } else { "error" }.to_owned());
+    let filter =
+        EnvFilter::try_new(&level).map_err(|error| anyhow::anyhow!("invalid --log-level {level:?}: {error}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match &cli.log_file {
         Some(path) => {
@@ -67,15 +75,38 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let code = match cli.command {
+    let code = match &cli.command {
+        Some(Command::CheckConfig { path }) => check_config(path.as_deref().or(cli.config.as_deref()), path.is_none()),
         None | Some(Command::Serve) => {
             let debug_methods = std::env::var_os(switchboard::lsp::ext::DEBUG_METHODS_ENV).is_some_and(|v| v == "1");
-            runtime.block_on(switchboard::lsp::serve_stdio(debug_methods))
+            let options = switchboard::lsp::ServerOptions { debug_methods, config_path: cli.config.clone() };
+            runtime.block_on(switchboard::lsp::serve_stdio(options))
         }
     };
     // Handlers still waiting on a model must not keep a dead server alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `switchboard check-config`: prints problems (or that the file is fine) on stdout.
+#[allow(clippy::print_stdout, reason = "a CLI command's report, not the LSP channel")]
+fn check_config(path: Option<&std::path::Path>, user_default: bool) -> i32 {
+    use switchboard::config::{UserConfigLocation, check_config_file, check_user_config, has_errors, render_problems};
+    let (shown, problems) = match path {
+        Some(path) if !user_default => (path.display().to_string(), check_config_file(path)),
+        _ => {
+            let location = UserConfigLocation::resolve(path);
+            let shown =
+                location.path.as_ref().map_or_else(|| "(no config file)".to_owned(), |p| p.display().to_string());
+            (shown, check_user_config(&location))
+        }
+    };
+    if problems.is_empty() {
+        println!("{shown}: ok");
+    } else {
+        print!("{}", render_problems(&problems));
+    }
+    i32::from(has_errors(&problems))
 }
 
 #[allow(clippy::print_stderr, reason = "CLI error before logging exists")]

@@ -25,10 +25,13 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 fn sources(relative: &str) -> Vec<(PathBuf, String)> {
     let mut files = Vec::new();
     rust_files(&workspace_root().join(relative), &mut files);
-    files.into_iter().map(|path| {
-        let text = std::fs::read_to_string(&path).expect("read source");
-        (path, text)
-    }).collect()
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read source");
+            (path, text)
+        })
+        .collect()
 }
 
 #[test]
@@ -61,7 +64,11 @@ fn only_the_lsp_layer_knows_lsp_types() {
 #[test]
 fn the_core_and_providers_stay_apart() {
     for (path, text) in sources("core") {
-        assert!(!text.contains("switchboard_providers") && !text.contains("reqwest"), "{} uses the network layer", path.display());
+        assert!(
+            !text.contains("switchboard_providers") && !text.contains("reqwest"),
+            "{} uses the network layer",
+            path.display()
+        );
     }
     for (path, text) in sources("providers") {
         for forbidden in ["switchboard_core", "ropey", "tree_sitter"] {

@@ -181,6 +181,15 @@ impl TestServer {
         self.backlog.iter().cloned().collect()
     }
 
+    /// Takes every notification with this method received so far or within `wait`.
+    pub fn take_notifications(&mut self, method: &str, wait: Duration) -> Vec<Value> {
+        self.drain(wait);
+        let (taken, kept): (Vec<Value>, Vec<Value>) =
+            self.backlog.drain(..).partition(|m| m["method"] == method && m.get("id").is_none());
+        self.backlog = kept.into();
+        taken
+    }
+
     pub fn initialize_with(&mut self, capabilities: Value, initialization_options: Value) -> Value {
         let result = self.call(
             "initialize",

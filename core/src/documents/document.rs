@@ -195,7 +195,7 @@ fn point_after(start: BytePoint, text: &str) -> BytePoint {
 }
 
 /// The path of a `file:` URI, percent-decoded; other URIs are kept whole.
-fn path_of_uri(uri: &str) -> String {
+pub fn path_of_uri(uri: &str) -> String {
     let Some(rest) = uri.strip_prefix("file://") else {
         return uri.to_owned();
     };

@@ -5,4 +5,5 @@ pub mod did_change_configuration;
 pub mod did_close;
 pub mod did_open;
 pub mod initialize;
+pub mod initialized;
 pub mod shutdown;

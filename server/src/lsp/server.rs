@@ -8,7 +8,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
-use super::session::Session;
+use super::session::{ServerOptions, Session};
 use super::{dispatch, ext, handlers};
 
 /// How many messages may be in flight at once. tower-lsp's default of 4 lets four slow model
@@ -21,8 +21,8 @@ pub struct Backend {
 }
 
 impl Backend {
-    pub fn new(client: Client, debug_methods: bool) -> Self {
-        Self { session: Arc::new(Session::new(client, debug_methods)) }
+    pub fn new(client: Client, options: ServerOptions) -> Self {
+        Self { session: Arc::new(Session::new(client, options)) }
     }
 
     pub fn session(&self) -> &Arc<Session> {
@@ -48,6 +48,10 @@ impl LanguageServer for Backend {
             watch_client_process(process_id);
         }
         dispatch::request("initialize", handlers::initialize::handle(&self.session, params)).await
+    }
+
+    async fn initialized(&self, _: lsp::InitializedParams) {
+        dispatch::notification("initialized", handlers::initialized::handle(&self.session)).await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -115,8 +119,8 @@ async fn process_alive(_process_id: i32) -> bool {
 
 /// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin. Returns the exit
 /// code the spec asks for: 0 if `shutdown` came before, 1 otherwise.
-pub async fn serve_stdio(debug_methods: bool) -> i32 {
-    let (service, socket) = LspService::build(|client| Backend::new(client, debug_methods))
+pub async fn serve_stdio(options: ServerOptions) -> i32 {
+    let (service, socket) = LspService::build(|client| Backend::new(client, options))
         .custom_method("switchboard/debug/sleep", Backend::debug_sleep)
         .custom_method("switchboard/debug/panic", Backend::debug_panic)
         .custom_method("switchboard/debug/document", Backend::debug_document)

@@ -1,11 +1,27 @@
 //! The state every handler shares: documents, the negotiated encoding, what the client can do,
 //! and the handle to talk back to it.
 
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use switchboard_core::documents::{DocumentStore, PositionEncoding, StoreLimits};
+use switchboard_providers::Health;
 use tower_lsp_server::Client;
+use tower_lsp_server::gen_lsp_types::MessageType;
+
+use crate::chains;
+use crate::config::{ConfigProblem, ConfigState, ConfigUpdate, Severity, UserConfigLocation};
+
+/// How the server was started.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    /// Serve the `switchboard/debug/*` methods (tests only).
+    pub debug_methods: bool,
+    /// `--config PATH`.
+    pub config_path: Option<PathBuf>,
+}
 
 /// What the client declared at `initialize` that changes how we answer.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,18 +43,85 @@ pub struct Session {
     shutdown_requested: AtomicBool,
     /// Debug-only methods (panic, sleep) are served; see `lsp::ext`.
     pub debug_methods: bool,
+    pub config_location: UserConfigLocation,
+    /// The layered configuration; the config in force is always valid.
+    pub config: Mutex<ConfigState>,
+    /// Provider health (circuits, usage), shared by every chain for the life of the process.
+    pub health: Arc<Health>,
+    /// Messages already shown, so a problem that persists is told once.
+    shown: Mutex<HashSet<String>>,
+    /// The first workspace folder, where `.switchboard.toml` is read.
+    pub root: Mutex<Option<PathBuf>>,
+    /// The provider chains in force.
+    pub chains: Mutex<chains::Chains>,
 }
 
 impl Session {
-    pub fn new(client: Client, debug_methods: bool) -> Self {
+    pub fn new(client: Client, options: ServerOptions) -> Self {
         Self {
             client,
             documents: DocumentStore::new(StoreLimits::default()),
             encoding: OnceLock::new(),
             flags: RwLock::new(ClientFlags::default()),
             shutdown_requested: AtomicBool::new(false),
-            debug_methods,
+            debug_methods: options.debug_methods,
+            config_location: UserConfigLocation::resolve(options.config_path.as_deref()),
+            config: Mutex::new(ConfigState::new()),
+            health: Arc::new(Health::default()),
+            shown: Mutex::new(HashSet::new()),
+            root: Mutex::new(None),
+            chains: Mutex::new(chains::Chains::default()),
         }
+    }
+
+    /// Runs `change` on the configuration state and returns its update.
+    pub fn update_config(&self, change: impl FnOnce(&mut ConfigState) -> ConfigUpdate) -> Option<ConfigUpdate> {
+        self.config.lock().ok().map(|mut state| change(&mut state))
+    }
+
+    pub fn config(&self) -> Arc<crate::config::Config> {
+        self.config.lock().map(|state| state.config()).unwrap_or_default()
+    }
+
+    /// Shows `message` with `window/showMessage` unless it was shown before.
+    pub async fn tell_once(&self, kind: MessageType, message: String) {
+        let is_new = self.shown.lock().map(|mut shown| shown.insert(message.clone())).unwrap_or(true);
+        if is_new {
+            tracing::info!(%message, "telling the user");
+            self.client.show_message(kind, format!("Switchboard: {message}")).await;
+        }
+    }
+
+    /// Shows configuration problems (once each).
+    pub async fn tell_config_problems(&self, problems: &[ConfigProblem]) {
+        for problem in problems {
+            let kind = if problem.severity == Severity::Error { MessageType::Error } else { MessageType::Warning };
+            self.tell_once(kind, problem.to_string()).await;
+        }
+    }
+
+    /// Rebuilds the provider chains from the configuration in force and tells the user what
+    /// cannot work. Returns the chains for the features to use.
+    pub async fn install_chains(&self) {
+        let chains = self.rebuild_chains().await;
+        tracing::info!(
+            completion = ?chains.completion.as_ref().map(|c| c.providers().iter().map(|p| p.name().to_owned()).collect::<Vec<_>>()),
+            detected = chains.detected,
+            "provider chains ready"
+        );
+        if let Ok(mut slot) = self.chains.lock() {
+            *slot = chains;
+        }
+    }
+
+    pub async fn rebuild_chains(&self) -> chains::Chains {
+        let config = self.config();
+        let local = chains::probe_if_needed(&config).await;
+        let built = chains::build(&config, &self.health, &chains::process_env, local);
+        for problem in &built.problems {
+            self.tell_once(MessageType::Warning, problem.clone()).await;
+        }
+        built
     }
 
     pub fn encoding(&self) -> PositionEncoding {

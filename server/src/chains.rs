@@ -1,0 +1,141 @@
+//! Turns the configuration into the provider chains the features use.
+//!
+//! A feature whose `providers` list is empty gets a zero-config chain built from what the
+//! machine has (API keys in the environment, local model servers). The `Health` value is made
+//! once per process and shared by every chain, so circuit breakers and usage survive reloads.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use switchboard_providers::registry::{Detected, LocalServers, detect_providers, probe_local_servers};
+use switchboard_providers::{Chain, ChainOptions, Health, ProviderSpec, Registry};
+
+use crate::config::Config;
+
+/// The chains in force, and what went wrong building them (for `window/showMessage`).
+#[derive(Debug, Default)]
+pub struct Chains {
+    pub completion: Option<Arc<Chain>>,
+    pub actions: Option<Arc<Chain>>,
+    pub problems: Vec<String>,
+    /// Whether the chains came from zero-config detection.
+    pub detected: bool,
+}
+
+/// Per-provider attempt limit within a request: a hanging provider must leave time for the next.
+const COMPLETION_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
+const ACTIONS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Builds the chains from `config`; `env` stands in for the environment and `local` for the
+/// result of probing local model servers (needed only when a chain is empty).
+pub fn build(
+    config: &Config,
+    health: &Arc<Health>,
+    env: &dyn Fn(&str) -> Option<String>,
+    local: LocalServers,
+) -> Chains {
+    let needs_detection = config.completion.providers.is_empty() || config.actions.providers.is_empty();
+    let detected = if needs_detection { detect_providers(env, local) } else { Detected::default() };
+    let mut specs: Vec<(String, ProviderSpec)> =
+        config.providers.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
+    for (name, spec) in &detected.providers {
+        if !config.providers.contains_key(name) {
+            specs.push((name.clone(), spec.clone()));
+        }
+    }
+    let (registry, errors) = Registry::from_specs(specs.iter().map(|(name, spec)| (name, spec)), health.clone());
+    let mut problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
+
+    let mut chain = |feature: &str, configured: &[String], detected_order: &[String], options: ChainOptions| {
+        let names: Vec<String> = if configured.is_empty() { detected_order.to_vec() } else { configured.to_vec() };
+        let names: Vec<String> = names.into_iter().filter(|name| registry.get(name).is_some()).collect();
+        if names.is_empty() {
+            return None;
+        }
+        match registry.chain(feature, &names, options) {
+            Ok(chain) => Some(Arc::new(chain)),
+            Err(error) => {
+                problems.push(error.to_string());
+                None
+            }
+        }
+    };
+    let completion = chain(
+        "completion",
+        &config.completion.providers,
+        &detected.completion,
+        ChainOptions {
+            hedge_after: config.completion.hedge_after(),
+            attempt_timeout: Some(COMPLETION_ATTEMPT_TIMEOUT),
+        },
+    );
+    let actions = chain(
+        "actions",
+        &config.actions.providers,
+        &detected.actions,
+        ChainOptions { hedge_after: None, attempt_timeout: Some(ACTIONS_ATTEMPT_TIMEOUT) },
+    );
+    if completion.is_none() && config.completion.enabled {
+        problems.push(
+            "no provider is available for completions: configure one in config.toml (see docs/providers.md), set an API key such as MISTRAL_API_KEY or OPENAI_API_KEY, or start Ollama or llama.cpp locally".to_owned(),
+        );
+    }
+    Chains { completion, actions, problems, detected: needs_detection }
+}
+
+/// Probes local model servers only when some chain will need zero-config detection.
+pub async fn probe_if_needed(config: &Config) -> LocalServers {
+    if config.completion.providers.is_empty() || config.actions.providers.is_empty() {
+        probe_local_servers(Duration::from_millis(150)).await
+    } else {
+        LocalServers::default()
+    }
+}
+
+/// The process environment, as `build` wants it.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(toml: &str) -> Config {
+        let mut state = crate::config::ConfigState::new();
+        let update = state.apply_user_toml(std::path::Path::new("/test/config.toml"), toml);
+        assert!(update.applied, "{:?}", update.problems);
+        (*state.config()).clone()
+    }
+
+    #[test]
+    fn configured_chains_keep_their_order() {
+        let config = config(
+            "[providers.a]\nkind = \"anthropic\"\nmodel = \"m\"\napi_key_env = \"Y\"\n[providers.b]\nkind = \"openai\"\nmodel = \"gpt\"\napi_key_env = \"X\"\n[completion]\nproviders = [\"b\", \"a\"]\n[actions]\nproviders = [\"a\"]\n",
+        );
+        let chains = build(&config, &Arc::new(Health::default()), &|_| None, LocalServers::default());
+        let names: Vec<&str> = chains.completion.as_ref().unwrap().providers().iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["b", "a"]);
+        assert!(!chains.detected);
+        assert!(chains.problems.is_empty(), "{:?}", chains.problems);
+    }
+
+    #[test]
+    fn empty_chains_use_what_the_machine_has() {
+        let env =
+            |name: &str| ["ANTHROPIC_API_KEY", "OPENAI_API_KEY"].contains(&name).then(|| "k-000000000000".to_owned());
+        let chains = build(&Config::default(), &Arc::new(Health::default()), &env, LocalServers::default());
+        let names: Vec<&str> = chains.completion.as_ref().unwrap().providers().iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["openai-fast", "anthropic-fast"]);
+        let names: Vec<&str> = chains.actions.as_ref().unwrap().providers().iter().map(|p| p.name()).collect();
+        assert_eq!(names, ["anthropic", "openai"]);
+        assert!(chains.detected);
+    }
+
+    #[test]
+    fn nothing_available_is_explained() {
+        let chains = build(&Config::default(), &Arc::new(Health::default()), &|_| None, LocalServers::default());
+        assert!(chains.completion.is_none());
+        assert!(chains.problems.iter().any(|p| p.contains("no provider is available")), "{:?}", chains.problems);
+    }
+}

@@ -1,0 +1,38 @@
+//! `initialized`: the client is ready to hear from us: report configuration problems, build
+//! the provider chains, and start relaying provider events (a blocked key, a provider now
+//! serving in another's place) as `window/showMessage`.
+
+use std::sync::Arc;
+
+use switchboard_providers::Severity;
+use tower_lsp_server::gen_lsp_types::MessageType;
+
+use crate::lsp::session::Session;
+
+pub async fn handle(session: &Arc<Session>) {
+    let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
+    session.tell_config_problems(&problems).await;
+    session.install_chains().await;
+    let mut events = session.health.subscribe();
+    let session = Arc::clone(session);
+    tokio::spawn(async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    let kind = match event.severity() {
+                        Severity::Error => MessageType::Error,
+                        Severity::Warning => MessageType::Warning,
+                        Severity::Info => MessageType::Info,
+                    };
+                    // The provider layer already tells each episode once; no de-duplication here,
+                    // so a provider that fails again after recovering is reported again.
+                    session.client.show_message(kind, format!("Switchboard: {}", event.message())).await;
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n_missed)) => {
+                    tracing::warn!(n_missed, "provider events were dropped");
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
