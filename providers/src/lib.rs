@@ -16,6 +16,7 @@ pub mod http;
 pub mod keys;
 pub mod mistral;
 pub mod models;
+pub mod ollama;
 pub mod openai;
 pub mod provider;
 pub mod registry;
