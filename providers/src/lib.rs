@@ -14,6 +14,7 @@ pub mod gemini;
 pub mod health;
 pub mod http;
 pub mod keys;
+pub mod llamacpp;
 pub mod mistral;
 pub mod models;
 pub mod ollama;
