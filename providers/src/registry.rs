@@ -39,13 +39,11 @@ pub fn build_provider(name: &str, spec: &ProviderSpec) -> Result<Arc<dyn Provide
     let provider: Arc<dyn Provider> = match kind {
         ProviderKind::Openai => Arc::new(crate::openai::OpenAi::from_spec(name, spec).map_err(invalid)?),
         ProviderKind::Anthropic => Arc::new(crate::anthropic::Anthropic::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Gemini
-        | ProviderKind::Mistral
-        | ProviderKind::Deepseek
-        | ProviderKind::Ollama
-        | ProviderKind::Llamacpp => {
-            return Err(RegistryError::NotYetSupported { name: name.to_owned(), kind: kind.as_str() });
-        }
+        ProviderKind::Gemini => Arc::new(crate::gemini::Gemini::from_spec(name, spec).map_err(invalid)?),
+        ProviderKind::Mistral => Arc::new(crate::mistral::Mistral::from_spec(name, spec).map_err(invalid)?),
+        ProviderKind::Deepseek => Arc::new(crate::deepseek::DeepSeek::from_spec(name, spec).map_err(invalid)?),
+        ProviderKind::Ollama => Arc::new(crate::ollama::Ollama::from_spec(name, spec).map_err(invalid)?),
+        ProviderKind::Llamacpp => Arc::new(crate::llamacpp::LlamaCpp::from_spec(name, spec).map_err(invalid)?),
     };
     Ok(provider)
 }
@@ -337,10 +335,15 @@ mod tests {
     }
 
     #[test]
-    fn unsupported_kinds_say_so() {
-        let spec = ProviderSpec { kind: Some(ProviderKind::Gemini), model: Some("m".into()), ..Default::default() };
+    fn every_kind_builds_and_config_errors_say_so() {
+        for kind in ProviderKind::ALL {
+            let spec = ProviderSpec { kind: Some(kind), model: Some("m".into()), ..Default::default() };
+            let provider = build_provider("p", &spec).unwrap_or_else(|error| panic!("{}: {error}", kind.as_str()));
+            assert_eq!(provider.name(), "p");
+        }
+        let spec = ProviderSpec { kind: Some(ProviderKind::Gemini), fim: Some("native".into()), ..Default::default() };
         let error = build_provider("g", &spec).unwrap_err();
-        assert_eq!(error.to_string(), "[providers.g]: kind \"gemini\" is not supported yet");
+        assert_eq!(error.to_string(), "[providers.g]: fim = \"native\" is not supported for kind gemini; use \"chat\"");
         let error = build_provider("x", &ProviderSpec::default()).unwrap_err();
         assert_eq!(error, RegistryError::MissingKind("x".into()));
     }
