@@ -56,7 +56,11 @@ impl Gemini {
         Ok(Self {
             name: name.to_owned(),
             model,
-            base_url: spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/').to_owned(),
+            base_url: {
+                // The paths add `/v1beta`; a base URL copied with it must not double it.
+                let base_url = spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
+                base_url.strip_suffix("/v1beta").unwrap_or(base_url).to_owned()
+            },
             key,
             capabilities,
             thinking_off: info.thinking_off,

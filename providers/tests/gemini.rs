@@ -154,6 +154,8 @@ async fn whole_answer_without_streaming_and_no_thinking_switch_on_pro() {
     ));
     let mut spec = spec(&server, "models/gemini-2.5-pro");
     spec.stream = Some(false);
+    // A base URL copied with `/v1beta` is not doubled.
+    spec.base_url = Some(format!("{}/v1beta/", server.url()));
     let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "Hi there", "thought parts are not the answer");
     assert_eq!(answer.usage, Some(Usage { input_tokens: 5, output_tokens: 9 }));
