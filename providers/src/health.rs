@@ -429,6 +429,13 @@ fn human_duration(duration: Duration) -> String {
 }
 
 /// What to tell the user about one failure, in words that say what to do.
+/// What to tell the user about `error` from `provider`, in the same words the editor gets
+/// (`switchboard doctor` uses it for its own report).
+pub fn advice_for(provider: &str, error: &ProviderError, info: &ProviderInfo) -> String {
+    let notice = Notice { provider: provider.to_owned(), error: error.clone(), paused_for: None, failures_in_a_row: 1 };
+    advice(&notice, info)
+}
+
 pub(crate) fn advice(notice: &Notice, info: &ProviderInfo) -> String {
     let who = who(&notice.provider, info);
     let error = &notice.error;

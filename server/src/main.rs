@@ -39,6 +39,8 @@ enum Command {
         /// The file to check; a `.switchboard.toml` is checked as a workspace file.
         path: Option<PathBuf>,
     },
+    /// Check every configured and detected provider with one real request; exit 0 if one works.
+    Doctor,
 }
 
 fn init_logging(cli: &Cli) -> anyhow::Result<()> {
@@ -76,6 +78,7 @@ fn main() -> std::process::ExitCode {
         }
     };
     let code = match &cli.command {
+        Some(Command::Doctor) => runtime.block_on(doctor(cli.config.as_deref())),
         Some(Command::CheckConfig { path }) => check_config(path.as_deref().or(cli.config.as_deref()), path.is_none()),
         None | Some(Command::Serve) => {
             let debug_methods = std::env::var_os(switchboard::lsp::ext::DEBUG_METHODS_ENV).is_some_and(|v| v == "1");
@@ -86,6 +89,22 @@ fn main() -> std::process::ExitCode {
     // Handlers still waiting on a model must not keep a dead server alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `switchboard doctor`: prints the provider report on stdout.
+#[allow(clippy::print_stdout, reason = "a CLI command's report, not the LSP channel")]
+async fn doctor(config_path: Option<&std::path::Path>) -> i32 {
+    use switchboard::config::{ConfigState, UserConfigLocation, render_problems};
+    let mut state = ConfigState::new();
+    let update = state.load_user_file(&UserConfigLocation::resolve(config_path));
+    if !update.problems.is_empty() {
+        print!("{}\n", render_problems(&update.problems));
+    }
+    let config = state.config();
+    let local = switchboard::chains::probe_if_needed(&config).await;
+    let rows = switchboard::doctor::run(&config, &switchboard::chains::process_env, local).await;
+    print!("{}", switchboard::doctor::render(&rows));
+    i32::from(!rows.iter().any(|row| row.ok))
 }
 
 /// `switchboard check-config`: prints problems (or that the file is fine) on stdout.

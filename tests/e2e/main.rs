@@ -1,8 +1,10 @@
 //! End-to-end tests: start the built `switchboard` binary and speak LSP to it over stdio, as an
 //! editor does. `support` holds the client; each other module covers one area.
 
+mod provider;
 mod support;
 
+mod cli;
 mod config;
 mod documents;
 mod lifecycle;

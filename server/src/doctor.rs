@@ -1,0 +1,268 @@
+//! `switchboard doctor`: checks every configured and detected provider with one minimal real
+//! request and reports, per provider, whether it is reachable, whether the credential works
+//! (or is blocked, or out of quota), the latency to the first token and how it does FIM, with
+//! advice for each failure. Keys appear only as their last four characters.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use switchboard_providers::health::advice_for;
+use switchboard_providers::keys::resolve_key;
+use switchboard_providers::registry::{LocalServers, build_provider, detect_providers, provider_info};
+use switchboard_providers::{
+    ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError, ProviderSpec, Purpose, StreamEvent,
+};
+
+use crate::config::Config;
+
+/// How long one probe may take.
+const PROBE_DEADLINE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub name: String,
+    /// "config" or "detected".
+    pub origin: &'static str,
+    pub kind: String,
+    pub model: String,
+    /// Where the key comes from and its last four characters, e.g. "OPENAI_API_KEY …3f9a".
+    pub key: String,
+    pub status: String,
+    pub first_token: Option<Duration>,
+    pub fim: String,
+    pub ok: bool,
+    pub advice: Option<String>,
+}
+
+fn fim_label(mode: &FimMode) -> String {
+    match mode {
+        FimMode::Native => "native".to_owned(),
+        FimMode::Template(name) => format!("template {name}"),
+        FimMode::Chat => "chat".to_owned(),
+    }
+}
+
+fn status_label(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Auth => "auth failed",
+        ErrorKind::BlockedCredential => "credential blocked",
+        ErrorKind::Quota => "out of quota",
+        ErrorKind::RateLimited => "rate limited",
+        ErrorKind::Overloaded => "overloaded",
+        ErrorKind::Server => "server error",
+        ErrorKind::Timeout => "timed out",
+        ErrorKind::Network => "unreachable",
+        ErrorKind::BadResponse => "bad response",
+        ErrorKind::InvalidRequest => "request refused",
+        ErrorKind::Cancelled => "cancelled",
+    }
+}
+
+async fn key_label(spec: &ProviderSpec) -> String {
+    let source = spec.key_source();
+    let origin = match (&spec.api_key_env, &spec.api_key_cmd, &spec.api_key) {
+        (Some(env), _, _) => env.clone(),
+        (None, Some(_), _) => "api_key_cmd".to_owned(),
+        (None, None, Some(_)) => "inline key".to_owned(),
+        _ => return "none".to_owned(),
+    };
+    match resolve_key(&source).await {
+        Ok(Some(key)) => format!("{origin} {}", key.redacted()),
+        Ok(None) => "none".to_owned(),
+        Err(_) => format!("{origin} (missing)"),
+    }
+}
+
+/// One minimal request: a tiny fill-in-the-middle that every kind can serve.
+async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> {
+    let request = GenerateRequest {
+        prompt: Prompt::Fim(FimPrompt {
+            prefix: "def add(a, b):\n    return ".to_owned(),
+            suffix: "\n".to_owned(),
+            extra: Vec::new(),
+            path: Some("doctor.py".to_owned()),
+            language: Some("python".to_owned()),
+        }),
+        max_tokens: 8,
+        stop: vec!["\n".to_owned()],
+        temperature: Some(0.0),
+        deadline: Some(tokio::time::Instant::now() + PROBE_DEADLINE),
+        purpose: Purpose::Probe,
+    };
+    let started = tokio::time::Instant::now();
+    let mut stream = provider.generate(request).await?;
+    while let Some(event) = stream.next().await {
+        match event? {
+            StreamEvent::Text(_) => return Ok(started.elapsed()),
+            StreamEvent::Usage(_) => {}
+        }
+    }
+    // An empty answer still proves the endpoint and the credential work.
+    Ok(started.elapsed())
+}
+
+async fn check(name: String, origin: &'static str, spec: ProviderSpec) -> Row {
+    let kind = spec.kind.map_or_else(|| "?".to_owned(), |kind| kind.as_str().to_owned());
+    let model = spec.model.clone().unwrap_or_else(|| "(default)".to_owned());
+    let key = key_label(&spec).await;
+    let info = provider_info(&spec);
+    let mut row = Row {
+        name: name.clone(),
+        origin,
+        kind,
+        model,
+        key,
+        status: String::new(),
+        first_token: None,
+        fim: "-".into(),
+        ok: false,
+        advice: None,
+    };
+    let provider = match build_provider(&name, &spec) {
+        Ok(provider) => provider,
+        Err(error) => {
+            row.status = "config error".to_owned();
+            row.advice = Some(error.to_string());
+            return row;
+        }
+    };
+    row.fim = fim_label(&provider.capabilities().fim);
+    match probe(&provider).await {
+        Ok(latency) => {
+            row.status = "ok".to_owned();
+            row.first_token = Some(latency);
+            row.ok = true;
+        }
+        Err(error) => {
+            row.status = status_label(error.kind).to_owned();
+            row.advice = Some(match error.kind {
+                ErrorKind::Network | ErrorKind::Timeout => {
+                    let target = spec.base_url.as_deref().unwrap_or("the vendor's default endpoint");
+                    format!(
+                        "cannot reach {target} ({}). Check the network and proxy settings (HTTPS_PROXY, NO_PROXY), and base_url for local servers and gateways.",
+                        error.message
+                    )
+                }
+                _ => advice_for(&name, &error, &info),
+            });
+        }
+    }
+    row
+}
+
+/// Checks the configured providers and, when a feature's chain is empty, the detected ones.
+pub async fn run(config: &Config, env: &dyn Fn(&str) -> Option<String>, local: LocalServers) -> Vec<Row> {
+    let mut checks = Vec::new();
+    for (name, spec) in &config.providers {
+        checks.push(check(name.clone(), "config", spec.clone()));
+    }
+    if config.completion.providers.is_empty() || config.actions.providers.is_empty() {
+        for (name, spec) in detect_providers(env, local).providers {
+            if !config.providers.contains_key(&name) {
+                checks.push(check(name, "detected", spec));
+            }
+        }
+    }
+    futures_util::future::join_all(checks).await
+}
+
+/// The report: a table, then advice for what failed.
+pub fn render(rows: &[Row]) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        out.push_str(
+            "No providers configured or detected.\nConfigure one in config.toml (see docs/providers.md), set an API key \
+             (e.g. MISTRAL_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or start Ollama (127.0.0.1:11434) or llama.cpp \
+             (127.0.0.1:8080).\n",
+        );
+        return out;
+    }
+    let headers = ["PROVIDER", "FROM", "KIND", "MODEL", "KEY", "STATUS", "FIRST TOKEN", "FIM"];
+    let cells: Vec<[String; 8]> = rows
+        .iter()
+        .map(|row| {
+            [
+                row.name.clone(),
+                row.origin.to_owned(),
+                row.kind.clone(),
+                row.model.clone(),
+                row.key.clone(),
+                row.status.clone(),
+                row.first_token.map_or_else(|| "-".to_owned(), |latency| format!("{} ms", latency.as_millis())),
+                row.fim.clone(),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|col| cells.iter().map(|r| r[col].chars().count()).chain([headers[col].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |values: Vec<&str>| -> String {
+        values
+            .iter()
+            .zip(&widths)
+            .map(|(value, width)| format!("{value:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+            + "\n"
+    };
+    out.push_str(&line(headers.to_vec()));
+    for row in &cells {
+        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    let failures: Vec<&Row> = rows.iter().filter(|row| !row.ok).collect();
+    if !failures.is_empty() {
+        out.push_str("\nTo fix:\n");
+        for row in failures {
+            let _ = writeln!(out, "- {}: {}", row.name, row.advice.as_deref().unwrap_or("see the log for details"));
+        }
+    }
+    let working = rows.iter().filter(|row| row.ok).count();
+    let _ = writeln!(out, "\n{working} of {} providers work.", rows.len());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_shows_a_table_and_advice() {
+        let rows = vec![
+            Row {
+                name: "claude".into(),
+                origin: "config",
+                kind: "anthropic".into(),
+                model: "claude-haiku-4-5".into(),
+                key: "ANTHROPIC_API_KEY …abcd".into(),
+                status: "credential blocked".into(),
+                first_token: None,
+                fim: "chat".into(),
+                ok: false,
+                advice: Some("Set an API key.".into()),
+            },
+            Row {
+                name: "local".into(),
+                origin: "detected",
+                kind: "ollama".into(),
+                model: "qwen".into(),
+                key: "none".into(),
+                status: "ok".into(),
+                first_token: Some(Duration::from_millis(42)),
+                fim: "native".into(),
+                ok: true,
+                advice: None,
+            },
+        ];
+        let report = render(&rows);
+        assert!(report.starts_with("PROVIDER  FROM      KIND       MODEL"), "{report}");
+        assert!(report.contains("credential blocked"));
+        assert!(report.contains("42 ms"));
+        assert!(report.contains("- claude: Set an API key."));
+        assert!(report.ends_with("1 of 2 providers work.\n"));
+        assert!(render(&[]).contains("No providers configured"));
+    }
+}

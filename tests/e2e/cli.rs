@@ -1,0 +1,94 @@
+//! The command-line tools a user runs by hand: `check-config` and `doctor`.
+
+use std::process::Command;
+
+use crate::provider::{MockProvider, Reply};
+
+fn switchboard(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    command.args(args).env("XDG_CONFIG_HOME", dir.path()).env("HOME", dir.path()).env_remove("SWITCHBOARD_CONFIG");
+    for key in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "MISTRAL_API_KEY",
+        "CODESTRAL_API_KEY",
+        "OPENROUTER_API_KEY",
+    ] {
+        command.env_remove(key);
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().expect("run switchboard");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn check_config_names_every_bad_key_and_exits_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[providers.x]\nkind = \"openia\"\n[completion]\nproviders = [\"x\", \"nope\"]\ndebounce_ms = \"fast\"\n",
+    )
+    .expect("write");
+    let (code, output) = switchboard(&["check-config", bad.to_str().expect("utf-8")], &[]);
+    assert_eq!(code, 1, "{output}");
+    for expected in ["providers.x.kind", "openia", "completion.providers[1]", "nope", "completion.debounce_ms"] {
+        assert!(output.contains(expected), "missing {expected:?} in:\n{output}");
+    }
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        "[providers.x]\nkind = \"ollama\"\nmodel = \"qwen2.5-coder:1.5b-base\"\n[completion]\nproviders = [\"x\"]\n",
+    )
+    .expect("write");
+    let (code, output) = switchboard(&["check-config", good.to_str().expect("utf-8")], &[]);
+    assert_eq!((code, output.trim().ends_with(": ok")), (0, true), "{output}");
+}
+
+#[test]
+fn doctor_reports_each_provider_and_how_to_fix_it_without_showing_keys() {
+    let working = MockProvider::start(Reply::text("a + b"));
+    let blocked = MockProvider::start(Reply::blocked_credential());
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.local]\nkind = \"openai\"\nmodel = \"mock\"\nbase_url = \"{}/v1\"\napi_key_env = \"MOCK_KEY\"\nfim = \"native\"\n\
+             [providers.claude]\nkind = \"anthropic\"\nmodel = \"claude-haiku-4-5\"\nbase_url = \"{}\"\napi_key_env = \"SUB_KEY\"\n\
+             [completion]\nproviders = [\"local\", \"claude\"]\n[actions]\nproviders = [\"claude\"]\n",
+            working.base_url, blocked.base_url
+        ),
+    )
+    .expect("write");
+    let secret = "sk-ant-oat01-SECRETSECRETSECRET-9z9z";
+    let (code, output) = switchboard(
+        &["--config", config.to_str().expect("utf-8"), "doctor"],
+        &[("MOCK_KEY", "sk-mock-000000000000abcd"), ("SUB_KEY", secret)],
+    );
+    assert_eq!(code, 0, "one provider works:\n{output}");
+    let local = output.lines().find(|line| line.starts_with("local ")).expect("local row");
+    assert!(local.contains(" ok ") && local.contains("native") && local.contains("…abcd"), "{local}");
+    let claude = output.lines().find(|line| line.starts_with("claude ")).expect("claude row");
+    assert!(claude.contains("credential blocked"), "{claude}");
+    assert!(output.contains("subscription logins are not allowed"), "{output}");
+    assert!(output.contains("SUB_KEY"), "advice names the variable:\n{output}");
+    assert!(!output.contains("SECRETSECRET") && !output.contains("000000000000abcd"), "a key leaked:\n{output}");
+    assert_eq!(working.requests()[0].path, "/v1/completions");
+    assert_eq!(blocked.requests()[0].path, "/v1/messages");
+}
+
+#[test]
+fn doctor_with_nothing_configured_explains_and_exits_one() {
+    let (code, output) = switchboard(&["doctor"], &[]);
+    assert_eq!(code, 1);
+    // Local servers may or may not run on this machine; without keys and config, either nothing
+    // is found or only local servers are listed.
+    assert!(output.contains("No providers configured") || output.contains("providers work"), "{output}");
+}

@@ -1,0 +1,181 @@
+//! A model vendor on loopback for end-to-end tests: a small threaded HTTP/1.1 server that
+//! answers in the vendors' own wire formats (OpenAI-compatible completions as SSE, Anthropic's
+//! error bodies), records every request, and can delay or fail on demand.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+/// What the server answers to one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// An OpenAI-compatible streamed completion (`/v1/completions` or chat), in `chunks`.
+    Stream { chunks: Vec<String>, delay: Duration },
+    /// A status and a JSON body, as the vendor sends errors.
+    Error { status: u16, body: Value },
+}
+
+impl Reply {
+    pub fn text(text: &str) -> Self {
+        Self::Stream { chunks: vec![text.to_owned()], delay: Duration::ZERO }
+    }
+
+    /// Anthropic's answer to a subscription (OAuth) credential used outside Claude Code.
+    pub fn blocked_credential() -> Self {
+        Self::Error {
+            status: 400,
+            body: json!({"type": "error", "error": {"type": "invalid_request_error",
+                "message": "This credential is only authorized for use with Claude Code and cannot be used for other API requests."},
+                "request_id": "req_011CTest"}),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct State {
+    replies: Vec<Reply>,
+    fallback: Option<Reply>,
+    requests: Vec<Recorded>,
+}
+
+pub struct MockProvider {
+    pub base_url: String,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl MockProvider {
+    /// Starts a server that answers every request with `fallback` unless a reply is queued.
+    pub fn start(fallback: Reply) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = Arc::new(Mutex::new(State { fallback: Some(fallback), ..State::default() }));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (thread_state, thread_stop) = (state.clone(), stop.clone());
+        listener.set_nonblocking(true).expect("nonblocking");
+        std::thread::spawn(move || {
+            while !thread_stop.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let state = thread_state.clone();
+                        std::thread::spawn(move || serve(stream, &state));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Self { base_url, state, stop }
+    }
+
+    pub fn push(&self, reply: Reply) {
+        self.state.lock().expect("state").replies.push(reply);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().expect("state").requests.clone()
+    }
+
+    pub fn request_count(&self) -> usize {
+        self.state.lock().expect("state").requests.len()
+    }
+}
+
+impl Drop for MockProvider {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn serve(stream: TcpStream, state: &Mutex<State>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(match stream.try_clone() {
+        Ok(clone) => clone,
+        Err(_) => return,
+    });
+    let mut writer = stream;
+    // One request per connection is enough for keep-alive clients: we close after answering.
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
+        return;
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let mut headers = Vec::new();
+    let mut content_length = 0;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                content_length = value.parse().unwrap_or(0);
+            }
+            headers.push((name, value));
+        }
+    }
+    let mut body = vec![0; content_length];
+    if reader.read_exact(&mut body).is_err() {
+        return;
+    }
+    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    // Chat endpoints answer with deltas, legacy completions with text.
+    let chat = path.ends_with("/chat/completions");
+    let reply = {
+        let mut state = state.lock().expect("state");
+        state.requests.push(Recorded { path, headers, body });
+        if state.replies.is_empty() { state.fallback.clone() } else { Some(state.replies.remove(0)) }
+    };
+    match reply {
+        Some(Reply::Stream { chunks, delay }) => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+            if writer.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            for chunk in chunks {
+                std::thread::sleep(delay);
+                let event = if chat {
+                    json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
+                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]})
+                } else {
+                    json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                        "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
+                };
+                if writer.write_all(format!("data: {event}\n\n").as_bytes()).is_err() {
+                    return;
+                }
+                let _ = writer.flush();
+            }
+            let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
+            let _ = writer.write_all(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes());
+        }
+        Some(Reply::Error { status, body }) => {
+            let body = body.to_string();
+            let head = format!(
+                "HTTP/1.1 {status} Error\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = writer.write_all(head.as_bytes());
+            let _ = writer.write_all(body.as_bytes());
+        }
+        None => {}
+    }
+    let _ = writer.flush();
+}
