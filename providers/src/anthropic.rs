@@ -13,16 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
-    BoxFuture, Capabilities, ChatRole, ErrorKind, FimMode, GenerateRequest, Prompt, Provider, ProviderError,
-    StreamEvent, TextStream, Usage,
+    BoxFuture, Capabilities, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderError, StreamEvent,
+    TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderSpec};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
 pub const DEFAULT_KEY_ENV: &str = "ANTHROPIC_API_KEY";
 pub const API_VERSION: &str = "2023-06-01";
-
-const DEFAULT_CONTEXT_TOKENS: u32 = 200_000;
 
 #[derive(Debug)]
 pub struct Anthropic {
@@ -52,15 +50,7 @@ impl Anthropic {
             value.set_sensitive(true);
             headers.insert(header, value);
         }
-        match spec.fim.as_deref().map(FimMode::from_config) {
-            None | Some(FimMode::Chat) => {}
-            Some(other) => return Err(format!("Anthropic models have no FIM; fim = {other:?} is not possible")),
-        }
-        let capabilities = Capabilities {
-            fim: FimMode::Chat,
-            streaming: spec.stream.unwrap_or(true),
-            context_tokens: spec.context_tokens.unwrap_or(DEFAULT_CONTEXT_TOKENS),
-        };
+        let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Anthropic, &model, spec)?;
         Ok(Self {
             name: name.to_owned(),
             model,

@@ -27,9 +27,6 @@ pub const DEFAULT_KEY_ENV: &str = "OPENAI_API_KEY";
 /// OpenAI accepts at most four stop sequences; most compatible servers copy that limit.
 const MAX_STOP_SEQUENCES: usize = 4;
 
-/// A context size for when the config says nothing: what current OpenAI chat models take.
-const DEFAULT_CONTEXT_TOKENS: u32 = 128_000;
-
 #[derive(Debug)]
 pub struct OpenAi {
     name: String,
@@ -72,20 +69,8 @@ impl OpenAi {
         if let Some(project) = &spec.project {
             add("OpenAI-Project", project)?;
         }
-        let fim = match spec.fim.as_deref().map(FimMode::from_config) {
-            None | Some(FimMode::Chat) => FimMode::Chat,
-            Some(FimMode::Native) => FimMode::Native,
-            Some(FimMode::Template(template)) => {
-                return Err(format!(
-                    "fim = \"{template}\" is not supported for kind openai; use \"native\" or \"chat\""
-                ));
-            }
-        };
-        let capabilities = Capabilities {
-            fim,
-            streaming: spec.stream.unwrap_or(true),
-            context_tokens: spec.context_tokens.unwrap_or(DEFAULT_CONTEXT_TOKENS),
-        };
+        // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
+        let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Openai, &model, spec)?;
         Ok(Self {
             name: name.to_owned(),
             model,

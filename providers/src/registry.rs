@@ -24,8 +24,6 @@ use crate::spec::{KeySource, ProviderKind, ProviderSpec};
 pub enum RegistryError {
     #[error("[providers.{name}]: {message}")]
     InvalidSpec { name: String, message: String },
-    #[error("[providers.{name}]: kind \"{kind}\" is not supported yet")]
-    NotYetSupported { name: String, kind: &'static str },
     #[error("[providers.{0}] needs a `kind`")]
     MissingKind(String),
     #[error("chain {chain} names provider \"{name}\", which is not configured")]
