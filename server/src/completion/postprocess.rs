@@ -80,7 +80,7 @@ pub fn postprocess(input: &PostprocessInput) -> Option<String> {
     let text = echo::strip(&stripped.text, input.line_prefix, input.preceding_lines);
     let text = normalize::trim_whitespace(&text, input.line_prefix, input.line_suffix);
     let text = if input.multiline { text } else { normalize::first_line(&text).to_owned() };
-    let text = repetition::cut_loops(&text);
+    let text = repetition::cut_loops(&text, input.line_prefix);
     let text = indent::fix(&text, input.line_prefix, input.indent_unit, stripped.chat, &lang);
     let text = scope::limit(&text, input.line_prefix, &lang);
     let text = overlap::trim(&text, input, &lang);

@@ -98,6 +98,13 @@ fn is_chatter(line: &str) -> bool {
         "to complete",
         "you can complete",
         "below is",
+        // Refusals and apologies are never code either.
+        "i'm sorry",
+        "sorry",
+        "i cannot",
+        "i can't",
+        "unfortunately",
+        "as an ai",
     ];
     opening.iter().any(|word| starts_with_word(&lower, word)) && lower.ends_with([':', '.', '!'])
 }
@@ -171,6 +178,11 @@ mod tests {
     fn chatter_without_a_fence_is_dropped() {
         let raw = "Sure! Here is the code:\n    return a + b\n\nThis returns the sum of a and b.";
         assert_eq!(strip(raw, &rust()), Stripped { text: "    return a + b".to_owned(), chat: true });
+    }
+
+    #[test]
+    fn a_refusal_leaves_nothing() {
+        assert_eq!(strip("I'm sorry, but I can't help with that.", &rust()).text, "");
     }
 
     #[test]

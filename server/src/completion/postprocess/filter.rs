@@ -17,7 +17,7 @@ pub(super) fn accept(text: String, input: &PostprocessInput) -> Option<String> {
     if !text.contains('\n') && !suffix.is_empty() && suffix.starts_with(trimmed) {
         return None;
     }
-    if is_repetitive(&text) || copies_neighbourhood(&text, input) {
+    if is_repetitive(&text, input.line_prefix) || copies_neighbourhood(&text, input) {
         return None;
     }
     Some(text)

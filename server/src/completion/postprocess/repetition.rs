@@ -14,21 +14,35 @@ const TAIL_PATTERN_REPEATS: usize = 8;
 const PATTERN_REPEATS: usize = 16;
 const MAX_PATTERN: usize = 16;
 
-pub(super) fn cut_loops(text: &str) -> String {
+/// `line_prefix` completes the first line when it is only indentation, so that a loop of
+/// whole lines starting at the cursor is seen as one.
+pub(super) fn cut_loops(text: &str, line_prefix: &str) -> String {
     let lines = lines(text);
-    match loop_start(&lines) {
+    match loop_start(&whole_lines(&lines, line_prefix)) {
         Some(start) => lines[..start].join("\n"),
         None => text.to_owned(),
     }
 }
 
 /// Whether the text still contains a loop (the final gate's check).
-pub(super) fn is_repetitive(text: &str) -> bool {
-    loop_start(&lines(text)).is_some()
+pub(super) fn is_repetitive(text: &str, line_prefix: &str) -> bool {
+    loop_start(&whole_lines(&lines(text), line_prefix)).is_some()
+}
+
+fn whole_lines(lines: &[&str], line_prefix: &str) -> Vec<String> {
+    lines
+        .iter()
+        .enumerate()
+        .map(
+            |(i, line)| {
+                if i == 0 && is_blank(line_prefix) { format!("{line_prefix}{line}") } else { (*line).to_owned() }
+            },
+        )
+        .collect()
 }
 
 /// Index of the first line of the first loop.
-fn loop_start(lines: &[&str]) -> Option<usize> {
+fn loop_start(lines: &[String]) -> Option<usize> {
     let last = lines.len().saturating_sub(1);
     (0..lines.len()).find(|&i| {
         let block_loop = (1..=MAX_BLOCK).any(|size| {
@@ -37,7 +51,7 @@ fn loop_start(lines: &[&str]) -> Option<usize> {
                 && block.iter().any(|line| !is_blank(line))
                 && (1..LINE_REPEATS).all(|k| lines[i + k * size..i + (k + 1) * size] == *block)
         });
-        block_loop || pattern_loop(lines[i], i == last)
+        block_loop || pattern_loop(&lines[i], i == last)
     })
 }
 
@@ -70,39 +84,41 @@ mod tests {
     #[test]
     fn a_line_repeated_three_times_is_cut_before_the_loop() {
         let text = "let x = 1;\nfoo();\nfoo();\nfoo();\nfoo();";
-        assert_eq!(cut_loops(text), "let x = 1;");
-        assert_eq!(cut_loops("foo();\nfoo();\nfoo();"), "");
+        assert_eq!(cut_loops(text, ""), "let x = 1;");
+        assert_eq!(cut_loops("foo();\nfoo();\nfoo();", ""), "");
+        // The cursor's indentation makes the first line whole.
+        assert_eq!(cut_loops("foo();\n    foo();\n    foo();", "    "), "");
     }
 
     #[test]
     fn a_repeated_block_is_a_loop() {
-        assert_eq!(cut_loops("a\nb();\nc();\nb();\nc();\nb();\nc();"), "a");
+        assert_eq!(cut_loops("a\nb();\nc();\nb();\nc();\nb();\nc();", ""), "a");
     }
 
     #[test]
     fn twice_is_not_a_loop() {
         let text = "    }\n    }\nx";
-        assert_eq!(cut_loops(text), text);
-        assert!(!is_repetitive("i += 1;\ni += 1;"));
+        assert_eq!(cut_loops(text, ""), text);
+        assert!(!is_repetitive("i += 1;\ni += 1;", ""));
     }
 
     #[test]
     fn blank_lines_are_not_a_loop() {
-        assert!(!is_repetitive("a\n\n\n\nb"));
+        assert!(!is_repetitive("a\n\n\n\nb", ""));
     }
 
     #[test]
     fn a_token_pattern_running_off_the_end_is_a_loop() {
-        assert!(is_repetitive("vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0"));
-        assert!(is_repetitive("x);););););););););););););););););"));
-        assert_eq!(cut_loops("let v = [\n    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1"), "let v = [");
+        assert!(is_repetitive("vec![0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0", ""));
+        assert!(is_repetitive("x);););););););););););););););););", ""));
+        assert_eq!(cut_loops("let v = [\n    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1", ""), "let v = [");
     }
 
     #[test]
     fn short_literal_arrays_and_decorations_are_not_loops() {
-        assert!(!is_repetitive("let zeros = [0, 0, 0, 0, 0, 0, 0, 0];"));
-        assert!(!is_repetitive("let zeros = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];"));
-        assert!(!is_repetitive("// ==================================================="));
-        assert!(!is_repetitive("let s = \"abababab\";"));
+        assert!(!is_repetitive("let zeros = [0, 0, 0, 0, 0, 0, 0, 0];", ""));
+        assert!(!is_repetitive("let zeros = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];", ""));
+        assert!(!is_repetitive("// ===================================================", ""));
+        assert!(!is_repetitive("let s = \"abababab\";", ""));
     }
 }

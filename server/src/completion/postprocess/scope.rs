@@ -71,16 +71,26 @@ fn by_indentation(text: &str, line_prefix: &str, lang: &Lang) -> String {
         (1, indent_width(line_prefix), format!("{line_prefix}{}", lines[0]))
     };
     let opens = lang.opens_block(&opener);
+    // When the user is writing the block opener, its body is the scope: a line back at the
+    // opener's level ends it. From a blank line, the scope is the block the cursor sits in,
+    // and the suggestion's own opener may be followed by siblings.
+    let writing_opener = opens && !is_blank(line_prefix);
+    let end_keywords = lang.has_end_keywords();
     for (i, line) in lines.iter().enumerate().skip(start) {
         if is_blank(line) {
             continue;
         }
         let w = indent_width(line);
-        let dedented = if opens { w <= base } else { w < base };
+        let closer = is_closer_line(line, end_keywords);
+        if opens && w == base && closer {
+            // The `end` of the construct the suggestion opened.
+            return lines[..=i].join("\n");
+        }
+        let dedented = if writing_opener { w <= base } else { w < base };
         if !dedented || (opens && w == base && lang.continues_block(line)) {
             continue;
         }
-        let end = if is_closer_line(line, lang.has_end_keywords()) { i + 1 } else { i };
+        let end = if closer { i + 1 } else { i };
         return lines[..end].join("\n");
     }
     text.to_owned()
@@ -139,6 +149,21 @@ mod tests {
     fn python_stops_below_the_cursor_block() {
         let text = "y = 2\n    return y\nprint(f())";
         assert_eq!(limit_in("python", text, "        "), "y = 2");
+    }
+
+    #[test]
+    fn python_from_a_blank_line_keeps_siblings_of_its_own_opener() {
+        let text = "if not items:\n            raise IndexError()\n        return items.pop()\n    def other(self):";
+        assert_eq!(
+            limit_in("python", text, "        "),
+            "if not items:\n            raise IndexError()\n        return items.pop()"
+        );
+    }
+
+    #[test]
+    fn a_keyword_block_from_a_blank_line_ends_at_its_end() {
+        let text = "def greet\n    puts 1\n  end\n\n  def other\n  end";
+        assert_eq!(limit_in("ruby", text, "  "), "def greet\n    puts 1\n  end");
     }
 
     #[test]
