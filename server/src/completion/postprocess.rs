@@ -127,6 +127,88 @@ mod tests {
         assert_eq!(postprocess(&input), Some("a, b);".to_owned()));
     }
 
+    /// Pseudo-random text from fragments that stress every step: brackets, quotes, comment
+    /// markers, fences, tokens, multi-byte characters, line endings.
+    fn random_text(seed: &mut u64, max_parts: u64) -> String {
+        const PARTS: &[&str] = &[
+            "a",
+            "é",
+            "日本",
+            " ",
+            "    ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\r",
+            "(",
+            ")",
+            "[",
+            "]",
+            "{",
+            "}",
+            "\"",
+            "'",
+            "`",
+            "//",
+            "#",
+            "--",
+            "/*",
+            "*/",
+            "```",
+            "<|",
+            "|>",
+            "<|endoftext|>",
+            ":",
+            ";",
+            ",",
+            "end",
+            "def f():",
+            "fn x() {",
+            "0, ",
+            "Here's the code:",
+            "This is it.",
+            "\\",
+        ];
+        let mut next = || {
+            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            *seed >> 33
+        };
+        let count = next() % max_parts;
+        (0..count).map(|_| PARTS[usize::try_from(next()).unwrap_or(0) % PARTS.len()]).collect()
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics_and_keeps_the_invariants() {
+        let mut seed = 7;
+        let languages =
+            [None, Some("rust"), Some("python"), Some("ruby"), Some("bash"), Some("yaml"), Some("markdown")];
+        for round in 0..3000 {
+            let raw = random_text(&mut seed, 40);
+            let prefix = random_text(&mut seed, 6).replace(['\n', '\r'], "");
+            let suffix = random_text(&mut seed, 4).replace(['\n', '\r'], "");
+            let around = [random_text(&mut seed, 6).replace(['\n', '\r'], ""), "}".to_owned()];
+            let around: Vec<&str> = around.iter().map(String::as_str).collect();
+            let input = PostprocessInput {
+                raw: &raw,
+                line_prefix: &prefix,
+                line_suffix: &suffix,
+                following_lines: &around,
+                preceding_lines: &around,
+                indent_unit: [None, Some("\t"), Some("  ")][round % 3],
+                multiline: round % 4 != 0,
+                language: languages[round % languages.len()],
+            };
+            let Some(out) = postprocess(&input) else { continue };
+            let context = format!("raw {raw:?}, prefix {prefix:?}, suffix {suffix:?}");
+            assert!(!out.trim().is_empty(), "blank suggestion for {context}");
+            assert!(!out.contains('\r'), "carriage return in {out:?} for {context}");
+            assert!(input.multiline || !out.contains('\n'), "several lines in single-line mode for {context}");
+            if suffix.trim().is_empty() {
+                assert_eq!(out.trim_end(), out, "trailing whitespace for {context}");
+            }
+        }
+    }
+
     #[test]
     fn crlf_output_comes_back_with_lf() {
         assert_eq!(run("\r\n    x();\r\n}", "fn f() {", ""), Some("\n    x();\n}".to_owned()));
