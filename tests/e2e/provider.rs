@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -47,35 +47,40 @@ struct State {
     replies: Vec<Reply>,
     fallback: Option<Reply>,
     requests: Vec<Recorded>,
+    /// Per answered request: from its first line arriving to the last byte written.
+    handling: Vec<Duration>,
 }
 
 pub struct MockProvider {
     pub base_url: String,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
+    addr: std::net::SocketAddr,
 }
 
 impl MockProvider {
     /// Starts a server that answers every request with `fallback` unless a reply is queued.
     pub fn start(fallback: Reply) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let addr = listener.local_addr().expect("addr");
+        let base_url = format!("http://{addr}");
         let state = Arc::new(Mutex::new(State { fallback: Some(fallback), ..State::default() }));
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_state, thread_stop) = (state.clone(), stop.clone());
-        listener.set_nonblocking(true).expect("nonblocking");
+        // A blocking accept (woken by `Drop`), so a connection is served at once: the
+        // benchmarks measure the server against this provider.
         std::thread::spawn(move || {
-            while !thread_stop.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((stream, _)) => {
-                        let state = thread_state.clone();
-                        std::thread::spawn(move || serve(stream, &state));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+            for stream in listener.incoming() {
+                if thread_stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    let state = thread_state.clone();
+                    std::thread::spawn(move || serve(stream, &state));
                 }
             }
         });
-        Self { base_url, state, stop }
+        Self { base_url, state, stop, addr }
     }
 
     pub fn push(&self, reply: Reply) {
@@ -89,33 +94,50 @@ impl MockProvider {
     pub fn request_count(&self) -> usize {
         self.state.lock().expect("state").requests.len()
     }
+
+    /// How long each answered request took this server, from its first line arriving to the last
+    /// byte written (for benchmarks: the provider's share of a round trip).
+    #[allow(dead_code, reason = "used by server/benches/e2e.rs, not by every test")]
+    pub fn handling_times(&self) -> Vec<Duration> {
+        self.state.lock().expect("state").handling.clone()
+    }
 }
 
 impl Drop for MockProvider {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wake the accept loop so it sees `stop`.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
     }
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
+    if let Some(arrived) = answer(stream, state) {
+        state.lock().expect("state").handling.push(arrived.elapsed());
+    }
+}
+
+/// Reads one request and answers it; when the request arrived, if an answer was written.
+fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(clone) => clone,
-        Err(_) => return,
+        Err(_) => return None,
     });
     let mut writer = stream;
     // One request per connection is enough for keep-alive clients: we close after answering.
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
-        return;
+        return None;
     }
+    let arrived = Instant::now();
     let path = request_line.split_whitespace().nth(1).unwrap_or("/").to_owned();
     let mut headers = Vec::new();
     let mut content_length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return None;
         }
         let line = line.trim_end();
         if line.is_empty() {
@@ -131,7 +153,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     }
     let mut body = vec![0; content_length];
     if reader.read_exact(&mut body).is_err() {
-        return;
+        return None;
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Chat endpoints answer with deltas, legacy completions with text.
@@ -145,7 +167,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         Some(Reply::Stream { chunks, delay }) => {
             let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
             if writer.write_all(head.as_bytes()).is_err() {
-                return;
+                return None;
             }
             for chunk in chunks {
                 std::thread::sleep(delay);
@@ -157,7 +179,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                         "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
                 };
                 if writer.write_all(format!("data: {event}\n\n").as_bytes()).is_err() {
-                    return;
+                    return None;
                 }
                 let _ = writer.flush();
             }
@@ -178,4 +200,5 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         None => {}
     }
     let _ = writer.flush();
+    Some(arrived)
 }

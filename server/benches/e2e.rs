@@ -1,0 +1,793 @@
+//! End-to-end benchmark: starts the built `switchboard` binary (the optimised `bench` profile
+//! under `cargo bench`), speaks LSP to it over stdio as an editor does, against an instant
+//! loopback provider, and prints what a user would feel: completion overhead with the full
+//! context pipeline, cost per keystroke, memory for open files, and provider calls while typing.
+//!
+//! A report, not a test: timings are never asserted, only correctness (answers while typing
+//! through a suggestion must be its remaining text). Run the full workload with
+//! `cargo bench -p switchboard --bench e2e`; without `--bench` in its arguments (as
+//! `cargo test --all-targets` runs it) a small smoke version runs in a few seconds.
+
+#[allow(dead_code, unused_imports, reason = "shared with the end-to-end tests; the bench uses part of it")]
+#[path = "../../tests/e2e/support.rs"]
+mod support;
+
+#[allow(dead_code, unused_imports, reason = "shared with the end-to-end tests; the bench uses part of it")]
+#[path = "../../tests/e2e/provider.rs"]
+mod provider;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::provider::{MockProvider, Reply};
+use crate::support::{Options, TestServer};
+
+/// How much work each part does.
+#[derive(Debug, Clone, Copy)]
+struct Scale {
+    /// Distinct cursor positions measured for completion overhead.
+    positions: usize,
+    /// Requests before measuring (connection set-up, first parse, allocator warm-up).
+    warmup: usize,
+    /// Lines of the large file.
+    big_lines: usize,
+    /// One-character edits for the keystroke cost.
+    edits: usize,
+    /// Files opened for the memory figure, and their length.
+    files: usize,
+    file_lines: usize,
+    /// Keystrokes, 50 ms apart, each followed by an automatic request.
+    burst: usize,
+}
+
+const FULL: Scale =
+    Scale { positions: 250, warmup: 20, big_lines: 20_000, edits: 2_000, files: 50, file_lines: 2_000, burst: 100 };
+const SMOKE: Scale =
+    Scale { positions: 20, warmup: 3, big_lines: 20_000, edits: 50, files: 5, file_lines: 2_000, burst: 10 };
+
+/// What the instant provider answers after a block opener in the large file.
+const OVERHEAD_ANSWER: &str = "\n    let checked = limit.min(total);";
+/// The suggestion typed through, 40 characters.
+const TYPED_SUGGESTION: &str = "let total: usize = items.iter().sum();//";
+/// The gap between keystrokes of the burst.
+const KEYSTROKE_GAP: Duration = Duration::from_millis(50);
+
+const INVOKED: u8 = 1;
+const AUTOMATIC: u8 = 2;
+
+fn main() {
+    let full = std::env::args().any(|arg| arg == "--bench");
+    let scale = if full { FULL } else { SMOKE };
+    say(&format!(
+        "switchboard e2e bench ({}): binary {}",
+        if full { "full" } else { "smoke; run `cargo bench -p switchboard --bench e2e` for the real figures" },
+        env!("CARGO_BIN_EXE_switchboard")
+    ));
+    let overhead = overhead_and_keystrokes(scale);
+    let memory = memory(scale);
+    let through = typing_through();
+    let burst = burst(scale);
+    report(scale, &overhead, &memory, &through, &burst);
+}
+
+#[allow(clippy::print_stdout, reason = "a bench reports on stdout")]
+fn say(line: &str) {
+    println!("{line}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driving the server
+
+struct Bench {
+    server: TestServer,
+    pid: u32,
+}
+
+/// Starts the server with `mock` as its only provider and `completion` settings on top.
+fn start(mock: &MockProvider, completion: Value, inline: bool) -> Bench {
+    let before = children();
+    let server = TestServer::start_with(Options {
+        env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".to_owned()), ("MOCK_KEY", "bench-key".to_owned())],
+        // For a look at what the server does: `SWITCHBOARD_BENCH_LOG_LEVEL=debug`; its log is
+        // printed when something goes wrong.
+        args: std::env::var("SWITCHBOARD_BENCH_LOG_LEVEL")
+            .map(|level| vec!["--log-level".to_owned(), level])
+            .unwrap_or_default(),
+    });
+    let pid = children().into_iter().find(|pid| !before.contains(pid)).expect("the server's process id");
+    let mut bench = Bench { server, pid };
+    let mut completion = completion;
+    completion["providers"] = json!(["mock"]);
+    let options = json!({
+        "providers": {"mock": {
+            "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
+            "api_key_env": "MOCK_KEY", "fim": "native",
+        }},
+        "completion": completion,
+    });
+    let mut capabilities = json!({"general": {"positionEncodings": ["utf-16"]}});
+    if inline {
+        capabilities["textDocument"] = json!({"inlineCompletion": {}});
+    }
+    let result = bench.server.initialize_with(capabilities, options);
+    if inline {
+        assert!(
+            result["capabilities"].get("inlineCompletionProvider").is_some_and(|v| !v.is_null() && *v != json!(false)),
+            "the server does not offer inline completion: {result}"
+        );
+    }
+    bench.ping();
+    bench
+}
+
+impl Bench {
+    /// A request the server answers at once: everything sent before it has been read.
+    fn ping(&mut self) -> Duration {
+        let started = Instant::now();
+        self.server.call("switchboard/debug/sleep", json!({"ms": 0}));
+        started.elapsed()
+    }
+
+    fn inline_params(uri: &str, line: usize, character: usize, trigger: u8) -> Value {
+        json!({
+            "textDocument": {"uri": uri},
+            "position": {"line": line, "character": character},
+            "context": {"triggerKind": trigger},
+        })
+    }
+
+    /// An inline completion request; the first item's text and range start, if any.
+    fn inline(&mut self, uri: &str, line: usize, character: usize, trigger: u8) -> Option<(String, usize)> {
+        let result =
+            self.server.call("textDocument/inlineCompletion", Self::inline_params(uri, line, character, trigger));
+        first_item(&result)
+    }
+
+    fn cpu(&self) -> Cpu {
+        Cpu::of(self.pid)
+    }
+
+    fn rss_kib(&self) -> u64 {
+        status_field(self.pid, "VmRSS:")
+    }
+}
+
+/// The first inline item of a response: its text and the character its range starts at.
+fn first_item(result: &Value) -> Option<(String, usize)> {
+    let items = if result.is_array() { result } else { &result["items"] };
+    let item = items.get(0)?;
+    let text = match &item["insertText"] {
+        Value::String(text) => text.clone(),
+        other => other["value"].as_str()?.to_owned(),
+    };
+    let start = item["range"]["start"]["character"].as_u64().unwrap_or(0) as usize;
+    Some((text, start))
+}
+
+/// A one-character insertion as `didChange` sends it, ready to write.
+fn insert_body(uri: &str, version: i64, line: usize, character: usize, text: &str) -> Vec<u8> {
+    json!({
+        "jsonrpc": "2.0",
+        "method": "textDocument/didChange",
+        "params": {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{
+                "range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}},
+                "text": text,
+            }],
+        },
+    })
+    .to_string()
+    .into_bytes()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process figures from /proc
+
+/// The processes whose parent is this one.
+fn children() -> Vec<u32> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).ok().and_then(|stat| {
+                stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+            }) == Some(me)
+        })
+        .collect()
+}
+
+fn status_field(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(field))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// CPU time used by a process so far.
+#[derive(Debug, Clone, Copy)]
+struct Cpu {
+    /// utime + stime from /proc/<pid>/stat, in clock ticks (usually 10 ms).
+    ticks: u64,
+    /// Time on CPU summed over the live threads' /proc/<pid>/task/*/schedstat, in nanoseconds.
+    nanos: u64,
+}
+
+impl Cpu {
+    fn of(pid: u32) -> Self {
+        let ticks = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let (_, rest) = stat.rsplit_once(')')?;
+                let fields: Vec<&str> = rest.split_whitespace().collect();
+                // After the command: state is field 3, utime field 14, stime field 15.
+                Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+            })
+            .unwrap_or(0);
+        let nanos = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .map(|tasks| {
+                tasks
+                    .filter_map(|task| {
+                        let path = task.ok()?.path().join("schedstat");
+                        std::fs::read_to_string(path).ok()?.split_whitespace().next()?.parse::<u64>().ok()
+                    })
+                    .sum()
+            })
+            .unwrap_or(0);
+        Self { ticks, nanos }
+    }
+
+    fn since(self, earlier: Self) -> (Duration, Duration) {
+        let tick = Duration::from_millis(10);
+        (
+            tick * (self.ticks.saturating_sub(earlier.ticks)) as u32,
+            Duration::from_nanos(self.nanos.saturating_sub(earlier.nanos)),
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sources
+
+/// A small deterministic generator, so every run sees the same code.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: usize) -> usize {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % below as u64) as usize
+    }
+}
+
+const NOUNS: &[&str] =
+    &["order", "invoice", "buffer", "session", "packet", "record", "ledger", "cursor", "token", "frame"];
+const TYPES: &[&str] = &["u32", "u64", "usize", "i64", "f64"];
+
+/// Rust code of about `n_lines` lines: structs, impls, enums with matches, loops, doc comments.
+/// Returns the text and the positions (line, column) at the end of block openers (`fn`, `for`,
+/// `if`) inside items, where a completion of the block's first lines is wanted.
+fn rust_source(n_lines: usize, seed: u64) -> (String, Vec<(usize, usize)>) {
+    let mut rng = Lcg(seed);
+    let mut lines: Vec<String> = vec![
+        "//! Generated workload for the end-to-end benchmark.".into(),
+        String::new(),
+        "use std::collections::HashMap;".into(),
+        "use std::fmt;".into(),
+        "use std::io::{self, Write};".into(),
+        String::new(),
+    ];
+    let mut idx = 0;
+    while lines.len() < n_lines {
+        let noun = NOUNS[rng.next(NOUNS.len())];
+        let ty = TYPES[rng.next(TYPES.len())];
+        let name = format!("{}{idx}", capitalize(noun));
+        let k = rng.next(97) + 2;
+        let block = match idx % 4 {
+            0 => format!(
+                "/// A {noun} with its running totals.\n#[derive(Debug, Clone, Default)]\npub struct {name} {{\n    pub id: {ty},\n    pub label: String,\n    pub values: Vec<{ty}>,\n    cache: HashMap<String, {ty}>,\n}}\n\nimpl {name} {{\n    pub fn new(id: {ty}, label: &str) -> Self {{\n        let values = Vec::with_capacity({k});\n        Self {{ id, label: label.to_owned(), values, cache: HashMap::new() }}\n    }}\n\n    /// Sum of the values above `floor`.\n    pub fn total_above(&self, floor: {ty}) -> {ty} {{\n        let mut total = {ty}::default();\n        for value in &self.values {{\n            if *value > floor {{\n                total += *value;\n            }}\n        }}\n        total\n    }}\n\n    pub fn remember(&mut self, key: &str, value: {ty}) -> Option<{ty}> {{\n        let previous = self.cache.insert(key.to_owned(), value);\n        self.values.push(value);\n        previous\n    }}\n}}\n"
+            ),
+            1 => format!(
+                "#[derive(Debug, Clone, Copy, PartialEq, Eq)]\npub enum {name}State {{\n    Pending,\n    Active({k}),\n    Closed {{ code: i32 }},\n}}\n\nimpl fmt::Display for {name}State {{\n    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {{\n        match self {{\n            Self::Pending => write!(f, \"pending\"),\n            Self::Active(n) => write!(f, \"active {{n}}\"),\n            Self::Closed {{ code }} => write!(f, \"closed ({{code}})\"),\n        }}\n    }}\n}}\n"
+            )
+            .replace(&format!("Active({k})"), "Active(u32)"),
+            2 => format!(
+                "/// Writes every {noun} line to `out`, returning how many bytes were written.\npub fn write_{noun}s_{idx}(out: &mut impl Write, items: &[(String, {ty})]) -> io::Result<usize> {{\n    let mut written = 0;\n    let limit = items.len().min({k});\n    for (label, amount) in items.iter().take(limit) {{\n        let line = format!(\"{{label}}: {{amount}}\\n\");\n        out.write_all(line.as_bytes())?;\n        written += line.len();\n    }}\n    out.flush()?;\n    Ok(written)\n}}\n"
+            ),
+            _ => format!(
+                "pub fn checksum_{noun}_{idx}(buffer: &[u8]) -> u32 {{\n    let mut hash: u32 = {k};\n    let mut count = 0usize;\n    for byte in buffer {{\n        hash = hash.rotate_left(5) ^ u32::from(*byte);\n        count += 1;\n    }}\n    let folded = hash ^ (count as u32);\n    folded.wrapping_mul(0x9e37_79b9)\n}}\n"
+            ),
+        };
+        for line in block.lines() {
+            lines.push(line.to_owned());
+        }
+        lines.push(String::new());
+        idx += 1;
+    }
+    let candidates = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| {
+            line.starts_with("    ") && line.ends_with('{') && ["fn ", "for ", "if "].iter().any(|k| line.contains(k))
+        })
+        .map(|(number, line)| (number, line.len()))
+        .collect();
+    let mut text = lines.join("\n");
+    text.push('\n');
+    (text, candidates)
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|first| first.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+/// `count` positions spread evenly over `candidates`.
+fn spread(candidates: &[(usize, usize)], count: usize) -> Vec<(usize, usize)> {
+    let count = count.min(candidates.len()).max(1);
+    (0..count).map(|idx| candidates[idx * candidates.len() / count]).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1 and 2: completion overhead on a large file, and cost per keystroke
+
+struct Overhead {
+    lines: usize,
+    first_request: Duration,
+    rtt: Vec<Duration>,
+    answered: usize,
+    provider_calls: usize,
+    mock_handling: Vec<Duration>,
+    direct_mock: Vec<Duration>,
+    server_cpu_per_request: Duration,
+    ping: Vec<Duration>,
+    // Keystrokes.
+    edits: usize,
+    edits_wall: Duration,
+    edits_cpu_ticks: Duration,
+    edits_cpu: Duration,
+    edits_ok: bool,
+}
+
+fn overhead_and_keystrokes(scale: Scale) -> Overhead {
+    let mock = MockProvider::start(Reply::text(OVERHEAD_ANSWER));
+    // One item per invoked request: one provider call per round trip.
+    let mut bench = start(&mock, json!({"n_items_invoked": 1}), true);
+    let (text, candidates) = rust_source(scale.big_lines, 7);
+    let lines = text.lines().count();
+    let uri = "file:///bench/big.rs";
+    bench.server.open(uri, "rust", &text);
+    bench.ping();
+
+    // The first request parses the whole file.
+    let positions = spread(&candidates, scale.positions + scale.warmup + 1);
+    let (first, rest) = positions.split_first().expect("positions");
+    let started = Instant::now();
+    let first_answer = bench.inline(uri, first.0, first.1, INVOKED);
+    let first_request = started.elapsed();
+    assert!(
+        first_answer.is_some(),
+        "no inline completion at line {} of the large file ({} provider calls); stderr:\n{}",
+        first.0,
+        mock.request_count(),
+        bench.server.stderr()
+    );
+
+    // Warm-up at positions not measured, spread among the measured ones.
+    let step = (rest.len() / scale.warmup.max(1)).max(1);
+    let (warmup, measured): (Vec<_>, Vec<_>) =
+        rest.iter().enumerate().partition(|(idx, _)| idx % step == 0 && idx / step < scale.warmup);
+    for (_, (line, character)) in &warmup {
+        bench.inline(uri, *line, *character, INVOKED);
+    }
+    let ping: Vec<Duration> = (0..20).map(|_| bench.ping()).collect();
+
+    let handled_before = mock.handling_times().len();
+    let calls_before = mock.request_count();
+    let cpu_before = bench.cpu();
+    let mut rtt = Vec::with_capacity(measured.len());
+    let mut answered = 0;
+    for (_, (line, character)) in &measured {
+        let started = Instant::now();
+        let answer = bench.inline(uri, *line, *character, INVOKED);
+        rtt.push(started.elapsed());
+        answered += usize::from(answer.is_some());
+    }
+    let (_, cpu) = bench.cpu().since(cpu_before);
+    let provider_calls = mock.request_count() - calls_before;
+    let mock_handling = mock.handling_times().split_off(handled_before);
+    let server_cpu_per_request = cpu / measured.len().max(1) as u32;
+
+    // The provider alone: the same request body, straight from this process.
+    let body = mock.requests().last().map(|request| request.body.to_string()).unwrap_or_default();
+    let direct = MockProvider::start(Reply::text(OVERHEAD_ANSWER));
+    let direct_mock: Vec<Duration> = (0..measured.len()).map(|_| post_directly(&direct.base_url, &body)).collect();
+
+    // Keystrokes: type code on a new line in the middle of the file, one character per didChange.
+    let (mut line, mut character) = candidates[candidates.len() / 2];
+    let typed = "\n        let total = items.iter().map(|item| item.count).sum::<usize>();";
+    let mut bodies = Vec::with_capacity(scale.edits);
+    let mut inserted = String::new();
+    for (idx, ch) in typed.chars().cycle().take(scale.edits).enumerate() {
+        bodies.push(insert_body(uri, 2 + idx as i64, line, character, &ch.to_string()));
+        inserted.push(ch);
+        if ch == '\n' {
+            line += 1;
+            character = 0;
+        } else {
+            character += 1;
+        }
+    }
+    bench.ping();
+    let cpu_before = bench.cpu();
+    let started = Instant::now();
+    for body in &bodies {
+        bench.server.send_raw(body);
+    }
+    bench.ping();
+    let edits_wall = started.elapsed();
+    let (edits_cpu_ticks, edits_cpu) = bench.cpu().since(cpu_before);
+    let document = bench.server.document(uri);
+    let edits_ok = document["version"] == json!(1 + scale.edits as i64)
+        && document["text"].as_str().is_some_and(|text| text.contains(&inserted));
+
+    Overhead {
+        lines,
+        first_request,
+        rtt,
+        answered,
+        provider_calls,
+        mock_handling,
+        direct_mock,
+        server_cpu_per_request,
+        ping,
+        edits: scale.edits,
+        edits_wall,
+        edits_cpu_ticks,
+        edits_cpu,
+        edits_ok,
+    }
+}
+
+/// One streamed completion request straight to the mock, as a client with no overhead would
+/// send it: connect, POST, read to the end.
+fn post_directly(base_url: &str, body: &str) -> Duration {
+    let address = base_url.trim_start_matches("http://");
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(address).expect("connect to the mock");
+    let request = format!(
+        "POST /v1/completions HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("write to the mock");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).expect("read from the mock");
+    started.elapsed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3: memory
+
+struct Memory {
+    files: usize,
+    file_lines: usize,
+    before_kib: u64,
+    opened_kib: u64,
+    completed_kib: u64,
+    text_bytes: usize,
+}
+
+fn memory(scale: Scale) -> Memory {
+    let mock = MockProvider::start(Reply::text(OVERHEAD_ANSWER));
+    let mut bench = start(&mock, json!({"n_items_invoked": 1}), true);
+    let files: Vec<(String, Vec<(usize, usize)>)> =
+        (0..scale.files).map(|idx| rust_source(scale.file_lines, 100 + idx as u64)).collect();
+    bench.ping();
+    std::thread::sleep(Duration::from_millis(200));
+    let before_kib = bench.rss_kib();
+    for (idx, (text, _)) in files.iter().enumerate() {
+        bench.server.open(&format!("file:///bench/file{idx}.rs"), "rust", text);
+    }
+    bench.ping();
+    std::thread::sleep(Duration::from_millis(200));
+    let opened_kib = bench.rss_kib();
+    // One completion in each file, as when the user works in each: trees are parsed, contexts built.
+    for (idx, (_, candidates)) in files.iter().enumerate() {
+        let (line, character) = candidates[candidates.len() / 2];
+        bench.inline(&format!("file:///bench/file{idx}.rs"), line, character, INVOKED);
+    }
+    bench.ping();
+    std::thread::sleep(Duration::from_millis(200));
+    let completed_kib = bench.rss_kib();
+    Memory {
+        files: scale.files,
+        file_lines: scale.file_lines,
+        before_kib,
+        opened_kib,
+        completed_kib,
+        text_bytes: files.iter().map(|(text, _)| text.len()).sum(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4: typing through a suggestion
+
+const SMALL_FILE: &str = "use std::collections::HashMap;\n\npub fn summarize(items: &[usize], names: &HashMap<String, usize>) -> usize {\n    let factor = names.len() + 1;\n    \n    factor\n}\n";
+/// The blank line of `SMALL_FILE` inside the function, and its indentation.
+const SMALL_LINE: usize = 4;
+const SMALL_INDENT: usize = 4;
+
+struct Through {
+    first_answer: Option<String>,
+    first_calls: usize,
+    /// Calls made while typing all but the last character (the suggestion is still showing).
+    calls_while_typing: usize,
+    /// Requests whose answer was not the remaining text: (typed, expected, got).
+    wrong: Vec<(usize, String, Option<String>)>,
+    requests: usize,
+    rtt: Vec<Duration>,
+    /// Calls after the last character (the suggestion is used up: a new request is fair).
+    calls_after_complete: usize,
+}
+
+fn typing_through() -> Through {
+    assert_eq!(TYPED_SUGGESTION.len(), 40, "the typed-through suggestion is 40 characters");
+    let mock = MockProvider::start(Reply::text(TYPED_SUGGESTION));
+    let mut bench = start(&mock, json!({}), true);
+    let uri = "file:///bench/through.rs";
+    bench.server.open(uri, "rust", SMALL_FILE);
+    bench.ping();
+    let first = bench.inline(uri, SMALL_LINE, SMALL_INDENT, AUTOMATIC);
+    let first_calls = mock.request_count();
+    let first_answer = first.map(|(text, _)| text);
+    let suggestion = first_answer.clone().unwrap_or_else(|| TYPED_SUGGESTION.to_owned());
+
+    let mut line_text = " ".repeat(SMALL_INDENT);
+    let mut wrong = Vec::new();
+    let mut rtt = Vec::new();
+    let mut calls_while_typing = 0;
+    let chars: Vec<char> = suggestion.chars().collect();
+    for (idx, ch) in chars.iter().enumerate() {
+        let character = line_text.chars().count();
+        bench.server.send_raw(&insert_body(uri, 2 + idx as i64, SMALL_LINE, character, &ch.to_string()));
+        line_text.push(*ch);
+        let calls_before = mock.request_count();
+        let started = Instant::now();
+        let answer = bench.inline(uri, SMALL_LINE, character + 1, AUTOMATIC);
+        let elapsed = started.elapsed();
+        let calls = mock.request_count() - calls_before;
+        if idx + 1 == chars.len() {
+            // Typed in full: nothing remains; whatever comes next is a new completion.
+            std::thread::sleep(Duration::from_millis(100));
+            return Through {
+                first_answer,
+                first_calls,
+                calls_while_typing,
+                wrong,
+                requests: chars.len() - 1,
+                rtt,
+                calls_after_complete: mock.request_count() - calls_before,
+            };
+        }
+        rtt.push(elapsed);
+        calls_while_typing += calls;
+        let remaining: String = chars[idx + 1..].iter().collect();
+        // Items replace from the start of the word before the cursor, so they repeat it.
+        let got = answer.map(|(text, start)| {
+            let typed_word: String = line_text.chars().skip(start).collect();
+            text.strip_prefix(&typed_word).map_or_else(|| format!("<range {start}> {text}"), str::to_owned)
+        });
+        if got.as_deref() != Some(remaining.as_str()) {
+            wrong.push((idx + 1, remaining, got));
+        }
+    }
+    unreachable!("the loop returns at the last character")
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5: a burst of keystrokes with automatic requests
+
+struct Burst {
+    keystrokes: usize,
+    calls: usize,
+    answered: usize,
+    elapsed: Duration,
+}
+
+fn burst(scale: Scale) -> Burst {
+    let mock = MockProvider::start(Reply::text("return factor * 2;"));
+    let mut bench = start(&mock, json!({}), true);
+    let uri = "file:///bench/burst.rs";
+    bench.server.open(uri, "rust", SMALL_FILE);
+    bench.ping();
+    let typed = "let weighted = items.iter().map(|item| item * factor).sum::<usize>() + names.len(); ";
+    let mut ids = Vec::with_capacity(scale.burst);
+    let started = Instant::now();
+    for (idx, ch) in typed.chars().cycle().take(scale.burst).enumerate() {
+        let character = SMALL_INDENT + idx;
+        bench.server.send_raw(&insert_body(uri, 2 + idx as i64, SMALL_LINE, character, &ch.to_string()));
+        ids.push(bench.server.send_request(
+            "textDocument/inlineCompletion",
+            Bench::inline_params(uri, SMALL_LINE, character + 1, AUTOMATIC),
+        ));
+        let next = KEYSTROKE_GAP * (idx as u32 + 1);
+        std::thread::sleep(next.saturating_sub(started.elapsed()));
+    }
+    let answered = ids
+        .into_iter()
+        .filter(|id| {
+            let response = bench.server.response(*id);
+            first_item(&response["result"]).is_some()
+        })
+        .count();
+    let elapsed = started.elapsed();
+    // Let any call still in flight reach the provider.
+    std::thread::sleep(Duration::from_millis(300));
+    Burst { keystrokes: scale.burst, calls: mock.request_count(), answered, elapsed }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn sorted(values: &[Duration]) -> Vec<Duration> {
+    let mut values = values.to_vec();
+    values.sort();
+    values
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.3}", duration.as_secs_f64() * 1000.0)
+}
+
+fn pcts(values: &[Duration]) -> String {
+    let values = sorted(values);
+    format!(
+        "{} / {} / {} ms",
+        ms(percentile(&values, 0.5)),
+        ms(percentile(&values, 0.95)),
+        ms(percentile(&values, 0.99))
+    )
+}
+
+fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through, burst: &Burst) {
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    let rtt = sorted(&overhead.rtt);
+    let direct = sorted(&overhead.direct_mock);
+    let handling = sorted(&overhead.mock_handling);
+    let per_edit_wall = overhead.edits_wall / overhead.edits.max(1) as u32;
+    let per_edit_cpu = overhead.edits_cpu / overhead.edits.max(1) as u32;
+    let ping_p50 = percentile(&sorted(&overhead.ping), 0.5);
+    let lines = [
+        String::new(),
+        format!("{:<58} {:<34} {:<30} target", "measure", "switchboard", "peers: llm-ls | lsp-ai"),
+        "-".repeat(140),
+        format!(
+            "{:<58} {:<34} {:<30} p50 <= 0.25, p99 <= 0.5",
+            format!("completion round trip p50/p95/p99 ({} pos., {} lines)", rtt.len(), overhead.lines),
+            pcts(&overhead.rtt),
+            "0.32/0.47 | 4.27/7.81 (p50/p99)"
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  the provider alone, straight from the bench p50/p95/p99",
+            pcts(&overhead.direct_mock)
+        ),
+        format!("{:<58} {:<34}", "  the mock's own handling p50/p95/p99", pcts(&overhead.mock_handling)),
+        format!(
+            "{:<58} {:<34}",
+            "  round trip minus provider alone (p50 - p50)",
+            format!("{} ms", ms(percentile(&rtt, 0.5).saturating_sub(percentile(&direct, 0.5))))
+        ),
+        format!("{:<58} {:<34}", "  server CPU per completion", format!("{} ms", ms(overhead.server_cpu_per_request))),
+        format!("{:<58} {:<34}", "  a no-op request round trip p50 (LSP over stdio)", format!("{} ms", ms(ping_p50))),
+        format!(
+            "{:<58} {:<34}",
+            "  answered / provider calls",
+            format!("{} / {} of {}", overhead.answered, overhead.provider_calls, rtt.len())
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  first request (parses the whole file)",
+            format!("{} ms", ms(overhead.first_request))
+        ),
+        format!(
+            "{:<58} {:<34} {:<30} <= 0.05 ms",
+            format!("keystroke: wall per edit ({} edits, then a round trip)", overhead.edits),
+            format!("{} ms", ms(per_edit_wall)),
+            "19.5 | 1.13 ms"
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  server CPU per edit (schedstat | utime+stime)",
+            format!("{} ms | {} ms", ms(per_edit_cpu), ms(overhead.edits_cpu_ticks / overhead.edits.max(1) as u32))
+        ),
+        format!("{:<58} {:<34}", "  edits applied (version and text checked)", overhead.edits_ok.to_string()),
+        format!(
+            "{:<58} {:<34} {:<30} <= 10 MiB growth",
+            format!("RSS after opening {} files x {} lines", memory.files, memory.file_lines),
+            format!(
+                "{:.1} MiB (+{:.1} MiB)",
+                mib(memory.opened_kib),
+                mib(memory.opened_kib.saturating_sub(memory.before_kib))
+            ),
+            "+127 MiB | +10.8 MiB"
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  after one completion in each (trees, contexts)",
+            format!(
+                "{:.1} MiB (+{:.1} MiB)",
+                mib(memory.completed_kib),
+                mib(memory.completed_kib.saturating_sub(memory.before_kib))
+            )
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  before opening / text opened",
+            format!("{:.1} MiB / {:.1} MiB", mib(memory.before_kib), memory.text_bytes as f64 / 1048576.0)
+        ),
+        format!(
+            "{:<58} {:<34} {:<30} 0",
+            format!("provider calls typing through 40 chars ({} requests)", through.requests),
+            through.calls_while_typing.to_string(),
+            ""
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  answers that were the remaining text",
+            format!("{} of {}", through.requests - through.wrong.len(), through.requests)
+        ),
+        format!("{:<58} {:<34}", "  typed-through round trip p50/p95/p99", pcts(&through.rtt)),
+        format!(
+            "{:<58} {:<34}",
+            "  first answer / its calls / calls once typed in full",
+            format!(
+                "{:?} / {} / {}",
+                through.first_answer.as_deref().unwrap_or("none"),
+                through.first_calls,
+                through.calls_after_complete
+            )
+        ),
+        format!(
+            "{:<58} {:<34} {:<30} <= 10",
+            format!("provider calls for {} keystrokes 50 ms apart", burst.keystrokes),
+            burst.calls.to_string(),
+            ""
+        ),
+        format!(
+            "{:<58} {:<34}",
+            "  answered requests / wall time",
+            format!("{} of {} / {} ms", burst.answered, burst.keystrokes, burst.elapsed.as_millis())
+        ),
+    ];
+    for line in lines {
+        say(&line);
+    }
+    say(&format!(
+        "\n(ms; {} cursor positions; the mock's handling is from its first request line to its last byte; \
+         scale {:?})",
+        handling.len(),
+        scale
+    ));
+    for (typed, expected, got) in &through.wrong {
+        say(&format!("typing through: after {typed} characters expected {expected:?}, got {got:?}"));
+    }
+    assert!(through.first_answer.is_some(), "no suggestion to type through");
+    assert!(through.wrong.is_empty(), "typing through a suggestion must answer its remaining text");
+}
