@@ -6,12 +6,7 @@
 //! (documents, syntax, context) and `switchboard-providers` (model vendors and failover).
 
 pub mod chains;
+pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod lsp;
-// Temporary (post-processing engineer): stands in for `completion.rs` until the lead adds
-// `pub mod postprocess;` there. A `#[path]` file would look for its submodules beside itself.
-#[path = "completion"]
-pub mod completion {
-    pub mod postprocess;
-}

@@ -10,6 +10,7 @@
 //! - a request for a document that is not open gets an empty result, not an error.
 
 pub mod capabilities;
+pub mod completion_support;
 pub mod convert;
 pub mod dispatch;
 pub mod ext;

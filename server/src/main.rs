@@ -98,7 +98,7 @@ async fn doctor(config_path: Option<&std::path::Path>) -> i32 {
     let mut state = ConfigState::new();
     let update = state.load_user_file(&UserConfigLocation::resolve(config_path));
     if !update.problems.is_empty() {
-        print!("{}\n", render_problems(&update.problems));
+        println!("{}", render_problems(&update.problems));
     }
     let config = state.config();
     let local = switchboard::chains::probe_if_needed(&config).await;

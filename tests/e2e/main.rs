@@ -5,6 +5,7 @@ mod provider;
 mod support;
 
 mod cli;
+mod completion;
 mod config;
 mod documents;
 mod lifecycle;

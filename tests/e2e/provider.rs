@@ -1,6 +1,7 @@
 //! A model vendor on loopback for end-to-end tests: a small threaded HTTP/1.1 server that
 //! answers in the vendors' own wire formats (OpenAI-compatible completions as SSE, Anthropic's
 //! error bodies), records every request, and can delay or fail on demand.
+#![allow(dead_code, reason = "shared with the end-to-end benchmark, which uses other parts of it")]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};

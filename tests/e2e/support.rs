@@ -1,8 +1,9 @@
 //! A minimal LSP client over the server's stdio: framed JSON-RPC, a reader thread, timeouts on
 //! every wait, and automatic answers to the server's own requests.
+#![allow(dead_code, reason = "shared with the end-to-end benchmark, which uses other parts of it")]
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};

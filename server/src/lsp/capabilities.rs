@@ -39,7 +39,9 @@ pub fn client_flags(params: &lsp::InitializeParams) -> ClientFlags {
     }
 }
 
-pub fn server_capabilities(encoding: PositionEncoding) -> lsp::ServerCapabilities {
+/// Our capabilities. Ghost text for clients that show it; completion items for the others (a
+/// client with both would show every suggestion twice).
+pub fn server_capabilities(encoding: PositionEncoding, inline: bool, items: bool) -> lsp::ServerCapabilities {
     let sync = lsp::TextDocumentSyncOptions {
         open_close: Some(true),
         change: Some(lsp::TextDocumentSyncKind::Incremental),
@@ -48,6 +50,12 @@ pub fn server_capabilities(encoding: PositionEncoding) -> lsp::ServerCapabilitie
     lsp::ServerCapabilities {
         position_encoding: Some(convert::encoding_kind(encoding)),
         text_document_sync: Some(sync.into()),
+        inline_completion_provider: inline.then_some(lsp::InlineCompletionProvider::Bool(true)),
+        completion_provider: items.then(|| lsp::CompletionOptions {
+            trigger_characters: Some([".", "(", " ", ":", ">"].map(String::from).to_vec()),
+            resolve_provider: Some(false),
+            ..Default::default()
+        }),
         ..Default::default()
     }
 }

@@ -73,6 +73,18 @@ impl LanguageServer for Backend {
             .await;
     }
 
+    async fn completion(&self, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+        dispatch::request("textDocument/completion", handlers::completion::handle(&self.session, params)).await
+    }
+
+    async fn inline_completion(
+        &self,
+        params: lsp::InlineCompletionParams,
+    ) -> Result<Option<lsp::InlineCompletionResponse>> {
+        dispatch::request("textDocument/inlineCompletion", handlers::inline_completion::handle(&self.session, params))
+            .await
+    }
+
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
         dispatch::notification(
             "workspace/didChangeConfiguration",

@@ -1,7 +1,7 @@
 //! The state every handler shares: documents, the negotiated encoding, what the client can do,
 //! and the handle to talk back to it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -12,7 +12,8 @@ use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
 
 use crate::chains;
-use crate::config::{ConfigProblem, ConfigState, ConfigUpdate, Severity, UserConfigLocation};
+use crate::completion::{CompletionEngine, CompletionSettings};
+use crate::config::{Config, ConfigProblem, ConfigState, ConfigUpdate, Severity, UserConfigLocation};
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +55,8 @@ pub struct Session {
     pub root: Mutex<Option<PathBuf>>,
     /// The provider chains in force.
     pub chains: Mutex<chains::Chains>,
+    /// The completion feature's state (cache, in-flight calls, typing rhythm, related code).
+    pub engine: CompletionEngine,
 }
 
 impl Session {
@@ -71,6 +74,7 @@ impl Session {
             shown: Mutex::new(HashSet::new()),
             root: Mutex::new(None),
             chains: Mutex::new(chains::Chains::default()),
+            engine: CompletionEngine::default(),
         }
     }
 
@@ -109,9 +113,29 @@ impl Session {
             detected = chains.detected,
             "provider chains ready"
         );
+        let config = self.config();
+        self.engine.set_settings(completion_settings(&config));
+        self.engine.set_chain(chains.completion.clone());
         if let Ok(mut slot) = self.chains.lock() {
             *slot = chains;
         }
+    }
+
+    /// Whether to serve completion items: when configured, and not to a client that shows
+    /// ghost text (it would show every suggestion twice).
+    pub fn items_enabled(&self, config: &Config) -> bool {
+        config.completion.surfaces.items && !(config.completion.surfaces.inline && self.flags().inline_completion)
+    }
+
+    /// "name · model" per configured provider, for item details.
+    pub fn provider_labels(&self) -> HashMap<String, String> {
+        self.config()
+            .providers
+            .iter()
+            .map(|(name, spec)| {
+                (name.clone(), spec.model.as_ref().map_or_else(|| name.clone(), |model| format!("{name} · {model}")))
+            })
+            .collect()
     }
 
     pub async fn rebuild_chains(&self) -> chains::Chains {
@@ -150,5 +174,23 @@ impl Session {
 
     pub fn shutdown_requested(&self) -> bool {
         self.shutdown_requested.load(Ordering::SeqCst)
+    }
+}
+
+/// The completion feature's settings, from the configuration.
+pub fn completion_settings(config: &Config) -> CompletionSettings {
+    let completion = &config.completion;
+    let defaults = CompletionSettings::default();
+    CompletionSettings {
+        enabled: completion.enabled,
+        // The configured debounce is the typical wait; it adapts to the typing rhythm between
+        // half and twice that.
+        debounce_min: completion.debounce() / 2,
+        debounce_max: completion.debounce() * 2,
+        max_tokens: completion.max_tokens,
+        context_tokens: completion.context_tokens as usize,
+        n_items_invoked: completion.n_items_invoked as usize,
+        temperature: Some(completion.temperature),
+        ..defaults
     }
 }

@@ -11,5 +11,10 @@ pub fn handle(session: &Session, params: lsp::DidChangeTextDocumentParams) {
     let changes: Vec<_> = params.content_changes.into_iter().map(convert::content_change).collect();
     if let Err(error) = session.documents.change(uri, params.text_document.version, &changes, session.encoding()) {
         tracing::warn!(%error, "didChange ignored");
+        return;
+    }
+    // O(1) bookkeeping for completion: typing rhythm and where the user is editing.
+    if let Some(line) = changes.last().and_then(|change| change.range).map(|range| range.start.line as usize) {
+        session.engine.note_edit(uri, line);
     }
 }

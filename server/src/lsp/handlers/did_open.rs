@@ -9,5 +9,7 @@ use crate::lsp::session::Session;
 pub fn handle(session: &Session, params: lsp::DidOpenTextDocumentParams) {
     let document = params.text_document;
     let language_id = String::from(document.language_id);
-    session.documents.open(convert::uri(&document.uri), &language_id, document.version, &document.text);
+    let uri = convert::uri(&document.uri);
+    session.documents.open(uri, &language_id, document.version, &document.text);
+    session.engine.note_open(uri);
 }

@@ -56,9 +56,14 @@ pub async fn handle(session: &Session, params: lsp::InitializeParams) -> Result<
     session.set_encoding(encoding);
     let flags = capabilities::client_flags(&params);
     tracing::info!(client = ?flags.name, encoding = encoding.lsp_name(), inline = flags.inline_completion, "initialize");
+    // Chains are ready before we answer, so the first completion request finds them (clients
+    // send no requests before this answer).
+    session.install_chains().await;
+    let inline = flags.inline_completion && session.config().completion.surfaces.inline;
     session.set_flags(flags);
+    let items = session.items_enabled(&session.config());
     Ok(lsp::InitializeResult {
-        capabilities: capabilities::server_capabilities(encoding),
+        capabilities: capabilities::server_capabilities(encoding, inline, items),
         server_info: Some(lsp::ServerInfo::new("switchboard".to_owned(), Some(env!("CARGO_PKG_VERSION").to_owned()))),
     })
 }

@@ -1,6 +1,6 @@
-//! `initialized`: the client is ready to hear from us: report configuration problems, build
-//! the provider chains, and start relaying provider events (a blocked key, a provider now
-//! serving in another's place) as `window/showMessage`.
+//! `initialized`: the client is ready to hear from us: report configuration problems and start
+//! relaying provider events (a blocked key, a provider now serving in another's place) as
+//! `window/showMessage`. The provider chains were already built during `initialize`.
 
 use std::sync::Arc;
 
@@ -12,7 +12,6 @@ use crate::lsp::session::Session;
 pub async fn handle(session: &Arc<Session>) {
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
-    session.install_chains().await;
     let mut events = session.health.subscribe();
     let session = Arc::clone(session);
     tokio::spawn(async move {

@@ -1,0 +1,491 @@
+//! The completion feature: from a cursor in a document to suggestions worth showing.
+//!
+//! The pipeline for one request:
+//! 1. a newer request for the same document supersedes this one (answered at once, empty);
+//! 2. the cache answers if the user is typing through a suggestion already made;
+//! 3. placement: not mid-identifier, not before code; one line or several;
+//! 4. debounce (automatic triggers only), adapted to the user's typing rhythm;
+//! 5. an in-flight model call whose context this one extends is adopted instead of a new call;
+//! 6. context (prefix/suffix window, scopes, imports) and related snippets, packed into a FIM
+//!    request; the provider chain answers (failing over between vendors);
+//! 7. the stream is read only as far as useful, then post-processed; empty results are dropped.
+//!
+//! This module knows nothing of LSP: the protocol layer converts positions to byte offsets and
+//! suggestions to items.
+
+pub mod cache;
+pub mod debounce;
+pub mod postprocess;
+pub mod prompt;
+pub mod stream;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
+use switchboard_core::placement::{self, Placement};
+use switchboard_core::related::RecentChunks;
+use switchboard_providers::chain::{Chain, ChainError};
+use switchboard_providers::{GenerateRequest, Purpose, StreamEvent};
+use tokio::sync::watch;
+
+use self::cache::{AFTER_WINDOW, BEFORE_WINDOW, CursorKey, SuggestionCache};
+use self::debounce::TypingRhythm;
+use self::stream::StopRule;
+
+/// What the feature needs from the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompletionSettings {
+    pub enabled: bool,
+    pub debounce_min: Duration,
+    pub debounce_max: Duration,
+    /// How long a suggestion may take before it is worthless.
+    pub deadline: Duration,
+    pub max_tokens: u32,
+    /// Prompt budget in estimated tokens (prefix, suffix, scopes, imports, related code).
+    pub context_tokens: usize,
+    /// Items returned for an explicit (invoked) request.
+    pub n_items_invoked: usize,
+    pub max_lines: usize,
+    pub temperature: Option<f32>,
+}
+
+impl Default for CompletionSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            debounce_min: Duration::from_millis(60),
+            debounce_max: Duration::from_millis(300),
+            deadline: Duration::from_secs(4),
+            max_tokens: 256,
+            context_tokens: 2048,
+            n_items_invoked: 3,
+            max_lines: 30,
+            temperature: Some(0.1),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The editor asks as the user types.
+    Automatic,
+    /// The user asked explicitly.
+    Invoked,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompletionRequest {
+    pub uri: String,
+    /// Where the cursor is: a byte offset into the document (from `documents::position`).
+    pub byte_offset: usize,
+    pub trigger: Trigger,
+    /// Upper bound on suggestions wanted (1 for automatic triggers).
+    pub max_items: usize,
+}
+
+/// One suggestion: text to insert at the cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suggestion {
+    pub text: String,
+    pub provider: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Suggestions {
+        suggestions: Vec<Suggestion>,
+        from_cache: bool,
+    },
+    /// Nothing to show, and why (for logs and `--explain`).
+    Nothing(&'static str),
+    /// A newer request for the document took over.
+    Superseded,
+    /// Every provider failed.
+    Failed(ChainError),
+}
+
+impl Outcome {
+    pub fn suggestions(&self) -> &[Suggestion] {
+        match self {
+            Self::Suggestions { suggestions, .. } => suggestions,
+            _ => &[],
+        }
+    }
+}
+
+/// The result of one model call, shared by every request that waits for it.
+type CallResult = Option<Result<Vec<Suggestion>, ChainError>>;
+
+#[derive(Debug)]
+struct InFlight {
+    key: CursorKey,
+    result: watch::Receiver<CallResult>,
+    task: tokio::task::AbortHandle,
+}
+
+/// Counters for tests, benchmarks and `--explain`.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub provider_calls: AtomicU64,
+    pub cache_hits: AtomicU64,
+    pub superseded: AtomicU64,
+    pub adopted: AtomicU64,
+}
+
+/// Everything the feature keeps between requests.
+#[derive(Debug)]
+pub struct CompletionEngine {
+    settings: RwLock<CompletionSettings>,
+    chain: RwLock<Option<Arc<Chain>>>,
+    cache: Arc<Mutex<SuggestionCache>>,
+    /// The newest request per document; waiting requests watch it to learn they are superseded.
+    generations: Mutex<HashMap<String, watch::Sender<u64>>>,
+    in_flight: Mutex<HashMap<String, InFlight>>,
+    rhythm: Mutex<HashMap<String, TypingRhythm>>,
+    pub related: Mutex<RecentChunks>,
+    pub counters: Counters,
+}
+
+impl Default for CompletionEngine {
+    fn default() -> Self {
+        Self::new(CompletionSettings::default())
+    }
+}
+
+/// Text around the cursor that identifies it for the cache.
+fn cursor_key(snapshot: &DocumentSnapshot, byte_offset: usize, before_window: usize) -> CursorKey {
+    let rope = snapshot.rope();
+    let cursor = byte_offset.min(rope.len_bytes());
+    let before_start = rope.char_to_byte(rope.byte_to_char(cursor.saturating_sub(before_window)));
+    let after_end = rope.char_to_byte(rope.byte_to_char((cursor + AFTER_WINDOW).min(rope.len_bytes())));
+    CursorKey {
+        uri: snapshot.uri().to_owned(),
+        before: rope.byte_slice(before_start..cursor).to_string(),
+        after: rope.byte_slice(cursor..after_end).to_string(),
+    }
+}
+
+impl CompletionEngine {
+    pub fn new(settings: CompletionSettings) -> Self {
+        Self {
+            settings: RwLock::new(settings),
+            chain: RwLock::new(None),
+            cache: Arc::new(Mutex::new(SuggestionCache::default())),
+            generations: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            rhythm: Mutex::new(HashMap::new()),
+            related: Mutex::new(RecentChunks::default()),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn settings(&self) -> CompletionSettings {
+        self.settings.read().map(|settings| settings.clone()).unwrap_or_default()
+    }
+
+    pub fn set_settings(&self, settings: CompletionSettings) {
+        if let Ok(mut slot) = self.settings.write() {
+            *slot = settings;
+        }
+    }
+
+    pub fn chain(&self) -> Option<Arc<Chain>> {
+        self.chain.read().ok().and_then(|chain| chain.clone())
+    }
+
+    /// Replaces the provider chain (config reload). Cached suggestions stay valid.
+    pub fn set_chain(&self, chain: Option<Arc<Chain>>) {
+        if let Ok(mut slot) = self.chain.write() {
+            *slot = chain;
+        }
+    }
+
+    /// Called on every `didChange`: O(1) bookkeeping, no I/O, no parsing.
+    pub fn note_edit(&self, uri: &str, line: usize) {
+        if let Ok(mut rhythm) = self.rhythm.lock() {
+            rhythm.entry(uri.to_owned()).or_default().note_edit(Instant::now());
+        }
+        if let Ok(mut related) = self.related.lock() {
+            related.note_edit(uri, line);
+        }
+    }
+
+    pub fn note_open(&self, uri: &str) {
+        if let Ok(mut related) = self.related.lock() {
+            related.note_open(uri);
+        }
+    }
+
+    pub fn forget(&self, uri: &str) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.forget(uri);
+        }
+        if let Ok(mut related) = self.related.lock() {
+            related.forget(uri);
+        }
+        if let Ok(mut rhythm) = self.rhythm.lock() {
+            rhythm.remove(uri);
+        }
+        if let Some(in_flight) = self.in_flight.lock().ok().and_then(|mut map| map.remove(uri)) {
+            in_flight.task.abort();
+        }
+        if let Ok(mut generations) = self.generations.lock() {
+            generations.remove(uri);
+        }
+    }
+
+    /// Marks a new request for `uri`; returns its generation and a receiver that changes when a
+    /// newer request arrives.
+    fn begin(&self, uri: &str) -> (u64, watch::Receiver<u64>) {
+        let Ok(mut generations) = self.generations.lock() else {
+            let (_, receiver) = watch::channel(0);
+            return (0, receiver);
+        };
+        let sender = generations.entry(uri.to_owned()).or_insert_with(|| watch::channel(0).0);
+        let generation = *sender.borrow() + 1;
+        sender.send_replace(generation);
+        (generation, sender.subscribe())
+    }
+
+    fn debounce(&self, uri: &str, settings: &CompletionSettings) -> Duration {
+        self.rhythm
+            .lock()
+            .ok()
+            .and_then(|rhythm| rhythm.get(uri).map(|r| r.debounce(settings.debounce_min, settings.debounce_max)))
+            .unwrap_or(settings.debounce_min)
+    }
+
+    /// Runs the pipeline for one request.
+    pub async fn complete(&self, store: &DocumentStore, request: CompletionRequest) -> Outcome {
+        let (generation, mut newer) = self.begin(&request.uri);
+        let settings = self.settings();
+        if !settings.enabled {
+            return Outcome::Nothing("completion is disabled");
+        }
+        let Some(snapshot) = store.snapshot(&request.uri) else {
+            return Outcome::Nothing("document is not open");
+        };
+        let version_at_request = snapshot.version();
+        let cursor = request.byte_offset.min(snapshot.rope().len_bytes());
+
+        // Typing through a suggestion already made costs nothing.
+        let lookup_key = cursor_key(&snapshot, cursor, BEFORE_WINDOW + AFTER_WINDOW);
+        if let Some(hit) = self.cache.lock().ok().and_then(|mut cache| cache.lookup(&lookup_key)) {
+            self.counters.cache_hits.fetch_add(1, Ordering::Relaxed);
+            let suggestions =
+                hit.suggestions.into_iter().map(|text| Suggestion { text, provider: hit.provider.clone() }).collect();
+            return Outcome::Suggestions { suggestions, from_cache: true };
+        }
+
+        if request.trigger == Trigger::Automatic {
+            let wait = self.debounce(&request.uri, &settings);
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                _ = newer.wait_for(|latest| *latest != generation) => {
+                    self.counters.superseded.fetch_add(1, Ordering::Relaxed);
+                    return Outcome::Superseded;
+                }
+            }
+        }
+
+        let Some(snapshot) = store.snapshot_with_syntax(&request.uri) else {
+            return Outcome::Nothing("document is not open");
+        };
+        if snapshot.version() != version_at_request {
+            // The text moved under the cursor while we waited; the editor will ask again.
+            return Outcome::Superseded;
+        }
+        let multiline = match placement::placement(snapshot.rope(), snapshot.tree(), cursor) {
+            Placement::Skip(_) => return Outcome::Nothing("no completion at this position"),
+            Placement::Complete { multiline } => multiline,
+        };
+
+        let key = cursor_key(&snapshot, cursor, BEFORE_WINDOW);
+        let mut result =
+            self.adopt_or_start(store, &snapshot, cursor, &key, &lookup_key, multiline, &request, &settings);
+        let outcome = loop {
+            if let Some(done) = result.borrow().clone() {
+                break done;
+            }
+            tokio::select! {
+                changed = result.changed() => {
+                    if changed.is_err() {
+                        return Outcome::Nothing("the model call was dropped");
+                    }
+                }
+                _ = newer.wait_for(|latest| *latest != generation) => {
+                    self.counters.superseded.fetch_add(1, Ordering::Relaxed);
+                    return Outcome::Superseded;
+                }
+            }
+        };
+        match outcome {
+            Err(error) => Outcome::Failed(error),
+            Ok(suggestions) if suggestions.is_empty() => Outcome::Nothing("the model had nothing useful"),
+            Ok(_) => {
+                // Served through the cache, so that a call adopted from an earlier cursor
+                // returns only what the user has not typed since.
+                match self.cache.lock().ok().and_then(|mut cache| cache.lookup(&lookup_key)) {
+                    Some(hit) if !hit.suggestions.is_empty() => {
+                        let suggestions = hit
+                            .suggestions
+                            .into_iter()
+                            .map(|text| Suggestion { text, provider: hit.provider.clone() })
+                            .collect();
+                        Outcome::Suggestions { suggestions, from_cache: false }
+                    }
+                    _ => Outcome::Nothing("the suggestion no longer fits what was typed"),
+                }
+            }
+        }
+    }
+
+    /// Adopts the document's in-flight model call if this cursor extends its context (the user
+    /// typed a little more on the same line), else aborts it (closing its connection) and starts
+    /// a new one.
+    #[allow(clippy::too_many_arguments, reason = "one call site; the values are the request's own")]
+    fn adopt_or_start(
+        &self,
+        store: &DocumentStore,
+        snapshot: &DocumentSnapshot,
+        cursor: usize,
+        key: &CursorKey,
+        lookup_key: &CursorKey,
+        multiline: bool,
+        request: &CompletionRequest,
+        settings: &CompletionSettings,
+    ) -> watch::Receiver<CallResult> {
+        let Ok(mut in_flight) = self.in_flight.lock() else {
+            let (_, receiver) = watch::channel(None);
+            return receiver;
+        };
+        if let Some(current) = in_flight.get(snapshot.uri()) {
+            let pending = current.result.borrow().is_none() && !current.task.is_finished();
+            if pending
+                && current.key.after == key.after
+                && extends_by(&current.key.before, &lookup_key.before, 64).is_some()
+            {
+                self.counters.adopted.fetch_add(1, Ordering::Relaxed);
+                return current.result.clone();
+            }
+            current.task.abort();
+        }
+        let (sender, receiver) = watch::channel(None);
+        let Some(chain) = self.chain() else {
+            let _ = sender.send(Some(Ok(Vec::new())));
+            return receiver;
+        };
+        self.counters.provider_calls.fetch_add(1, Ordering::Relaxed);
+        let n_calls = match request.trigger {
+            Trigger::Automatic => 1,
+            Trigger::Invoked => request.max_items.clamp(1, settings.n_items_invoked.max(1)),
+        };
+        let prepared = prompt::prepare(store, snapshot, cursor, multiline, settings, &self.related);
+        let cache_key = key.clone();
+        let stop = StopRule { multiline, cursor_indent: prepared.cursor_indent, max_lines: settings.max_lines };
+        let deadline = settings.deadline;
+        let max_tokens = settings.max_tokens;
+        let temperature = settings.temperature;
+        let uri = snapshot.uri().to_owned();
+        let cache = Arc::clone(&self.cache);
+        let task = tokio::spawn(async move {
+            let calls = (0..n_calls).map(|idx| {
+                let request = GenerateRequest {
+                    prompt: switchboard_providers::Prompt::Fim(prepared.fim.clone()),
+                    max_tokens,
+                    stop: prepared.stop.clone(),
+                    // Extra items for an explicit request come from a little more randomness.
+                    temperature: temperature.map(|t| t + 0.3 * idx as f32),
+                    deadline: Some(tokio::time::Instant::now() + deadline),
+                    purpose: Purpose::InlineCompletion,
+                };
+                run_call(chain.clone(), request, stop.clone(), deadline)
+            });
+            let answers = futures_util::future::join_all(calls).await;
+            let mut suggestions: Vec<Suggestion> = Vec::new();
+            let mut last_error = None;
+            for answer in answers {
+                match answer {
+                    Ok((provider, raw)) => {
+                        if let Some(text) = prepared.postprocess.run(&raw)
+                            && !suggestions.iter().any(|s| s.text == text)
+                        {
+                            suggestions.push(Suggestion { text, provider });
+                        }
+                    }
+                    Err(error) => last_error = Some(error),
+                }
+            }
+            let result = match (suggestions.is_empty(), last_error) {
+                (true, Some(error)) => Err(error),
+                _ => Ok(suggestions),
+            };
+            if let Ok(found) = &result
+                && let Some(first) = found.first()
+                && let Ok(mut cache) = cache.lock()
+            {
+                cache.insert(cache_key, found.iter().map(|s| s.text.clone()).collect(), &first.provider);
+            }
+            let _ = sender.send(Some(result));
+        });
+        in_flight.insert(uri, InFlight { key: key.clone(), result: receiver.clone(), task: task.abort_handle() });
+        receiver
+    }
+}
+
+/// If `longer` is `shorter` followed by at most `max` bytes of one line, their length.
+fn extends_by(shorter: &str, longer: &str, max: usize) -> Option<usize> {
+    (0..=max.min(longer.len())).find(|&extra| {
+        let cut = longer.len() - extra;
+        longer.is_char_boundary(cut) && longer[..cut].ends_with(shorter) && !longer[cut..].contains('\n')
+    })
+}
+
+/// One model call, read only as far as `stop` needs, cut at `deadline`.
+async fn run_call(
+    chain: Arc<Chain>,
+    request: GenerateRequest,
+    stop: StopRule,
+    deadline: Duration,
+) -> Result<(String, String), ChainError> {
+    let started = tokio::time::Instant::now();
+    let chain_stream = chain.stream(request).await?;
+    let provider = chain_stream.provider;
+    let mut events = chain_stream.stream;
+    let mut text = String::new();
+    let until = started + deadline;
+    loop {
+        match tokio::time::timeout_at(until, events.next()).await {
+            Err(_) => {
+                // Deadline: keep the complete lines only.
+                let usable = stream::usable_at_deadline(&text).to_owned();
+                return Ok((provider, usable));
+            }
+            Ok(None) => break,
+            Ok(Some(Ok(StreamEvent::Text(piece)))) => {
+                text.push_str(&piece);
+                if stop.is_complete(&text) {
+                    // Dropping the stream closes the connection: no more tokens are paid for.
+                    break;
+                }
+            }
+            Ok(Some(Ok(StreamEvent::Usage(_)))) => {}
+            Ok(Some(Err(error))) => {
+                if text.is_empty() {
+                    return Err(ChainError {
+                        kind: error.kind,
+                        message: error.to_string(),
+                        errors: vec![error],
+                        skipped: Vec::new(),
+                    });
+                }
+                break;
+            }
+        }
+    }
+    Ok((provider, text))
+}

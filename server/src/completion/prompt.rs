@@ -1,0 +1,207 @@
+//! From a cursor to a model request: the context window, related code from elsewhere, and the
+//! parameters post-processing will need, all packed into one fill-in-the-middle prompt. The
+//! provider layer decides how to send it (native FIM, a model's FIM template, or a chat prompt).
+
+use std::sync::Mutex;
+
+use switchboard_core::context::{self, ContextBudget};
+use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
+use switchboard_core::related::{self, RecentChunks};
+use switchboard_providers::{FimPrompt, Snippet};
+
+use super::CompletionSettings;
+use super::postprocess::{self, PostprocessInput};
+
+/// How many other open documents are searched for definitions.
+const MAX_DEFINITION_DOCUMENTS: usize = 8;
+/// Lines of the neighbourhood compared with related chunks.
+const NEIGHBOURHOOD_LINES: usize = 12;
+/// Lines around the cursor that post-processing compares suggestions with.
+const NEARBY_LINES: usize = 6;
+
+/// What post-processing needs, owned, so a model call can outlive the request that made it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostprocessParams {
+    pub line_prefix: String,
+    pub line_suffix: String,
+    pub following_lines: Vec<String>,
+    pub preceding_lines: Vec<String>,
+    pub indent_unit: Option<String>,
+    pub multiline: bool,
+    pub language: Option<String>,
+}
+
+impl PostprocessParams {
+    pub fn run(&self, raw: &str) -> Option<String> {
+        let following: Vec<&str> = self.following_lines.iter().map(String::as_str).collect();
+        let preceding: Vec<&str> = self.preceding_lines.iter().map(String::as_str).collect();
+        postprocess::postprocess(&PostprocessInput {
+            raw,
+            line_prefix: &self.line_prefix,
+            line_suffix: &self.line_suffix,
+            following_lines: &following,
+            preceding_lines: &preceding,
+            indent_unit: self.indent_unit.as_deref(),
+            multiline: self.multiline,
+            language: self.language.as_deref(),
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub fim: FimPrompt,
+    pub stop: Vec<String>,
+    /// Indentation width of the cursor's line, for the streaming stop rule.
+    pub cursor_indent: usize,
+    pub postprocess: PostprocessParams,
+    /// The context as extracted, for `--explain`.
+    pub context: context::CompletionContext,
+}
+
+/// The file's indentation unit: a tab, or the smallest run of leading spaces.
+fn indent_unit(snapshot: &DocumentSnapshot) -> Option<String> {
+    let rope = snapshot.rope();
+    let mut smallest: Option<usize> = None;
+    for line in rope.lines().take(400) {
+        let mut spaces = 0;
+        for ch in line.chars() {
+            match ch {
+                '\t' => return Some("\t".to_owned()),
+                ' ' => spaces += 1,
+                _ => break,
+            }
+        }
+        let is_blank = line.chars().all(char::is_whitespace);
+        if spaces > 0 && !is_blank {
+            smallest = Some(smallest.map_or(spaces, |s: usize| s.min(spaces)));
+        }
+    }
+    smallest.map(|width| " ".repeat(width.clamp(1, 8)))
+}
+
+fn line_text(snapshot: &DocumentSnapshot, line: usize) -> String {
+    snapshot
+        .rope()
+        .get_line(line)
+        .map(|slice| slice.to_string().trim_end_matches(['\n', '\r']).to_owned())
+        .unwrap_or_default()
+}
+
+/// The imports and enclosing scope signatures that lie above the prefix window, laid out as
+/// the top of the file would read with the elided parts marked by a comment, so that a FIM
+/// model sees the shape of real code.
+fn header(snapshot: &DocumentSnapshot, extracted: &context::CompletionContext) -> String {
+    if extracted.imports.is_empty() && extracted.scopes.is_empty() {
+        return String::new();
+    }
+    let elided = |indent: &str| match snapshot.language().and_then(|language| language.line_comment) {
+        Some(comment) => format!("{indent}{comment} …\n"),
+        None => String::new(),
+    };
+    let mut header = String::new();
+    for import in &extracted.imports {
+        header.push_str(import.text.trim_end());
+        header.push('\n');
+    }
+    for scope in &extracted.scopes {
+        let line = line_text(snapshot, scope.line);
+        let indent: String = line.chars().take_while(|ch| ch.is_whitespace()).collect();
+        header.push_str(&elided(&indent));
+        header.push_str(&indent);
+        header.push_str(scope.signature.trim_end());
+        header.push('\n');
+    }
+    header.push_str(&elided(""));
+    header
+}
+
+pub fn prepare(
+    store: &DocumentStore,
+    snapshot: &DocumentSnapshot,
+    cursor: usize,
+    multiline: bool,
+    settings: &CompletionSettings,
+    ring: &Mutex<RecentChunks>,
+) -> Prepared {
+    let rope = snapshot.rope();
+    let cursor = cursor.min(rope.len_bytes());
+    let cursor_line = rope.byte_to_line(cursor);
+    let line_start = rope.line_to_byte(cursor_line);
+    let full_line = line_text(snapshot, cursor_line);
+    let split = (cursor - line_start).min(full_line.len());
+    let (line_prefix, line_suffix) = if full_line.is_char_boundary(split) {
+        (full_line[..split].to_owned(), full_line[split..].to_owned())
+    } else {
+        (full_line.clone(), String::new())
+    };
+    let cursor_indent =
+        full_line.chars().take_while(|ch| ch.is_whitespace()).map(|ch| if ch == '\t' { 4 } else { 1 }).sum();
+
+    // Three quarters of the budget for the document itself, a quarter for code from elsewhere.
+    let document_budget = settings.context_tokens * 3 / 4;
+    let related_budget = settings.context_tokens - document_budget;
+    let extracted = context::extract(snapshot, cursor, ContextBudget::new(document_budget));
+
+    let n_lines = rope.len_lines();
+    let window_lines =
+        cursor_line.saturating_sub(NEIGHBOURHOOD_LINES * 4)..(cursor_line + NEIGHBOURHOOD_LINES).min(n_lines);
+    let neighbourhood: String = (cursor_line.saturating_sub(NEIGHBOURHOOD_LINES)..=cursor_line)
+        .map(|line| line_text(snapshot, line) + "\n")
+        .collect();
+    let mut extra: Vec<Snippet> = Vec::new();
+    let mut remaining = related_budget;
+
+    // Definitions of identifiers used near the cursor, in this and other open documents.
+    let names = related::identifiers_near(snapshot, cursor, 3);
+    let mut documents = vec![snapshot.clone()];
+    documents.extend(
+        store
+            .uris()
+            .into_iter()
+            .filter(|uri| uri != snapshot.uri())
+            .filter_map(|uri| store.snapshot(&uri))
+            .filter(|s| s.tree().is_some())
+            .take(MAX_DEFINITION_DOCUMENTS),
+    );
+    let window_bytes = rope.line_to_byte(window_lines.start)..rope.line_to_byte(window_lines.end);
+    for definition in related::definitions_of(&names, snapshot, window_bytes, &documents, 12, remaining / 2) {
+        remaining = remaining.saturating_sub(switchboard_core::text::estimate_tokens(&definition.text));
+        extra.push(Snippet { path: definition.path, text: definition.text });
+    }
+    // Recently edited and opened code that resembles the cursor's neighbourhood.
+    if let Ok(mut ring) = ring.lock() {
+        ring.refresh(|uri| store.snapshot(uri));
+        for chunk in ring.select(snapshot, window_lines, &neighbourhood, remaining) {
+            extra.push(Snippet { path: chunk.path, text: chunk.text });
+        }
+    }
+
+    let fim = FimPrompt {
+        prefix: header(snapshot, &extracted) + &extracted.prefix,
+        suffix: extracted.suffix.clone(),
+        extra,
+        path: Some(snapshot.path().to_owned()),
+        language: snapshot.language().map(|language| language.name.to_owned()),
+    };
+    let preceding_lines =
+        (cursor_line.saturating_sub(NEARBY_LINES)..cursor_line).map(|line| line_text(snapshot, line)).collect();
+    let following_lines = (cursor_line + 1..(cursor_line + 1 + NEARBY_LINES).min(n_lines))
+        .map(|line| line_text(snapshot, line))
+        .collect();
+    Prepared {
+        fim,
+        stop: if multiline { Vec::new() } else { vec!["\n".to_owned()] },
+        cursor_indent,
+        postprocess: PostprocessParams {
+            line_prefix,
+            line_suffix,
+            following_lines,
+            preceding_lines,
+            indent_unit: indent_unit(snapshot),
+            multiline,
+            language: snapshot.language().map(|language| language.name.to_owned()),
+        },
+        context: extracted,
+    }
+}

@@ -1,0 +1,118 @@
+//! What both completion surfaces share: where the cursor is (as a byte offset, and the word it
+//! ends in, as an LSP range), whether completion is allowed there (exclusions, disabled
+//! languages, trigger mode), and how suggestion text is written back (the document's line
+//! endings).
+
+use switchboard_core::documents::{LineCol, Range, position};
+use tower_lsp_server::gen_lsp_types as lsp;
+
+use crate::completion::{Outcome, Trigger};
+use crate::config::{self, Config};
+use crate::lsp::convert;
+use crate::lsp::session::Session;
+
+/// A cursor where a completion may be offered.
+#[derive(Debug, Clone)]
+pub struct Site {
+    uri: String,
+    pub byte_offset: usize,
+    /// The identifier characters just before the cursor (what the user has typed of a word).
+    pub word: String,
+    word_start: LineCol,
+    cursor: LineCol,
+    crlf: bool,
+    pub language: Option<&'static str>,
+}
+
+fn is_word_char(ch: char) -> bool {
+    ch.is_alphanumeric() || ch == '_'
+}
+
+/// The path relative to the workspace root, for exclusion globs.
+fn relative_path(session: &Session, path: &str) -> String {
+    let root = session.root.lock().ok().and_then(|root| root.clone());
+    match root.and_then(|root| std::path::Path::new(path).strip_prefix(root).ok().map(|p| p.display().to_string())) {
+        Some(relative) => relative,
+        None => path.to_owned(),
+    }
+}
+
+impl Site {
+    /// Resolves a cursor, or `None` when no completion may be offered there.
+    pub fn resolve(session: &Session, uri: &str, at: LineCol, trigger: Trigger, config: &Config) -> Option<Self> {
+        let completion = &config.completion;
+        if !completion.enabled || (completion.trigger == config::Trigger::Invoked && trigger == Trigger::Automatic) {
+            return None;
+        }
+        let Some(snapshot) = session.documents.snapshot(uri) else {
+            tracing::warn!(uri, "completion for a document that is not open");
+            return None;
+        };
+        if completion.languages_disabled.iter().any(|id| id == snapshot.language_id()) {
+            return None;
+        }
+        if completion.is_excluded(&relative_path(session, snapshot.path())) {
+            tracing::debug!(path = snapshot.path(), "excluded from completion");
+            return None;
+        }
+        let encoding = session.encoding();
+        let rope = snapshot.rope();
+        let byte_offset = position::to_byte_offset(rope, at, encoding);
+        let cursor = position::from_byte_offset(rope, byte_offset, encoding);
+        let line_start = position::line_start_byte(rope, byte_offset);
+        let before: String = rope.byte_slice(line_start..byte_offset).to_string();
+        let word: String = {
+            let start = before
+                .char_indices()
+                .rev()
+                .take_while(|(_, ch)| is_word_char(*ch))
+                .last()
+                .map_or(before.len(), |(idx, _)| idx);
+            before[start..].to_owned()
+        };
+        let word_start = position::from_byte_offset(rope, byte_offset - word.len(), encoding);
+        let line = rope.line(rope.byte_to_line(byte_offset));
+        let crlf =
+            line.len_chars() >= 2 && line.char(line.len_chars() - 1) == '\n' && line.char(line.len_chars() - 2) == '\r';
+        Some(Self {
+            uri: uri.to_owned(),
+            byte_offset,
+            word,
+            word_start,
+            cursor,
+            crlf,
+            language: snapshot.language().map(|l| l.name),
+        })
+    }
+
+    /// The range from the start of the word to the cursor: what an item replaces.
+    pub fn word_range(&self) -> lsp::Range {
+        convert::lsp_range(Range::new(self.word_start, self.cursor))
+    }
+
+    /// Suggestion text as the editor should insert it (the document's line endings).
+    pub fn editor_text(&self, text: &str) -> String {
+        if self.crlf { text.replace('\n', "\r\n") } else { text.to_owned() }
+    }
+
+    /// The document's text in `range` (for `selectedCompletionInfo`).
+    pub fn text_in_range(&self, session: &Session, range: Range) -> Option<String> {
+        let snapshot = session.documents.snapshot(&self.uri)?;
+        let encoding = session.encoding();
+        let start = position::to_byte_offset(snapshot.rope(), range.start, encoding);
+        let end = position::to_byte_offset(snapshot.rope(), range.end, encoding);
+        (start <= end).then(|| snapshot.rope().byte_slice(start..end).to_string())
+    }
+}
+
+/// Logs what a completion came to; failures reach the user through provider events.
+pub fn report(outcome: &Outcome) {
+    match outcome {
+        Outcome::Failed(error) => tracing::warn!(%error, "completion failed"),
+        Outcome::Nothing(reason) => tracing::debug!(reason, "no completion"),
+        Outcome::Superseded => tracing::trace!("completion superseded"),
+        Outcome::Suggestions { suggestions, from_cache } => {
+            tracing::debug!(n = suggestions.len(), from_cache, "completion");
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! `textDocument/completion`: AI suggestions as completion items, for clients without inline
+//! completion (Helix, Zed, eglot, Neovim before 0.12).
+//!
+//! Clients like Helix ask on every keystroke and merge every server's items, so this answers
+//! fast: from the cache when the user is typing through a suggestion, else after at most
+//! `ITEMS_WAIT`; the model call goes on in the background and the list is marked incomplete,
+//! so the next keystroke asks again and finds the suggestion in the cache.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tower_lsp_server::gen_lsp_types as lsp;
+use tower_lsp_server::jsonrpc::Result;
+
+use crate::completion::{CompletionRequest, Outcome, Suggestion, Trigger};
+use crate::config::ItemsSort;
+use crate::lsp::completion_support::{self, Site};
+use crate::lsp::convert;
+use crate::lsp::session::Session;
+
+/// How long an items request waits for a model before answering without AI items.
+pub const ITEMS_WAIT: Duration = Duration::from_millis(250);
+
+pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
+    let position = params.text_document_position_params;
+    let uri = convert::uri(&position.text_document.uri).to_owned();
+    let config = session.config();
+    let empty = || {
+        Ok(Some(lsp::CompletionResponse::CompletionList(lsp::CompletionList {
+            is_incomplete: true,
+            items: vec![],
+            item_defaults: None,
+            apply_kind: None,
+        })))
+    };
+    if !session.items_enabled(&config) {
+        return Ok(None);
+    }
+    let Some(site) = Site::resolve(session, &uri, convert::line_col(position.position), Trigger::Automatic, &config)
+    else {
+        return empty();
+    };
+    let request = CompletionRequest { uri, byte_offset: site.byte_offset, trigger: Trigger::Automatic, max_items: 1 };
+    // The call runs on its own task so it outlives this request: its answer fills the cache.
+    let task_session = Arc::clone(session);
+    let call = tokio::spawn(async move {
+        let outcome = task_session.engine.complete(&task_session.documents, request).await;
+        completion_support::report(&outcome);
+        outcome
+    });
+    let outcome = match tokio::time::timeout(ITEMS_WAIT, call).await {
+        Ok(Ok(outcome)) => outcome,
+        _ => return empty(),
+    };
+    let Outcome::Suggestions { suggestions, .. } = outcome else {
+        return empty();
+    };
+    let provider_labels = session.provider_labels();
+    let items = suggestions
+        .iter()
+        .enumerate()
+        .map(|(idx, suggestion)| {
+            completion_item(&site, suggestion, idx, config.completion.items_sort, &provider_labels)
+        })
+        .collect();
+    Ok(Some(lsp::CompletionResponse::CompletionList(lsp::CompletionList {
+        is_incomplete: true,
+        items,
+        item_defaults: None,
+        apply_kind: None,
+    })))
+}
+
+fn completion_item(
+    site: &Site,
+    suggestion: &Suggestion,
+    idx: usize,
+    sort: ItemsSort,
+    provider_labels: &std::collections::HashMap<String, String>,
+) -> lsp::CompletionItem {
+    let text = site.editor_text(&suggestion.text);
+    let full = format!("{}{text}", site.word);
+    let first_line = full.lines().next().unwrap_or_default().trim();
+    let mut label: String = first_line.chars().take(40).collect();
+    if first_line.chars().count() > 40 || full.contains('\n') {
+        label.push('…');
+    }
+    let source = provider_labels.get(&suggestion.provider).cloned().unwrap_or_else(|| suggestion.provider.clone());
+    let fence = site.language.unwrap_or("");
+    lsp::CompletionItem {
+        label,
+        kind: Some(lsp::CompletionItemKind::Snippet),
+        detail: Some(format!("AI · {source}")),
+        documentation: Some(lsp::Documentation::MarkupContent(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: format!("```{fence}\n{full}\n```"),
+        })),
+        // `~` sorts after letters and digits, `!` before: after or before the primary server's items.
+        sort_text: Some(match sort {
+            ItemsSort::After => format!("~~ai{idx:02}"),
+            ItemsSort::Before => format!("!!ai{idx:02}"),
+        }),
+        // Matches the typed word, so the client's fuzzy filter keeps the item while typing.
+        filter_text: Some(full.clone()),
+        insert_text_format: Some(lsp::InsertTextFormat::PlainText),
+        text_edit: Some(lsp::CompletionItemTextEdit::TextEdit(lsp::TextEdit {
+            range: site.word_range(),
+            new_text: full,
+        })),
+        ..Default::default()
+    }
+}

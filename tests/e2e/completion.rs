@@ -1,0 +1,259 @@
+//! Completions over the wire, against a model vendor on loopback: both surfaces, capability
+//! negotiation, the prompt the vendor receives, typing through a suggestion from the cache,
+//! supersession, cancellation, non-ASCII text in every position encoding, and failover.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::provider::{MockProvider, Reply};
+use crate::support::{Options, TestServer};
+
+const MOCK_KEY: &str = "sk-mock-e2e-000000000000wxyz";
+
+fn provider_options(mock: &MockProvider, debounce_ms: u64) -> Value {
+    json!({
+        "providers": {"mock": {"kind": "openai", "model": "mock-coder", "base_url": format!("{}/v1", mock.base_url),
+                                "api_key_env": "MOCK_KEY", "fim": "native"}},
+        "completion": {"providers": ["mock"], "debounce_ms": debounce_ms},
+    })
+}
+
+fn start(options: Value, inline: bool, encoding: &str) -> (TestServer, Value) {
+    let mut server = TestServer::start_with(Options {
+        env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into()), ("MOCK_KEY", MOCK_KEY.into())],
+        args: vec![],
+    });
+    let mut capabilities = json!({"general": {"positionEncodings": [encoding]}});
+    if inline {
+        capabilities["textDocument"] = json!({"inlineCompletion": {"dynamicRegistration": false}});
+    }
+    let result = server.initialize_with(capabilities, options);
+    (server, result)
+}
+
+fn inline_request(server: &mut TestServer, uri: &str, line: u32, character: u32, trigger: u32) -> Value {
+    server.request(
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character},
+               "context": {"triggerKind": trigger}}),
+    )
+}
+
+fn items(response: &Value) -> Vec<Value> {
+    response["result"]["items"].as_array().cloned().unwrap_or_default()
+}
+
+fn change(server: &mut TestServer, uri: &str, version: i32, line: u32, character: u32, text: &str) {
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version},
+               "contentChanges": [{"range": {"start": {"line": line, "character": character},
+                                             "end": {"line": line, "character": character}}, "text": text}]}),
+    );
+}
+
+#[test]
+fn capabilities_follow_the_client() {
+    let mock = MockProvider::start(Reply::text("x"));
+    let (_, with_inline) = start(provider_options(&mock, 0), true, "utf-16");
+    assert_eq!(with_inline["capabilities"]["inlineCompletionProvider"], true);
+    assert!(with_inline["capabilities"]["completionProvider"].is_null(), "no duplicate items for ghost-text clients");
+    let (_, without) = start(provider_options(&mock, 0), false, "utf-16");
+    assert!(without["capabilities"]["inlineCompletionProvider"].is_null());
+    assert!(without["capabilities"]["completionProvider"].is_object());
+}
+
+#[test]
+fn inline_completion_replaces_from_the_word_start_and_sends_the_right_prompt() {
+    let mock = MockProvider::start(Reply::text("pute_total(items)\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///shop/cart.py";
+    let text = "import math\n\ndef total(items):\n    return com\n\nprint(total([1]))\n";
+    server.open(uri, "python", text);
+    let response = inline_request(&mut server, uri, 3, 14, 2);
+    let items = items(&response);
+    assert_eq!(items.len(), 1, "{response}");
+    assert_eq!(items[0]["insertText"], "compute_total(items)");
+    assert_eq!(items[0]["range"], json!({"start": {"line": 3, "character": 11}, "end": {"line": 3, "character": 14}}));
+    let requests = mock.requests();
+    assert_eq!(requests.len(), 1);
+    let sent = &requests[0];
+    assert_eq!(sent.path, "/v1/completions");
+    assert!(sent.headers.iter().any(|(name, value)| name == "authorization" && value == &format!("Bearer {MOCK_KEY}")));
+    assert_eq!(sent.body["model"], "mock-coder");
+    assert!(
+        sent.body["prompt"].as_str().is_some_and(|p| p.ends_with("def total(items):\n    return com")),
+        "{}",
+        sent.body
+    );
+    assert!(sent.body["suffix"].as_str().is_some_and(|s| s.starts_with("\n\nprint(total([1]))")), "{}", sent.body);
+    assert_eq!(sent.body["stream"], true);
+}
+
+#[test]
+fn completion_items_for_clients_without_inline_completion() {
+    let mock = MockProvider::start(Reply::text("(a, b):\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), false, "utf-16");
+    let uri = "file:///m.py";
+    server.open(uri, "python", "def add\n");
+    let response = server.call(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 7}}),
+    );
+    assert_eq!(response["isIncomplete"], true);
+    let items = response["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{response}");
+    let item = &items[0];
+    assert_eq!(item["textEdit"]["newText"], "add(a, b):");
+    assert_eq!(
+        item["textEdit"]["range"],
+        json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 7}})
+    );
+    assert_eq!(item["filterText"], "add(a, b):");
+    assert!(item["detail"].as_str().is_some_and(|d| d.contains("mock · mock-coder")), "{item}");
+    assert!(item["sortText"].as_str().is_some_and(|s| s.starts_with('~')), "sorted after other servers' items");
+    assert_eq!(item["label"], "add(a, b):");
+}
+
+#[test]
+fn multi_line_items_at_an_empty_body() {
+    let mock = MockProvider::start(Reply::text("total = a + b\n    return total\n\nprint(add(1, 2))\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), false, "utf-16");
+    let uri = "file:///m.py";
+    server.open(uri, "python", "def add(a, b):\n    \n");
+    let response = server.call(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 1, "character": 4}}),
+    );
+    let items = response["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), 1, "{response}");
+    // The suggestion stops at the end of the function body.
+    assert_eq!(items[0]["textEdit"]["newText"], "total = a + b\n    return total");
+    assert_eq!(items[0]["label"], "total = a + b…");
+}
+
+#[test]
+fn typing_through_a_suggestion_is_served_from_the_cache() {
+    let mock = MockProvider::start(Reply::text("compute(a, b)\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///t.py";
+    server.open(uri, "python", "x = \n");
+    assert_eq!(items(&inline_request(&mut server, uri, 0, 4, 2))[0]["insertText"], "compute(a, b)");
+    let mut version = 1;
+    let typed = "compute(";
+    for (idx, ch) in typed.char_indices() {
+        version += 1;
+        change(&mut server, uri, version, 0, 4 + idx as u32, &ch.to_string());
+        let column = 5 + idx as u32;
+        let response = inline_request(&mut server, uri, 0, column, 2);
+        let expected_word = &typed[..=idx];
+        let word_len = expected_word.chars().rev().take_while(|c| c.is_alphanumeric() || *c == '_').count();
+        let word = &expected_word[expected_word.len() - word_len..];
+        assert_eq!(
+            items(&response)[0]["insertText"],
+            format!("{word}{}", &"compute(a, b)"[idx + 1..]),
+            "after typing {expected_word:?}"
+        );
+    }
+    assert_eq!(mock.request_count(), 1, "typing through must not call the provider again");
+}
+
+#[test]
+fn a_newer_request_supersedes_an_older_one() {
+    let mock = MockProvider::start(Reply::text("alue\n"));
+    let (mut server, _) = start(provider_options(&mock, 400), true, "utf-16");
+    let uri = "file:///s.py";
+    server.open(uri, "python", "x = \n");
+    let first = server.send_request(
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}}),
+    );
+    change(&mut server, uri, 2, 0, 4, "v");
+    let second = inline_request(&mut server, uri, 0, 5, 2);
+    let first = server.response(first);
+    assert_eq!(first["result"], Value::Null, "the older request is answered empty: {first}");
+    assert_eq!(items(&second)[0]["insertText"], "value");
+    assert_eq!(mock.request_count(), 1, "the superseded request never reached the provider");
+}
+
+#[test]
+fn a_cancelled_request_is_answered_and_the_server_carries_on() {
+    let mock = MockProvider::start(Reply::Stream {
+        chunks: vec!["slow".into(), "er\n".into()],
+        delay: Duration::from_secs(3),
+    });
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///c.py";
+    server.open(uri, "python", "x = \n");
+    let id = server.send_request(
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 1}}),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    server.notify("$/cancelRequest", json!({"id": id}));
+    let response = server.response(id);
+    assert_eq!(response["error"]["code"], -32800, "{response}\n{}", server.stderr());
+    assert_eq!(server.document(uri)["text"], "x = \n");
+}
+
+#[test]
+fn non_ascii_text_in_every_position_encoding() {
+    // "日本😀" is 3 chars, 4 UTF-16 units, 10 bytes: the cursor after `len(s` is at these columns.
+    for (encoding, column) in [("utf-16", 21), ("utf-8", 27), ("utf-32", 20)] {
+        let mock = MockProvider::start(Reply::text(" + 1\n"));
+        let (mut server, _) = start(provider_options(&mock, 0), true, encoding);
+        let uri = "file:///u.py";
+        server.open(uri, "python", "s = \"日本😀\"; n = len(s)\n");
+        let response = inline_request(&mut server, uri, 0, column, 1);
+        let items = items(&response);
+        assert_eq!(items.len(), 1, "{encoding}: {response}");
+        // The suggestion goes in before the closing `)` that follows the cursor.
+        assert_eq!(items[0]["insertText"], "s + 1", "{encoding}");
+        let start = &items[0]["range"]["start"]["character"];
+        assert_eq!(start.as_u64(), Some(column as u64 - 1), "{encoding}: word start of `s`");
+        let prompt = mock.requests()[0].body["prompt"].as_str().unwrap_or_default().to_owned();
+        assert!(prompt.ends_with("s = \"日本😀\"; n = len(s"), "{encoding}: {prompt:?}");
+    }
+}
+
+#[test]
+fn a_blocked_credential_fails_over_to_the_next_provider_with_one_message() {
+    let blocked = MockProvider::start(Reply::blocked_credential());
+    let working = MockProvider::start(Reply::text("42\n"));
+    let options = json!({
+        "providers": {
+            "claude": {"kind": "anthropic", "model": "claude-haiku-4-5", "base_url": blocked.base_url, "api_key_env": "MOCK_KEY"},
+            "backup": {"kind": "openai", "model": "mock-coder", "base_url": format!("{}/v1", working.base_url),
+                       "api_key_env": "MOCK_KEY", "fim": "native"},
+        },
+        "completion": {"providers": ["claude", "backup"], "debounce_ms": 0},
+    });
+    let (mut server, _) = start(options, true, "utf-16");
+    let uri = "file:///f.py";
+    server.open(uri, "python", "answer = \n");
+    // Automatic triggers: one model call each (an invoked request asks for several items).
+    let first = inline_request(&mut server, uri, 0, 9, 2);
+    assert_eq!(
+        items(&first).first().map(|item| item["insertText"].clone()),
+        Some(json!("42")),
+        "{first}\n{}",
+        server.stderr()
+    );
+    server.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": "other = \n"}]}),
+    );
+    assert_eq!(items(&inline_request(&mut server, uri, 0, 8, 2))[0]["insertText"], "42");
+    assert_eq!(blocked.request_count(), 1, "the blocked provider is skipped afterwards");
+    assert_eq!(working.request_count(), 2);
+    let shown: Vec<String> = server
+        .take_notifications("window/showMessage", Duration::from_millis(300))
+        .iter()
+        .map(|m| m["params"]["message"].as_str().unwrap_or_default().to_owned())
+        .filter(|m| m.contains("subscription"))
+        .collect();
+    assert_eq!(shown.len(), 1, "told once: {shown:?}");
+    assert!(shown[0].contains("API key") && shown[0].contains("backup"), "{}", shown[0]);
+    assert!(!server.stderr().contains(MOCK_KEY), "the key leaked into the log");
+}
