@@ -307,6 +307,9 @@ impl CompletionEngine {
         let key = cursor_key(&snapshot, cursor, BEFORE_WINDOW);
         let mut result =
             self.adopt_or_start(store, &snapshot, cursor, &key, &lookup_key, multiline, &request, &settings);
+        // If this request is dropped (the editor cancelled it) while it is still the newest for
+        // the document, nobody wants the model call any more: abort it, closing the connection.
+        let _abandon = AbandonGuard { engine: self, uri: &request.uri, generation };
         let outcome = loop {
             if let Some(done) = result.borrow().clone() {
                 break done;
@@ -434,6 +437,30 @@ impl CompletionEngine {
         });
         in_flight.insert(uri, InFlight { key: key.clone(), result: receiver.clone(), task: task.abort_handle() });
         receiver
+    }
+}
+
+/// Aborts the document's in-flight model call when the newest request waiting for it goes away.
+struct AbandonGuard<'a> {
+    engine: &'a CompletionEngine,
+    uri: &'a str,
+    generation: u64,
+}
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        let newest = self.engine.generations.lock().ok().and_then(|g| g.get(self.uri).map(|sender| *sender.borrow()));
+        if newest != Some(self.generation) {
+            // A newer request took over; it adopts or aborts the call itself.
+            return;
+        }
+        if let Ok(mut in_flight) = self.engine.in_flight.lock()
+            && let Some(current) = in_flight.get(self.uri)
+            && current.result.borrow().is_none()
+        {
+            current.task.abort();
+            in_flight.remove(self.uri);
+        }
     }
 }
 

@@ -178,22 +178,33 @@ fn a_newer_request_supersedes_an_older_one() {
 }
 
 #[test]
-fn a_cancelled_request_is_answered_and_the_server_carries_on() {
-    let mock = MockProvider::start(Reply::Stream {
-        chunks: vec!["slow".into(), "er\n".into()],
-        delay: Duration::from_secs(3),
-    });
+fn a_cancelled_request_is_answered_and_its_upstream_connection_closed() {
+    let chunks = (0..40).map(|idx| format!("part{idx} ")).collect();
+    let mock = MockProvider::start(Reply::Stream { chunks, delay: Duration::from_millis(150) });
     let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
     let uri = "file:///c.py";
     server.open(uri, "python", "x = \n");
     let id = server.send_request(
         "textDocument/inlineCompletion",
-        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 1}}),
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}}),
     );
-    std::thread::sleep(Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(400));
     server.notify("$/cancelRequest", json!({"id": id}));
     let response = server.response(id);
     assert_eq!(response["error"]["code"], -32800, "{response}\n{}", server.stderr());
+    // The vendor sees its stream closed long before its end: no more tokens are paid for.
+    // The stream would run for 6 s and the completion deadline is 4 s; the cancellation must
+    // close it well before either.
+    let cancelled = std::time::Instant::now();
+    while mock.closed_early() == 0 && cancelled.elapsed() < Duration::from_secs(3) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        mock.closed_early(),
+        1,
+        "the upstream stream was not closed after the cancellation\n{}",
+        server.stderr()
+    );
     assert_eq!(server.document(uri)["text"], "x = \n");
 }
 

@@ -50,6 +50,8 @@ struct State {
     requests: Vec<Recorded>,
     /// Per answered request: from its first line arriving to the last byte written.
     handling: Vec<Duration>,
+    /// Streams the client closed before their end (writing to the socket failed).
+    closed_early: usize,
 }
 
 pub struct MockProvider {
@@ -96,6 +98,11 @@ impl MockProvider {
         self.state.lock().expect("state").requests.len()
     }
 
+    /// How many streams the client closed before their end.
+    pub fn closed_early(&self) -> usize {
+        self.state.lock().expect("state").closed_early
+    }
+
     /// How long each answered request took this server, from its first line arriving to the last
     /// byte written (for benchmarks: the provider's share of a round trip).
     #[allow(dead_code, reason = "used by server/benches/e2e.rs, not by every test")]
@@ -121,6 +128,8 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
 /// Reads one request and answers it; when the request arrived, if an answer was written.
 fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // As vendors' servers do: several small writes must not wait for the client's delayed ACK.
+    let _ = stream.set_nodelay(true);
     let mut reader = BufReader::new(match stream.try_clone() {
         Ok(clone) => clone,
         Err(_) => return None,
@@ -179,7 +188,10 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
                     json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
                         "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
                 };
-                if writer.write_all(format!("data: {event}\n\n").as_bytes()).is_err() {
+                if writer.write_all(format!("data: {event}\n\n").as_bytes()).is_err() || writer.flush().is_err() {
+                    if let Ok(mut state) = state.lock() {
+                        state.closed_early += 1;
+                    }
                     return None;
                 }
                 let _ = writer.flush();

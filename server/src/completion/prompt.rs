@@ -205,3 +205,20 @@ pub fn prepare(
         context: extracted,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prepare_small_python_document() {
+        let store = DocumentStore::default();
+        store.open("file:///c.py", "python", 1, "x = \n");
+        let engine_ring = Mutex::new(RecentChunks::default());
+        engine_ring.lock().unwrap().note_open("file:///c.py");
+        let snapshot = store.snapshot_with_syntax("file:///c.py").unwrap();
+        let prepared = prepare(&store, &snapshot, 4, false, &CompletionSettings::default(), &engine_ring);
+        assert_eq!(prepared.fim.prefix, "x = ");
+        assert_eq!(prepared.fim.suffix, "\n");
+    }
+}
