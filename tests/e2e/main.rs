@@ -9,3 +9,4 @@ mod completion;
 mod config;
 mod documents;
 mod lifecycle;
+mod neovim;

@@ -1,0 +1,265 @@
+//! A real Neovim as the client: headless Neovim 0.10 and 0.12, with Switchboard's own plugin
+//! (`editors/nvim`), start the built binary against a loopback model vendor, and a Lua driver
+//! (`tests/e2e/editors/nvim_driver.lua`) types, waits for the suggestion, accepts it and writes
+//! the file. Neovim 0.12 gets ghost text (`textDocument/inlineCompletion`); 0.10 gets completion
+//! items (`textDocument/completion`).
+//!
+//! The editors come from `./scripts/test`, which installs them into `target/editors/{trixie,forky}`
+//! and exports `SWITCHBOARD_NVIM_0_10` / `SWITCHBOARD_NVIM_0_12`. A missing editor fails the test
+//! with that instruction: these tests never pass silently without the editor.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::provider::{MockProvider, Reply};
+
+/// The whole editor run, startup to quit; the driver stops itself after 25 s.
+const EDITOR_TIMEOUT: Duration = Duration::from_secs(40);
+
+/// The file being edited. Line 6 is the empty body of `square`; the driver types `ret` there.
+const SOURCE: &str = "def add(a, b):\n    return a + b\n\n\ndef square(x):\n    \n";
+/// What the model sends after the prefix `…def square(x):\n    ret`.
+const MODEL_TEXT: &str = "urn x * x";
+/// What the accepted suggestion must leave in the buffer.
+const EXPECTED_LINE: &str = "    return x * x";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the server crate sits in the workspace").to_path_buf()
+}
+
+/// The Neovim binary for a version: `$env_var`, else the copy `./scripts/test` installs.
+fn nvim_binary(version: &str, env_var: &str, suite: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(env_var) {
+        let path = PathBuf::from(path);
+        assert!(
+            path.is_file(),
+            "{env_var}={} does not exist; run ./scripts/test, which installs Neovim {version}",
+            path.display()
+        );
+        return path;
+    }
+    let editors = std::env::var_os("SWITCHBOARD_EDITORS_DIR")
+        .map_or_else(|| workspace_root().join("target/editors"), PathBuf::from);
+    let path = editors.join(suite).join("bin/nvim");
+    assert!(
+        path.is_file(),
+        "Neovim {version} is not installed (looked at ${env_var} and {}): run ./scripts/test, which installs it \
+         (or ../shared/tools/editors/install-editors.sh {} --suite {suite})",
+        path.display(),
+        editors.join(suite).display()
+    );
+    path
+}
+
+fn settings(mock: &MockProvider) -> Value {
+    json!({
+        "providers": {"mock": {
+            "kind": "openai",
+            "model": "mock",
+            "base_url": format!("{}/v1", mock.base_url),
+            "api_key_env": "MOCK_KEY",
+            "fim": "native",
+        }},
+        "completion": {"providers": ["mock"], "debounce_ms": 0},
+    })
+}
+
+struct Run {
+    result: Value,
+    file_text: String,
+    elapsed: Duration,
+}
+
+/// Runs the driver in `mode` on a fresh project holding `source` as `main.py`.
+fn run_driver(nvim: &Path, mode: &str, source: &str, extra: &[(&str, &str)], mock: &MockProvider) -> Run {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).expect("project dir");
+    let file = project.join("main.py");
+    std::fs::write(&file, source).expect("write source");
+    let home = dir.path().join("home");
+    let out = dir.path().join("result.json");
+    let (stdout_path, stderr_path) = (dir.path().join("stdout.log"), dir.path().join("stderr.log"));
+
+    let mut command = Command::new(nvim);
+    command
+        .args(["--headless", "-n", "-i", "NONE", "-u"])
+        .arg(workspace_root().join("tests/e2e/editors/nvim_driver.lua"))
+        .current_dir(&project)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
+        // Hermetic: no user config for Neovim or the server, logs in the temp dir.
+        .env("HOME", &home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env_remove("SWITCHBOARD_CONFIG")
+        .env_remove("NVIM")
+        .env("MOCK_KEY", "test-key")
+        .env("SWITCHBOARD_BIN", env!("CARGO_BIN_EXE_switchboard"))
+        .env("SWITCHBOARD_PLUGIN", workspace_root().join("editors/nvim"))
+        .env("SWITCHBOARD_SETTINGS", settings(mock).to_string())
+        .env("SWITCHBOARD_FILE", &file)
+        .env("SWITCHBOARD_MODE", mode)
+        .env("SWITCHBOARD_OUT", &out);
+    for key in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "MISTRAL_API_KEY",
+        "CODESTRAL_API_KEY",
+        "OPENROUTER_API_KEY",
+    ] {
+        command.env_remove(key);
+    }
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+
+    let started = Instant::now();
+    let mut child = command.spawn().unwrap_or_else(|error| panic!("cannot start {}: {error}", nvim.display()));
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for nvim") {
+            break Some(status);
+        }
+        if started.elapsed() > EDITOR_TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = started.elapsed();
+    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
+    let log = || {
+        format!(
+            "stdout:\n{}\nstderr:\n{}\nlsp.log (tail):\n{}",
+            read(&stdout_path),
+            read(&stderr_path),
+            tail(&read(&home.join(".local/state/nvim/lsp.log")), 40)
+        )
+    };
+    let Some(status) = status else {
+        panic!("Neovim did not finish within {EDITOR_TIMEOUT:?}\n{}", log());
+    };
+    let result: Value = match std::fs::read_to_string(&out) {
+        Ok(text) => serde_json::from_str(&text).expect("driver result is JSON"),
+        Err(_) => panic!("the driver wrote no result ({status})\n{}", log()),
+    };
+    assert!(
+        status.success() && result["ok"] == true,
+        "Neovim {} driver failed in mode {mode} ({status}):\n{}\n{}",
+        result["nvim"],
+        serde_json::to_string_pretty(&result).unwrap_or_default(),
+        log()
+    );
+    Run { result, file_text: read(&file), elapsed }
+}
+
+fn tail(text: &str, n_lines: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n_lines)..].join("\n")
+}
+
+fn sent_methods(result: &Value) -> Vec<&str> {
+    result["requests"].as_array().map(|list| list.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+}
+
+/// True if any string in `value` contains `needle` (the prompt's field names differ by FIM mode).
+fn any_string_contains(value: &Value, needle: &str) -> bool {
+    match value {
+        Value::String(text) => text.contains(needle),
+        Value::Array(items) => items.iter().any(|item| any_string_contains(item, needle)),
+        Value::Object(map) => map.values().any(|item| any_string_contains(item, needle)),
+        _ => false,
+    }
+}
+
+fn assert_provider_saw_prefix(mock: &MockProvider, prefix: &str) {
+    let requests = mock.requests();
+    assert!(
+        requests.iter().any(|request| any_string_contains(&request.body, prefix)),
+        "no provider request carried the file's prefix {prefix:?}; requests: {:#?}",
+        requests.iter().map(|request| (&request.path, &request.body)).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn neovim_0_12_ghost_text_is_shown_and_accepted() {
+    let nvim = nvim_binary("0.12", "SWITCHBOARD_NVIM_0_12", "forky");
+    let mock = MockProvider::start(Reply::text(MODEL_TEXT));
+    // `G` to the last line (the empty body), `A` to its end, then type as a user does.
+    let run = run_driver(
+        &nvim,
+        "inline",
+        SOURCE,
+        &[("SWITCHBOARD_KEYS", "GAret"), ("SWITCHBOARD_EXPECT", "return x * x")],
+        &mock,
+    );
+    assert!(run.result["client"]["inline_completion_provider"] == true, "{}", run.result);
+    let methods = sent_methods(&run.result);
+    assert!(
+        methods.contains(&"textDocument/inlineCompletion"),
+        "Neovim never asked for inline completion: {methods:?}"
+    );
+    assert!(
+        run.file_text.lines().any(|line| line == EXPECTED_LINE),
+        "the written file lacks {EXPECTED_LINE:?}:\n{}",
+        run.file_text
+    );
+    assert_provider_saw_prefix(&mock, "def square(x):\n    ret");
+    assert!(run.elapsed < Duration::from_secs(30), "took {:?}", run.elapsed);
+}
+
+#[test]
+fn neovim_0_10_gets_an_ai_completion_item_and_applies_it() {
+    let nvim = nvim_binary("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");
+    let mock = MockProvider::start(Reply::text(MODEL_TEXT));
+    let source = SOURCE.replace("\n    \n", "\n    ret\n");
+    let run = run_driver(
+        &nvim,
+        "items",
+        &source,
+        &[("SWITCHBOARD_LINE", "6"), ("SWITCHBOARD_EXPECT", "return x * x")],
+        &mock,
+    );
+    assert!(run.result["client"]["completion_provider"] == true, "{}", run.result);
+    assert!(run.result["client"]["inline_completion_provider"] == false, "{}", run.result);
+    let item = run.result["steps"]
+        .as_array()
+        .and_then(|steps| steps.iter().find(|step| step["name"] == "ai_item"))
+        .map(|step| step["detail"]["item"].clone())
+        .expect("the driver reports the AI item");
+    assert!(item["detail"].as_str().is_some_and(|detail| detail.starts_with("AI · ")), "{item}");
+    assert_eq!(item["textEdit"]["newText"], "return x * x", "{item}");
+    assert!(
+        run.file_text.lines().any(|line| line == EXPECTED_LINE),
+        "the written file lacks {EXPECTED_LINE:?}:\n{}",
+        run.file_text
+    );
+    assert_provider_saw_prefix(&mock, "def square(x):\n    ret");
+    assert!(run.elapsed < Duration::from_secs(30), "took {:?}", run.elapsed);
+}
+
+/// The plugin's `:checkhealth switchboard` finds the binary and the attached client, on both
+/// versions (0.10 starts the server from a FileType autocommand, 0.12 through `vim.lsp.enable`).
+#[test]
+fn neovim_checkhealth_reports_binary_and_client() {
+    for (version, env_var, suite) in
+        [("0.10", "SWITCHBOARD_NVIM_0_10", "trixie"), ("0.12", "SWITCHBOARD_NVIM_0_12", "forky")]
+    {
+        let nvim = nvim_binary(version, env_var, suite);
+        let mock = MockProvider::start(Reply::text(MODEL_TEXT));
+        let run = run_driver(&nvim, "health", SOURCE, &[], &mock);
+        let health = run.result["health"].to_string();
+        let version_line = format!("(switchboard {})", env!("CARGO_PKG_VERSION"));
+        assert!(health.contains(&version_line), "no {version_line} in {health}");
+        assert_eq!(run.result["client"]["filetype"], "python");
+    }
+}
