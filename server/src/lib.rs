@@ -10,3 +10,4 @@ pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod lsp;
+pub mod oneshot;

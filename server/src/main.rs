@@ -41,6 +41,15 @@ enum Command {
     },
     /// Check every configured and detected provider with one real request; exit 0 if one works.
     Doctor,
+    /// Complete once at FILE:LINE:COLUMN (1-based; the column counts characters) and print the
+    /// suggestion, with the configured or detected providers.
+    Complete {
+        /// Where: FILE:LINE:COLUMN.
+        target: switchboard::oneshot::Target,
+        /// Also print the context, the prompt, the provider that answered and the timings.
+        #[arg(long)]
+        explain: bool,
+    },
 }
 
 fn init_logging(cli: &Cli) -> anyhow::Result<()> {
@@ -79,6 +88,9 @@ fn main() -> std::process::ExitCode {
     };
     let code = match &cli.command {
         Some(Command::Doctor) => runtime.block_on(doctor(cli.config.as_deref())),
+        Some(Command::Complete { target, explain }) => {
+            runtime.block_on(complete(cli.config.as_deref(), target, *explain))
+        }
         Some(Command::CheckConfig { path }) => check_config(path.as_deref().or(cli.config.as_deref()), path.is_none()),
         None | Some(Command::Serve) => {
             let debug_methods = std::env::var_os(switchboard::lsp::ext::DEBUG_METHODS_ENV).is_some_and(|v| v == "1");
@@ -89,6 +101,40 @@ fn main() -> std::process::ExitCode {
     // Handlers still waiting on a model must not keep a dead server alive.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     std::process::ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+/// `switchboard complete`: prints the suggestion on stdout (exit 0), or why there is none on
+/// stderr (exit 1).
+#[allow(clippy::print_stdout, clippy::print_stderr, reason = "a CLI command's output, not the LSP channel")]
+async fn complete(config_path: Option<&std::path::Path>, target: &switchboard::oneshot::Target, explain: bool) -> i32 {
+    use switchboard::config::{ConfigState, UserConfigLocation, render_problems};
+    let mut state = ConfigState::new();
+    let update = state.load_user_file(&UserConfigLocation::resolve(config_path));
+    if !update.problems.is_empty() {
+        eprint!("{}", render_problems(&update.problems));
+    }
+    match switchboard::oneshot::run(target, &state.config(), explain).await {
+        Ok(report) => {
+            if explain {
+                print!("{}", report.explain);
+                println!("== suggestion");
+            }
+            match (report.suggestion, report.reason) {
+                (Some(suggestion), _) => {
+                    println!("{suggestion}");
+                    0
+                }
+                (None, reason) => {
+                    eprintln!("switchboard: no suggestion: {}", reason.as_deref().unwrap_or("nothing came back"));
+                    1
+                }
+            }
+        }
+        Err(error) => {
+            eprintln!("switchboard: {error}");
+            2
+        }
+    }
 }
 
 /// `switchboard doctor`: prints the provider report on stdout.

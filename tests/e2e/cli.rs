@@ -92,3 +92,71 @@ fn doctor_with_nothing_configured_explains_and_exits_one() {
     // is found or only local servers are listed.
     assert!(output.contains("No providers configured") || output.contains("providers work"), "{output}");
 }
+
+fn mock_config(dir: &std::path::Path, mock: &MockProvider) -> std::path::PathBuf {
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[providers.mock]\nkind = \"openai\"\nmodel = \"mock-coder\"\nbase_url = \"{}/v1\"\napi_key_env = \"MOCK_KEY\"\nfim = \"native\"\n\
+             [completion]\nproviders = [\"mock\"]\n[actions]\nproviders = [\"mock\"]\n",
+            mock.base_url
+        ),
+    )
+    .expect("write config");
+    config
+}
+
+#[test]
+fn complete_prints_the_suggestion_and_explain_shows_every_stage() {
+    let mock = MockProvider::start(Reply::text("a + b\n"));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = mock_config(dir.path(), &mock);
+    let file = dir.path().join("calc.py");
+    std::fs::write(&file, "import math\n\n\ndef add(a, b):\n    return \n").expect("write");
+    let target = format!("{}:5:12", file.display());
+    let (code, output) = switchboard(
+        &["--config", config.to_str().expect("utf-8"), "complete", &target],
+        &[("MOCK_KEY", "k-0000000000")],
+    );
+    assert_eq!((code, output.as_str()), (0, "a + b\n"));
+    let prompt = mock.requests()[0].body["prompt"].as_str().unwrap_or_default().to_owned();
+    assert!(prompt.ends_with("def add(a, b):\n    return "), "{prompt:?}");
+
+    let (code, output) = switchboard(
+        &["--config", config.to_str().expect("utf-8"), "complete", &target, "--explain"],
+        &[("MOCK_KEY", "k-0000000000")],
+    );
+    assert_eq!(code, 0, "{output}");
+    for section in [
+        "== placement",
+        "== chain\nmock",
+        "== context",
+        "== prompt: prefix",
+        "== prompt: suffix",
+        "== answer from mock",
+        "== suggestion\na + b",
+    ] {
+        assert!(output.contains(section), "missing {section:?} in:\n{output}");
+    }
+}
+
+#[test]
+fn complete_explains_why_there_is_no_suggestion() {
+    let mock = MockProvider::start(Reply::text("x\n"));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = mock_config(dir.path(), &mock);
+    let file = dir.path().join("mid.py");
+    std::fs::write(&file, "value = compute(1)\n").expect("write");
+    // Mid-identifier: no suggestion, no provider call.
+    let (code, output) = switchboard(
+        &["--config", config.to_str().expect("utf-8"), "complete", &format!("{}:1:3", file.display())],
+        &[("MOCK_KEY", "k-0000000000")],
+    );
+    assert_eq!(code, 1);
+    assert!(output.contains("no suggestion"), "{output}");
+    assert_eq!(mock.request_count(), 0);
+    let (code, output) = switchboard(&["complete", "/nonexistent/file.rs:1:1"], &[]);
+    assert_eq!(code, 2);
+    assert!(output.contains("cannot open"), "{output}");
+}

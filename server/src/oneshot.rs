@@ -1,0 +1,168 @@
+//! `switchboard complete FILE:LINE:COLUMN [--explain]`: the completion pipeline run once from the
+//! command line, exactly as an editor request runs it (placement, context, related code, the
+//! provider chain with failover, post-processing). `--explain` shows every stage.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use switchboard_core::documents::{DocumentStore, LineCol, PositionEncoding, StoreLimits, position};
+use switchboard_core::placement::{self, Placement};
+use switchboard_providers::Health;
+
+use crate::chains;
+use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
+use crate::config::Config;
+use crate::lsp::session::completion_settings;
+
+/// `FILE:LINE:COLUMN`, with a 1-based line and a 1-based column counted in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let mut parts = value.rsplitn(3, ':');
+        let (Some(column), Some(line), Some(path)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(format!("expected FILE:LINE:COLUMN, got {value:?}"));
+        };
+        let number = |text: &str, what: &str| -> Result<u32, String> {
+            match text.parse::<u32>() {
+                Ok(0) | Err(_) => Err(format!("{what} must be a number from 1, got {text:?}")),
+                Ok(number) => Ok(number),
+            }
+        };
+        Ok(Self { path: path.to_owned(), line: number(line, "LINE")?, column: number(column, "COLUMN")? })
+    }
+}
+
+/// What the run produced.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub suggestion: Option<String>,
+    /// Why there is no suggestion.
+    pub reason: Option<String>,
+    /// The `--explain` text (empty unless asked for).
+    pub explain: String,
+}
+
+fn file_uri(path: &Path) -> String {
+    let shown = path.display().to_string();
+    let encoded: String = shown
+        .chars()
+        .map(|ch| match ch {
+            '%' => "%25".to_owned(),
+            ' ' => "%20".to_owned(),
+            other => other.to_string(),
+        })
+        .collect();
+    format!("file://{encoded}")
+}
+
+pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Report, String> {
+    let path = std::fs::canonicalize(&target.path).map_err(|error| format!("cannot open {}: {error}", target.path))?;
+    let text = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    if config.completion.is_excluded(&path.display().to_string()) {
+        return Ok(Report {
+            reason: Some("the file is excluded by completion.exclude".to_owned()),
+            ..Report::default()
+        });
+    }
+    let uri = file_uri(&path);
+    let store = DocumentStore::new(StoreLimits::default());
+    // An empty language id: the language comes from the file extension.
+    store.open(&uri, "", 1, &text);
+    let snapshot = store.snapshot_with_syntax(&uri).ok_or("the document could not be opened")?;
+    let at = LineCol::new(target.line - 1, target.column - 1);
+    let byte_offset = position::to_byte_offset(snapshot.rope(), at, PositionEncoding::Utf32);
+
+    let health = Arc::new(Health::default());
+    let local = chains::probe_if_needed(config).await;
+    let built = chains::build(config, &health, &chains::process_env, local);
+    let engine = CompletionEngine::new(completion_settings(config));
+    engine.set_chain(built.completion.clone());
+    engine.note_open(&uri);
+
+    let mut report = Report::default();
+    if explain {
+        let out = &mut report.explain;
+        let placement = placement::placement(snapshot.rope(), snapshot.tree(), byte_offset);
+        let _ = writeln!(
+            out,
+            "== file\n{} ({}), byte offset {byte_offset}",
+            path.display(),
+            snapshot.language().map_or("plain text", |l| l.name)
+        );
+        let _ = writeln!(out, "== placement\n{placement:?}");
+        for problem in &built.problems {
+            let _ = writeln!(out, "== provider problem\n{problem}");
+        }
+        let chain: Vec<String> = built
+            .completion
+            .as_ref()
+            .map(|chain| {
+                chain.providers().iter().map(|p| format!("{} ({:?})", p.name(), p.capabilities().fim)).collect()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(out, "== chain\n{}", if chain.is_empty() { "(none)".to_owned() } else { chain.join(" -> ") });
+        if let Placement::Complete { multiline } = placement {
+            let started = Instant::now();
+            let prepared =
+                prompt::prepare(&store, &snapshot, byte_offset, multiline, &engine.settings(), &engine.related);
+            let elapsed = started.elapsed();
+            let _ = writeln!(
+                out,
+                "== context ({:.2} ms to extract)\n{}",
+                elapsed.as_secs_f64() * 1000.0,
+                prepared.context.render()
+            );
+            let _ = writeln!(out, "== prompt: prefix\n{}", prepared.fim.prefix);
+            let _ = writeln!(out, "== prompt: suffix\n{}", prepared.fim.suffix);
+            for snippet in &prepared.fim.extra {
+                let _ = writeln!(out, "== prompt: related code from {}\n{}", snippet.path, snippet.text);
+            }
+            let _ = writeln!(out, "== stop sequences\n{:?}", prepared.stop);
+        }
+    }
+    let started = Instant::now();
+    let request = CompletionRequest { uri, byte_offset, trigger: Trigger::Invoked, max_items: 1 };
+    let outcome = engine.complete(&store, request).await;
+    let elapsed = started.elapsed();
+    match outcome {
+        Outcome::Suggestions { suggestions, .. } => {
+            if let Some(first) = suggestions.into_iter().next() {
+                if explain {
+                    let _ = writeln!(report.explain, "== answer from {} in {} ms", first.provider, elapsed.as_millis());
+                }
+                report.suggestion = Some(first.text);
+            }
+        }
+        Outcome::Nothing(reason) => report.reason = Some(reason.to_owned()),
+        Outcome::Superseded => report.reason = Some("superseded".to_owned()),
+        Outcome::Failed(error) => report.reason = Some(error.to_string()),
+    }
+    if explain && report.suggestion.is_none() {
+        let _ = writeln!(report.explain, "== no suggestion after {} ms", elapsed.as_millis());
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_parse_with_colons_in_paths() {
+        let target: Target = "src/a:b.rs:12:5".parse().unwrap();
+        assert_eq!(target, Target { path: "src/a:b.rs".into(), line: 12, column: 5 });
+        assert!("a.rs:0:1".parse::<Target>().is_err());
+        assert!("a.rs:3".parse::<Target>().is_err());
+        assert!("a.rs:x:1".parse::<Target>().is_err());
+    }
+}
