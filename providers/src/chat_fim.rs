@@ -67,6 +67,7 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     }
     user.push_str(&format!("{fence}{language}\n{code}\n{fence}\n\n"));
     user.push_str(&format!("Reply with only the code that goes at {marker}, in one fenced code block."));
+    let system = fim.system_prompt.clone().unwrap_or(system);
     ChatPrompt { system: Some(system), messages: vec![ChatMessage { role: ChatRole::User, content: user }] }
 }
 
@@ -279,6 +280,13 @@ mod tests {
     use super::*;
     use crate::provider::Snippet;
 
+    #[test]
+    fn a_configured_system_prompt_replaces_the_built_in_one() {
+        let fim = FimPrompt { system_prompt: Some("Complete like a pirate.".into()), ..rust_fim() };
+        assert_eq!(to_chat(&fim).system.as_deref(), Some("Complete like a pirate."));
+        assert!(to_chat(&rust_fim()).system.is_some_and(|system| system.contains("code completion engine")));
+    }
+
     fn rust_fim() -> FimPrompt {
         FimPrompt {
             prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
@@ -297,6 +305,7 @@ mod tests {
             extra: vec![Snippet { path: "src/util.ts".into(), text: "export const sub = (a, b) => a - b;".into() }],
             path: Some("src/add.ts".into()),
             language: Some("typescript".into()),
+            system_prompt: None,
         };
         let chat = to_chat(&fim);
         assert_eq!(

@@ -38,6 +38,9 @@ pub struct FimPrompt {
     pub path: Option<String>,
     /// The language name, for chat prompts and fences.
     pub language: Option<String>,
+    /// Replaces the built-in system prompt when the request goes to a chat model (FIM models
+    /// take no instructions).
+    pub system_prompt: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

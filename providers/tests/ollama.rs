@@ -31,6 +31,7 @@ fn fim_request() -> GenerateRequest {
             extra: vec![Snippet { path: "util.py".into(), text: "def sub(a, b):\n    return a - b\n".into() }],
             path: Some("main.py".into()),
             language: Some("python".into()),
+            system_prompt: None,
         }),
         max_tokens: 48,
         stop: vec!["\n\n".into()],

@@ -51,6 +51,8 @@ pub struct CompletionSettings {
     pub n_items_invoked: usize,
     pub max_lines: usize,
     pub temperature: Option<f32>,
+    /// Replaces the built-in system prompt for chat models.
+    pub system_prompt: Option<String>,
 }
 
 impl Default for CompletionSettings {
@@ -65,6 +67,7 @@ impl Default for CompletionSettings {
             n_items_invoked: 3,
             max_lines: 30,
             temperature: Some(0.1),
+            system_prompt: None,
         }
     }
 }

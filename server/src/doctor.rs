@@ -84,6 +84,7 @@ async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> 
             extra: Vec::new(),
             path: Some("doctor.py".to_owned()),
             language: Some("python".to_owned()),
+            system_prompt: None,
         }),
         max_tokens: 8,
         stop: vec!["\n".to_owned()],

@@ -183,6 +183,7 @@ pub fn prepare(
         extra,
         path: Some(snapshot.path().to_owned()),
         language: snapshot.language().map(|language| language.name.to_owned()),
+        system_prompt: settings.system_prompt.clone(),
     };
     let preceding_lines =
         (cursor_line.saturating_sub(NEARBY_LINES)..cursor_line).map(|line| line_text(snapshot, line)).collect();

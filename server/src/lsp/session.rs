@@ -191,6 +191,7 @@ pub fn completion_settings(config: &Config) -> CompletionSettings {
         context_tokens: completion.context_tokens as usize,
         n_items_invoked: completion.n_items_invoked as usize,
         temperature: Some(completion.temperature),
+        system_prompt: completion.prompt.clone(),
         ..defaults
     }
 }
