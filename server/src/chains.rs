@@ -1,4 +1,5 @@
-//! Turns the configuration into the provider chains the features use.
+//! Turns the configuration into what the features run on: the provider chains, and each
+//! feature's settings.
 //!
 //! A feature whose `providers` list is empty gets a zero-config chain built from what the
 //! machine has (API keys in the environment, local model servers). The `Health` value is made
@@ -10,6 +11,7 @@ use std::time::Duration;
 use switchboard_providers::registry::{Detected, LocalServers, detect_providers, probe_local_servers};
 use switchboard_providers::{Chain, ChainOptions, Health, ProviderSpec, Registry};
 
+use crate::completion::CompletionSettings;
 use crate::config::Config;
 
 /// The chains in force, and what went wrong building them (for `window/showMessage`).
@@ -95,6 +97,25 @@ pub async fn probe_if_needed(config: &Config) -> LocalServers {
 /// The process environment, as `build` wants it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
+}
+
+/// The completion feature's settings, from the configuration.
+pub fn completion_settings(config: &Config) -> CompletionSettings {
+    let completion = &config.completion;
+    let defaults = CompletionSettings::default();
+    CompletionSettings {
+        enabled: completion.enabled,
+        // The configured debounce is the typical wait; it adapts to the typing rhythm between
+        // half and twice that.
+        debounce_min: completion.debounce() / 2,
+        debounce_max: completion.debounce() * 2,
+        max_tokens: completion.max_tokens,
+        context_tokens: completion.context_tokens as usize,
+        n_items_invoked: completion.n_items_invoked as usize,
+        temperature: Some(completion.temperature),
+        system_prompt: completion.prompt.clone(),
+        ..defaults
+    }
 }
 
 #[cfg(test)]

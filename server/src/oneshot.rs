@@ -11,10 +11,9 @@ use switchboard_core::documents::{DocumentStore, LineCol, PositionEncoding, Stor
 use switchboard_core::placement::{self, Placement};
 use switchboard_providers::Health;
 
-use crate::chains;
+use crate::chains::{self, completion_settings};
 use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
 use crate::config::Config;
-use crate::lsp::session::completion_settings;
 
 /// `FILE:LINE:COLUMN`, with a 1-based line and a 1-based column counted in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -12,7 +12,8 @@ use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
 
 use crate::chains;
-use crate::completion::{CompletionEngine, CompletionSettings};
+use crate::chains::completion_settings;
+use crate::completion::CompletionEngine;
 use crate::config::{Config, ConfigProblem, ConfigState, ConfigUpdate, Severity, UserConfigLocation};
 
 /// How the server was started.
@@ -174,24 +175,5 @@ impl Session {
 
     pub fn shutdown_requested(&self) -> bool {
         self.shutdown_requested.load(Ordering::SeqCst)
-    }
-}
-
-/// The completion feature's settings, from the configuration.
-pub fn completion_settings(config: &Config) -> CompletionSettings {
-    let completion = &config.completion;
-    let defaults = CompletionSettings::default();
-    CompletionSettings {
-        enabled: completion.enabled,
-        // The configured debounce is the typical wait; it adapts to the typing rhythm between
-        // half and twice that.
-        debounce_min: completion.debounce() / 2,
-        debounce_max: completion.debounce() * 2,
-        max_tokens: completion.max_tokens,
-        context_tokens: completion.context_tokens as usize,
-        n_items_invoked: completion.n_items_invoked as usize,
-        temperature: Some(completion.temperature),
-        system_prompt: completion.prompt.clone(),
-        ..defaults
     }
 }
