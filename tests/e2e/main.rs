@@ -8,5 +8,6 @@ mod cli;
 mod completion;
 mod config;
 mod documents;
+mod helix;
 mod lifecycle;
 mod neovim;
