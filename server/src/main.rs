@@ -20,7 +20,8 @@ struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     log_file: Option<PathBuf>,
     /// Log level or filter: error, warn, info, debug, trace, or an env-filter directive
-    /// (default: info when serving, error for other commands).
+    /// (default: warn when serving, since editors show the server's stderr as errors; error for
+    /// other commands).
     #[arg(long, global = true, value_name = "LEVEL")]
     log_level: Option<String>,
     /// Serve LSP on stdin/stdout (the default; accepted for editors that pass it).
@@ -54,7 +55,7 @@ enum Command {
 
 fn init_logging(cli: &Cli) -> anyhow::Result<()> {
     let serving = matches!(cli.command, None | Some(Command::Serve));
-    let level = cli.log_level.clone().unwrap_or_else(|| if serving { "info" } else { "error" }.to_owned());
+    let level = cli.log_level.clone().unwrap_or_else(|| if serving { "warn" } else { "error" }.to_owned());
     let filter =
         EnvFilter::try_new(&level).map_err(|error| anyhow::anyhow!("invalid --log-level {level:?}: {error}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);

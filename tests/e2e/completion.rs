@@ -22,7 +22,8 @@ fn provider_options(mock: &MockProvider, debounce_ms: u64) -> Value {
 fn start(options: Value, inline: bool, encoding: &str) -> (TestServer, Value) {
     let mut server = TestServer::start_with(Options {
         env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into()), ("MOCK_KEY", MOCK_KEY.into())],
-        args: vec![],
+        // Everything is logged, so the key-leak check below reads every log line there is.
+        args: vec!["--log-level".into(), "trace".into()],
     });
     let mut capabilities = json!({"general": {"positionEncodings": [encoding]}});
     if inline {
