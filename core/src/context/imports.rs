@@ -1,26 +1,44 @@
 //! The file's header: import/use/include/require/package statements above the cursor, in order.
 //!
-//! With a syntax tree they are the language's `@import` captures. The query runs only over the
-//! first [`MAX_HEADER_LINES`] lines (and never past the cursor line): running it over a whole
-//! 20,000-line file on every keystroke would cost milliseconds, and imports live at the top.
-//! `syntax::imports` answers for the whole file; this is the same question over a byte range.
+//! With a syntax tree they are the language's `@import` captures. Running the query over a whole
+//! 20,000-line file on every keystroke would cost milliseconds, and imports live at the top, so it
+//! runs over the header only: chunk by chunk from the top while imports keep coming
+//! ([`keep_scanning`]), never past the cursor line or [`MAX_HEADER_LINES`], and only over nodes
+//! near the root ([`MAX_IMPORT_DEPTH`]). `syntax::imports` answers for the whole file; this is the
+//! same question over a byte range and depth.
 //!
 //! Without a tree, lines that start like an import in the document's language stand in, each
 //! extended over following lines while its brackets are open (`import (` … `)` in Go).
 
-use std::ops::Range;
+use std::collections::HashMap;
+use std::ops::{ControlFlow, Range};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ropey::Rope;
-use tree_sitter::{Node, QueryCursor, StreamingIterator, TextProvider, Tree};
+use tree_sitter::{
+    CaptureQuantifier, Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, StreamingIterator, TextProvider,
+    Tree,
+};
 
 use super::lines;
 use crate::documents::DocumentSnapshot;
 use crate::syntax::{self, queries::CAPTURE_IMPORT};
 
-/// Imports are looked for in this many lines at the top of the file.
+/// Imports are looked for in this many lines at the top of the file at most.
 const MAX_HEADER_LINES: usize = 400;
+/// A file whose first import is not within this many lines (a long license comment is fine) is
+/// taken to have none.
+const FIRST_IMPORT_WITHIN_LINES: usize = 128;
+/// The header ends this many lines after its last import.
+const HEADER_GAP_LINES: usize = 32;
+/// The tree scan's first chunk, in lines; later chunks double.
+const FIRST_CHUNK_LINES: usize = 64;
 /// Bounds the work of the import query, like the syntax layer's own queries.
 const MATCH_LIMIT: u32 = 256;
+/// Imports are top-level statements, or nearly: inside a C# namespace's declaration list (depth
+/// 3) or a C header guard (depth 2). Not descending further makes the query visit a few nodes per
+/// item instead of every node of the header.
+const MAX_IMPORT_DEPTH: u32 = 3;
 /// How many lines the fallback follows an import whose brackets are still open.
 const MAX_FALLBACK_IMPORT_LINES: usize = 64;
 
@@ -36,14 +54,15 @@ pub(crate) struct ImportCandidate {
 /// The imports that start before line `before_line` (the cursor line), in document order.
 pub(crate) fn header_imports(snapshot: &DocumentSnapshot, before_line: usize) -> Vec<ImportCandidate> {
     let rope = snapshot.rope();
-    let scan_end = lines::line_start(rope, before_line.min(MAX_HEADER_LINES));
-    if scan_end == 0 {
+    let limit_line = before_line.min(MAX_HEADER_LINES);
+    if limit_line == 0 {
         return Vec::new();
     }
     let ranges = match (snapshot.language(), snapshot.tree()) {
-        (Some(language), Some(tree)) => from_tree(language, tree, rope, scan_end),
-        (language, _) => by_line_prefix(rope, language.map(|language| language.name), scan_end),
+        (Some(language), Some(tree)) => from_tree(language, tree, rope, limit_line),
+        (language, _) => by_line_prefix(rope, language.map(|language| language.name), limit_line),
     };
+    let scan_end = lines::line_start(rope, limit_line);
     ranges
         .into_iter()
         .filter(|range| range.start < scan_end)
@@ -59,19 +78,34 @@ pub(crate) fn header_imports(snapshot: &DocumentSnapshot, before_line: usize) ->
         .collect()
 }
 
-fn from_tree(language: &syntax::Language, tree: &Tree, rope: &Rope, scan_end: usize) -> Vec<Range<usize>> {
-    let Some(context_query) = language.context_query() else { return Vec::new() };
-    let Some(import_index) = context_query.capture_index(CAPTURE_IMPORT) else { return Vec::new() };
-    let mut cursor = QueryCursor::new();
-    cursor.set_match_limit(MATCH_LIMIT);
-    cursor.set_byte_range(0..scan_end);
+/// Whether the header may go on past line `scanned_lines`, given the line of the last import
+/// found so far.
+fn keep_scanning(last_import_line: Option<usize>, scanned_lines: usize) -> bool {
+    match last_import_line {
+        None => scanned_lines < FIRST_IMPORT_WITHIN_LINES,
+        Some(line) => scanned_lines <= line + HEADER_GAP_LINES,
+    }
+}
+
+fn from_tree(language: &'static syntax::Language, tree: &Tree, rope: &Rope, limit_line: usize) -> Vec<Range<usize>> {
+    let Some(import_query) = import_query(language) else { return Vec::new() };
     let mut ranges = Vec::new();
-    let mut matches = cursor.matches(context_query.query(), tree.root_node(), RopeText(rope));
-    while let Some(query_match) = matches.next() {
-        ranges.extend(query_match.nodes_for_capture_index(import_index).map(|node| node.byte_range()));
+    let mut chunk_start_line = 0;
+    let mut chunk_lines = FIRST_CHUNK_LINES;
+    loop {
+        let chunk_end_line = (chunk_start_line + chunk_lines).min(limit_line);
+        let chunk = lines::line_start(rope, chunk_start_line)..lines::line_start(rope, chunk_end_line);
+        query_imports(&import_query, tree, rope, chunk, &mut ranges);
+        let last_import_line = ranges.iter().map(|range| range.start).max().map(|start| lines::line_of(rope, start));
+        if chunk_end_line >= limit_line || !keep_scanning(last_import_line, chunk_end_line) {
+            break;
+        }
+        chunk_start_line = chunk_end_line;
+        chunk_lines *= 2;
     }
     ranges.sort_by_key(|range| (range.start, usize::MAX - range.end));
-    // An import inside another (a `use` list and one of its items) counts once, as the outer one.
+    // An import inside another (a `use` list and one of its items) counts once, as the outer one;
+    // so does one that straddles two chunks and was found in both.
     let mut outermost: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
     for range in ranges {
         if outermost.last().is_none_or(|last| range.start >= last.end) {
@@ -79,6 +113,71 @@ fn from_tree(language: &syntax::Language, tree: &Tree, rope: &Rope, scan_end: us
         }
     }
     outermost
+}
+
+/// Adds the ranges of the imports that intersect `chunk` to `ranges`.
+fn query_imports(
+    import_query: &ImportQuery,
+    tree: &Tree,
+    rope: &Rope,
+    chunk: Range<usize>,
+    ranges: &mut Vec<Range<usize>>,
+) {
+    let scan_end = chunk.end;
+    let mut cursor = QueryCursor::new();
+    cursor.set_match_limit(MATCH_LIMIT);
+    cursor.set_byte_range(chunk);
+    cursor.set_max_start_depth(Some(MAX_IMPORT_DEPTH));
+    // A byte range alone does not stop the cursor from stepping through every later top-level
+    // item (thousands in a large file) looking for another match; halting once it is past the
+    // header does. Matches already finished are still returned.
+    let mut stop_after_header = |state: &QueryCursorState| {
+        if state.current_byte_offset() > scan_end { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+    };
+    let options = QueryCursorOptions::new().progress_callback(&mut stop_after_header);
+    let mut matches = cursor.matches_with_options(&import_query.query, tree.root_node(), RopeText(rope), options);
+    while let Some(query_match) = matches.next() {
+        ranges.extend(query_match.nodes_for_capture_index(import_query.import_index).map(|node| node.byte_range()));
+    }
+}
+
+/// A language's context query with every pattern that does not capture `@import` disabled.
+#[derive(Debug)]
+struct ImportQuery {
+    query: Query,
+    import_index: u32,
+}
+
+/// Import-only queries by language name; `None` for a language whose query has no imports.
+type ImportQueries = HashMap<&'static str, Option<Arc<ImportQuery>>>;
+
+/// The import-only query of `language`, compiled on first use and kept for the process.
+///
+/// The full context query also matches scopes and definitions, which keeps the query cursor
+/// descending into every item of the header; with only import patterns left it stays near the
+/// root, which makes the header scan several times cheaper. `None` when the language's query does
+/// not compile (the syntax layer logs that) or captures no imports.
+fn import_query(language: &'static syntax::Language) -> Option<Arc<ImportQuery>> {
+    static IMPORT_QUERIES: OnceLock<Mutex<ImportQueries>> = OnceLock::new();
+    let cache = IMPORT_QUERIES.get_or_init(Mutex::default);
+    // A panic while holding the lock cannot leave the map half-updated; keep using it.
+    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    cache.entry(language.name).or_insert_with(|| compile_import_query(language).map(Arc::new)).clone()
+}
+
+fn compile_import_query(language: &syntax::Language) -> Option<ImportQuery> {
+    let mut query = language.compile_context_query().ok()?;
+    let import_index = query.capture_index_for_name(CAPTURE_IMPORT)?;
+    for pattern_index in 0..query.pattern_count() {
+        let captures_import = query
+            .capture_quantifiers(pattern_index)
+            .get(import_index as usize)
+            .is_some_and(|quantifier| *quantifier != CaptureQuantifier::Zero);
+        if !captures_import {
+            query.disable_pattern(pattern_index);
+        }
+    }
+    Some(ImportQuery { query, import_index })
 }
 
 /// What an import line starts with, per language; `None` for languages (and plain text) where we
@@ -106,31 +205,36 @@ fn line_prefixes(language: &str) -> Option<&'static [&'static str]> {
 /// Calls of `require` that often appear on the right of an assignment.
 const REQUIRE_CALLS: &[&str] = &["require(", "require \"", "require '"];
 
-fn by_line_prefix(rope: &Rope, language: Option<&str>, scan_end: usize) -> Vec<Range<usize>> {
+fn by_line_prefix(rope: &Rope, language: Option<&str>, limit_line: usize) -> Vec<Range<usize>> {
     let Some(prefixes) = language.and_then(line_prefixes) else { return Vec::new() };
     let uses_require = matches!(language, Some("javascript" | "typescript" | "tsx" | "lua" | "ruby"));
-    let n_lines = lines::line_of(rope, scan_end);
     let mut ranges = Vec::new();
-    let mut line = 0;
-    while line < n_lines {
-        let bounds = lines::line_bounds(rope, line);
-        let content = lines::text(rope, bounds.start, bounds.content_end);
+    let mut last_import_line = None;
+    let mut header = lines::lines_from(rope, 0).take(limit_line);
+    while let Some(line) = header.next() {
+        if !keep_scanning(last_import_line, line.idx) {
+            break;
+        }
+        let content = line.content();
         let trimmed = content.trim_start();
         let is_import = prefixes.iter().any(|prefix| trimmed.starts_with(prefix))
             || uses_require && REQUIRE_CALLS.iter().any(|call| trimmed.contains(call));
         if !is_import {
-            line += 1;
             continue;
         }
         let mut open = bracket_balance(trimmed);
-        let mut last_line = line;
-        while open > 0 && last_line + 1 < n_lines && last_line - line < MAX_FALLBACK_IMPORT_LINES {
-            last_line += 1;
-            open += bracket_balance(&lines::line_text(rope, last_line));
+        let mut end = line.start + content.len();
+        for _ in 0..MAX_FALLBACK_IMPORT_LINES {
+            if open <= 0 {
+                break;
+            }
+            let Some(continuation) = header.next() else { break };
+            let continuation_content = continuation.content();
+            open += bracket_balance(&continuation_content);
+            end = continuation.start + continuation_content.len();
         }
-        let start = bounds.start + lines::indent_len(&content);
-        ranges.push(start..lines::line_bounds(rope, last_line).content_end);
-        line = last_line + 1;
+        ranges.push(line.start + lines::indent_len(&content)..end);
+        last_import_line = Some(line.idx);
     }
     ranges
 }
@@ -173,7 +277,7 @@ mod tests {
 
     fn fallback(language: &str, text: &str) -> Vec<String> {
         let rope = Rope::from_str(text);
-        by_line_prefix(&rope, Some(language), rope.len_bytes())
+        by_line_prefix(&rope, Some(language), rope.len_lines())
             .into_iter()
             .map(|range| lines::text(&rope, range.start, range.end).into_owned())
             .collect()
@@ -188,5 +292,17 @@ mod tests {
         assert!(fallback("plaintext", "use the force\n").is_empty());
         // An import that never closes stops at the scan end, not at the end of the file.
         assert_eq!(fallback("python", "from a import (\n  b,\n").len(), 1);
+    }
+
+    #[test]
+    fn the_header_ends_a_while_after_the_last_import() {
+        assert!(keep_scanning(None, 0) && keep_scanning(None, FIRST_IMPORT_WITHIN_LINES - 1));
+        assert!(!keep_scanning(None, FIRST_IMPORT_WITHIN_LINES));
+        assert!(keep_scanning(Some(200), 200 + HEADER_GAP_LINES));
+        assert!(!keep_scanning(Some(200), 201 + HEADER_GAP_LINES));
+        let late = format!("{}import os\n", "x = 1\n".repeat(FIRST_IMPORT_WITHIN_LINES + 1));
+        assert!(fallback("python", &late).is_empty());
+        let spread = format!("import a\n{}import b\n", "x = 1\n".repeat(HEADER_GAP_LINES - 1));
+        assert_eq!(fallback("python", &spread).len(), 2);
     }
 }

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use ropey::Rope;
+use ropey::{Rope, RopeSlice};
 
 /// Tabs count as this many columns when indentation widths are compared.
 const TAB_WIDTH: usize = 4;
@@ -18,6 +18,62 @@ pub(crate) struct LineBounds {
     pub start: usize,
     pub content_end: usize,
     pub next_start: usize,
+}
+
+/// One line of the rope, line break included, and where it starts.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Line<'rope> {
+    pub idx: usize,
+    pub start: usize,
+    pub slice: RopeSlice<'rope>,
+}
+
+impl<'rope> Line<'rope> {
+    /// The line's text without its line break; borrowed unless the line straddles rope chunks.
+    pub fn content(&self) -> Cow<'rope, str> {
+        match Cow::from(self.slice) {
+            Cow::Borrowed(text) => Cow::Borrowed(strip_line_break(text)),
+            Cow::Owned(mut text) => {
+                text.truncate(strip_line_break(&text).len());
+                Cow::Owned(text)
+            }
+        }
+    }
+}
+
+fn strip_line_break(text: &str) -> &str {
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.strip_suffix('\r').unwrap_or(text)
+}
+
+/// The lines from `line_idx` down to the end of the document. Walking a rope's lines with its
+/// iterator is much cheaper than looking each line up by index.
+pub(crate) fn lines_from(rope: &Rope, line_idx: usize) -> impl Iterator<Item = Line<'_>> + Clone {
+    let line_idx = line_idx.min(rope.len_lines());
+    let mut start = line_start(rope, line_idx);
+    let mut idx = line_idx;
+    let mut lines = rope.lines_at(line_idx);
+    std::iter::from_fn(move || {
+        let slice = lines.next()?;
+        let line = Line { idx, start, slice };
+        idx += 1;
+        start += slice.len_bytes();
+        Some(line)
+    })
+}
+
+/// The lines above `line_idx`, nearest first.
+pub(crate) fn lines_before(rope: &Rope, line_idx: usize) -> impl Iterator<Item = Line<'_>> + Clone {
+    let line_idx = line_idx.min(rope.len_lines());
+    let mut start = line_start(rope, line_idx);
+    let mut idx = line_idx;
+    let mut lines = rope.lines_at(line_idx);
+    std::iter::from_fn(move || {
+        let slice = lines.prev()?;
+        idx = idx.checked_sub(1)?;
+        start = start.checked_sub(slice.len_bytes())?;
+        Some(Line { idx, start, slice })
+    })
 }
 
 /// The bounds of line `line_idx`, clamped to the last line.
@@ -83,12 +139,6 @@ pub(crate) fn text(rope: &Rope, start: usize, end: usize) -> Cow<'_, str> {
     }
 }
 
-/// The content of line `line_idx`, without its line break.
-pub(crate) fn line_text(rope: &Rope, line_idx: usize) -> Cow<'_, str> {
-    let bounds = line_bounds(rope, line_idx);
-    text(rope, bounds.start, bounds.content_end)
-}
-
 /// The width of the leading whitespace of `line`, tabs counted as [`TAB_WIDTH`] columns.
 pub(crate) fn indent_width(line: &str) -> usize {
     line.chars()
@@ -130,6 +180,21 @@ mod tests {
         assert_eq!(line_bounds(&rope, 99).start, 11);
         let empty = Rope::new();
         assert_eq!(line_bounds(&empty, 0), LineBounds { start: 0, content_end: 0, next_start: 0 });
+    }
+
+    #[test]
+    fn line_iterators_agree_with_line_bounds() {
+        let rope = Rope::from_str("ab\r\ncd\ref\n\ngh");
+        let down: Vec<_> =
+            lines_from(&rope, 1).map(|line| (line.idx, line.start, line.content().into_owned())).collect();
+        assert_eq!(
+            down,
+            [(1, 4, "cd".to_owned()), (2, 7, "ef".to_owned()), (3, 10, String::new()), (4, 11, "gh".to_owned())]
+        );
+        let up: Vec<_> = lines_before(&rope, 3).map(|line| (line.idx, line.start, line.slice.len_bytes())).collect();
+        assert_eq!(up, [(2, 7, 3), (1, 4, 3), (0, 0, 4)]);
+        assert_eq!(lines_before(&rope, 0).count(), 0);
+        assert_eq!(lines_from(&rope, 99).count(), 0);
     }
 
     #[test]

@@ -81,11 +81,10 @@ fn by_indentation(rope: &Rope, cursor: usize) -> Vec<ScopeCandidate> {
         lines::indent_width(&line_text)
     };
     let mut scopes = Vec::new();
-    let lowest_line = cursor_line.saturating_sub(MAX_FALLBACK_SCAN_LINES);
-    let mut line = cursor_line;
-    while limit > 0 && line > lowest_line {
-        line -= 1;
-        let content = lines::line_text(rope, line);
+    let mut above = lines::lines_before(rope, cursor_line).take(MAX_FALLBACK_SCAN_LINES);
+    while limit > 0 {
+        let Some(line) = above.next() else { break };
+        let content = line.content();
         let trimmed = content.trim();
         if trimmed.is_empty() {
             continue;
@@ -95,11 +94,12 @@ fn by_indentation(rope: &Rope, cursor: usize) -> Vec<ScopeCandidate> {
             continue;
         }
         limit = width;
-        let first_line = signature_first_line(rope, line, width);
-        let start = lines::line_start(rope, first_line) + lines::indent_len(&lines::line_text(rope, first_line));
-        let end = lines::line_bounds(rope, line).content_end;
+        let first_line = signature_first_line(&mut above, line, width);
+        let first_content = first_line.content();
+        let start = first_line.start + lines::indent_len(&first_content);
+        let end = line.start + content.len();
         let raw = lines::text(rope, start, end.max(start));
-        if let Some(scope) = candidate(start, first_line, &raw, width) {
+        if let Some(scope) = candidate(start, first_line.idx, &raw, width) {
             scopes.push(scope);
         }
     }
@@ -108,19 +108,23 @@ fn by_indentation(rope: &Rope, cursor: usize) -> Vec<ScopeCandidate> {
 }
 
 /// A signature that ends on `line` and starts with a closing bracket (`) -> u32 {`) began further
-/// up: at the nearest line, no more indented, that does not start with a closing bracket.
-fn signature_first_line(rope: &Rope, line: usize, width: usize) -> usize {
-    let starts_with_closer = |line: usize| lines::line_text(rope, line).trim_start().starts_with([')', ']', '>']);
-    if !starts_with_closer(line) {
+/// up: at the nearest line, no more indented, that does not start with a closing bracket. When it
+/// finds one, `above` moves past it, so the signature's lines are not read again as openers.
+fn signature_first_line<'rope, Above>(above: &mut Above, line: lines::Line<'rope>, width: usize) -> lines::Line<'rope>
+where
+    Above: Iterator<Item = lines::Line<'rope>> + Clone,
+{
+    let starts_with_closer = |line: &lines::Line<'_>| line.content().trim_start().starts_with([')', ']', '>']);
+    if !starts_with_closer(&line) {
         return line;
     }
-    let lowest = line.saturating_sub(MAX_FALLBACK_SIGNATURE_LINES);
-    let mut first = line;
-    while first > lowest {
-        first -= 1;
-        let content = lines::line_text(rope, first);
-        if !content.trim().is_empty() && lines::indent_width(&content) <= width && !starts_with_closer(first) {
-            return first;
+    let mut lookahead = above.clone();
+    for _ in 0..MAX_FALLBACK_SIGNATURE_LINES {
+        let Some(previous) = lookahead.next() else { break };
+        let content = previous.content();
+        if !content.trim().is_empty() && lines::indent_width(&content) <= width && !starts_with_closer(&previous) {
+            *above = lookahead;
+            return previous;
         }
     }
     line

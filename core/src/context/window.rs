@@ -13,7 +13,7 @@
 use ropey::Rope;
 use tree_sitter::Tree;
 
-use super::lines::{self, LineBounds};
+use super::lines;
 
 /// The chosen window: `start..cursor` is the prefix and `cursor..end` the suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,13 +41,13 @@ pub(crate) fn select(rope: &Rope, tree: Option<&Tree>, cursor: usize, window_byt
     }
 
     let (prefix_share, suffix_share) = split(window_bytes, prefix_percent, cursor, len - cursor, head, tail);
-    let mut start = grow_up(rope, cursor_line, bounds.start, prefix_share - head);
+    let mut start = grow_up(rope, bounds.start, prefix_share - head);
     if start > 0 {
         start = snap_to_boundary(rope, tree, start, bounds.start);
     }
     // Whatever the prefix did not use (a partial line, or what the boundary gave up) goes below.
     let prefix_unused = prefix_share - (cursor - start);
-    let end = grow_down(rope, cursor_line, bounds.next_start, suffix_share - tail + prefix_unused);
+    let end = grow_down(rope, bounds.next_start, suffix_share - tail + prefix_unused);
     Span { start, end }
 }
 
@@ -79,37 +79,27 @@ fn split(
     (prefix, total.saturating_sub(prefix))
 }
 
-/// Adds whole lines above `line` (which starts at `start`) while they fit in `spare` bytes;
-/// returns the new start.
-fn grow_up(rope: &Rope, mut line: usize, mut start: usize, mut spare: usize) -> usize {
-    while line > 0 {
-        let previous_start = lines::line_start(rope, line - 1);
-        let n_bytes = start - previous_start;
-        if n_bytes > spare {
-            break;
-        }
-        spare -= n_bytes;
-        start = previous_start;
-        line -= 1;
-    }
-    start
+/// Adds whole lines above the line that starts at `start` while they fit in `spare` bytes;
+/// returns the new start. The lines that fit are those starting no earlier than `start - spare`,
+/// so this is one lookup, not a walk over lines.
+fn grow_up(rope: &Rope, start: usize, spare: usize) -> usize {
+    let lowest = start.saturating_sub(spare);
+    let line = lines::line_of(rope, lowest);
+    let line_start = lines::line_start(rope, line);
+    let first_whole_line = if line_start == lowest { line_start } else { lines::line_start(rope, line + 1) };
+    first_whole_line.min(start)
 }
 
-/// Adds whole lines below `line` (whose next line starts at `end`) while they fit in `spare`
-/// bytes; returns the new end.
-fn grow_down(rope: &Rope, mut line: usize, mut end: usize, mut spare: usize) -> usize {
+/// Adds whole lines below `end` (a line start, or the end of the document) while they fit in
+/// `spare` bytes; returns the new end: the last line start (or the end of the document) no later
+/// than `end + spare`.
+fn grow_down(rope: &Rope, end: usize, spare: usize) -> usize {
     let len = rope.len_bytes();
-    while end < len {
-        let next_end = lines::line_start(rope, line + 2).max(end);
-        let n_bytes = next_end - end;
-        if n_bytes > spare || n_bytes == 0 {
-            break;
-        }
-        spare -= n_bytes;
-        end = next_end;
-        line += 1;
+    let highest = end.saturating_add(spare);
+    if highest >= len {
+        return len;
     }
-    end
+    lines::line_start(rope, lines::line_of(rope, highest)).max(end)
 }
 
 /// The last resort: the cursor line alone is over budget, so keep the bytes nearest the cursor,
@@ -130,64 +120,111 @@ fn cut_cursor_line(
     }
 }
 
+/// A line that could start the window.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    start: usize,
+    /// Where the line's first token starts.
+    first_byte: usize,
+    content_end: usize,
+    /// Without a tree: the indentation score.
+    score: Option<usize>,
+}
+
 /// Moves a cut prefix's `start` (a line start) down to a better line within the first quarter of
 /// the prefix: the one whose first token starts the shallowest syntax node (with a tree), or the
 /// least indented line (without). Ties go to the earliest line, which gives up the least.
 fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_start: usize) -> usize {
     let zone_end = start + (cursor_line_start - start) / 4;
-    let first_line = lines::line_of(rope, start);
-    let mut best: Option<(usize, usize)> = None;
-    let mut line = first_line;
+    let mut candidates = Vec::new();
     let mut previous_blank = false;
-    loop {
-        let bounds = lines::line_bounds(rope, line);
-        if bounds.start > zone_end || bounds.start >= cursor_line_start {
+    for line in lines::lines_from(rope, lines::line_of(rope, start)) {
+        if line.start > zone_end || line.start >= cursor_line_start {
             break;
         }
-        let content = lines::text(rope, bounds.start, bounds.content_end);
+        let content = line.content();
         let is_blank = content.trim().is_empty();
         if !is_blank {
-            let score = match tree {
-                Some(tree) => node_depth_at_line(tree, &bounds, lines::indent_len(&content)),
-                None => indentation_score(&content, previous_blank || line == 0),
-            };
-            if let Some(score) = score
-                && best.is_none_or(|(best_score, _)| score < best_score)
-            {
-                best = Some((score, bounds.start));
-            }
+            candidates.push(Candidate {
+                start: line.start,
+                first_byte: line.start + lines::indent_len(&content),
+                content_end: line.start + content.len(),
+                score: indentation_score(&content, previous_blank || line.idx == 0),
+            });
         }
         previous_blank = is_blank;
-        line += 1;
+    }
+    if let Some(tree) = tree {
+        score_by_depth(tree, &mut candidates);
+    }
+    let mut best: Option<(usize, usize)> = None;
+    for candidate in &candidates {
+        if let Some(score) = candidate.score
+            && best.is_none_or(|(best_score, _)| score < best_score)
+        {
+            best = Some((score, candidate.start));
+        }
     }
     best.map_or(start, |(_, line_start)| line_start)
 }
 
-/// How deep the outermost node that starts at this line's first token sits (children of the root
-/// are 1), if that node is a whole item: named, not an error, and not followed on its line by
-/// anything but a comment (so `a,` in an argument list does not count).
-fn node_depth_at_line(tree: &Tree, bounds: &LineBounds, indent_len: usize) -> Option<usize> {
-    let first_byte = bounds.start + indent_len;
+/// Scores each candidate line by the depth of the outermost node that starts at its first token
+/// (children of the root are 1), if that node is a whole item: named, not an error, and not
+/// followed on its line by anything but a comment (so `a,` in an argument list does not count).
+///
+/// One walk over the nodes of the zone serves every line: looking each line up from the root
+/// would scan the root's children once per line, which is slow in a file of thousands of items.
+fn score_by_depth(tree: &Tree, candidates: &mut [Candidate]) {
+    for candidate in candidates.iter_mut() {
+        candidate.score = None;
+    }
+    let Some(zone_end) = candidates.last().map(|candidate| candidate.first_byte) else { return };
+    let mut next_candidate = 0;
     let mut cursor = tree.walk();
     let mut depth = 0;
-    loop {
-        cursor.goto_first_child_for_byte(first_byte)?;
-        depth += 1;
+    'walk: loop {
         let node = cursor.node();
-        if node.start_byte() > first_byte {
-            return None;
+        if node.start_byte() > zone_end {
+            break;
         }
-        if node.start_byte() == first_byte {
-            if !node.is_named() || node.is_error() || node.is_missing() {
-                return None;
-            }
-            if node.end_byte() < bounds.content_end {
-                let next = node.next_sibling()?;
-                if next.start_byte() < bounds.content_end && !next.kind().contains("comment") {
-                    return None;
+        // Pre-order visits a node before its children and in order of start, so the first node
+        // seen at a line's first byte is the outermost one starting there.
+        while candidates.get(next_candidate).is_some_and(|candidate| candidate.first_byte < node.start_byte()) {
+            next_candidate += 1;
+        }
+        if let Some(candidate) = candidates.get_mut(next_candidate)
+            && candidate.first_byte == node.start_byte()
+            && depth > 0
+        {
+            let is_whole = node.end_byte() >= candidate.content_end || {
+                let mut sibling = cursor.clone();
+                !sibling.goto_next_sibling() || {
+                    let next = sibling.node();
+                    next.start_byte() >= candidate.content_end || next.kind().contains("comment")
                 }
+            };
+            if node.is_named() && !node.is_error() && !node.is_missing() && is_whole {
+                candidate.score = Some(depth);
             }
-            return Some(depth);
+            next_candidate += 1;
+        }
+        // Only descend toward a line still to score: the tokens inside statements are most of
+        // the nodes, and none of them can start a line we have not passed yet.
+        let Some(next_first_byte) = candidates.get(next_candidate).map(|candidate| candidate.first_byte) else {
+            break;
+        };
+        if next_first_byte < node.end_byte() && cursor.goto_first_child_for_byte(next_first_byte).is_some() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            depth -= 1;
         }
     }
 }
