@@ -43,7 +43,6 @@ fn opens_block(line_before_cursor: &str) -> bool {
         || trimmed.ends_with("->")
         || trimmed.ends_with(" do")
         || trimmed.ends_with(" then")
-        || trimmed.ends_with('=')
 }
 
 /// Decides placement at `byte_offset` (must be a char boundary; it is clamped to the text).
@@ -146,6 +145,9 @@ mod tests {
         assert_eq!(check("plaintext", "if ok {<|>"), Placement::Complete { multiline: true });
         assert_eq!(check("plaintext", "a\n    <|>\nb"), Placement::Complete { multiline: true });
         assert_eq!(check("plaintext", "x = [1, 2<|>];"), Placement::Complete { multiline: false });
+        // An assignment's value is one line unless it opens a bracket.
+        assert_eq!(check("plaintext", "result = <|>\nprint(result)"), Placement::Complete { multiline: false });
+        assert_eq!(check("plaintext", "config = {<|>"), Placement::Complete { multiline: true });
         assert_eq!(check("plaintext", "fn f() {<|>}"), Placement::Complete { multiline: true });
     }
 

@@ -269,3 +269,44 @@ fn a_blocked_credential_fails_over_to_the_next_provider_with_one_message() {
     assert!(shown[0].contains("API key") && shown[0].contains("backup"), "{}", shown[0]);
     assert!(!server.stderr().contains(MOCK_KEY), "the key leaked into the log");
 }
+
+#[test]
+fn a_request_that_extends_an_in_flight_call_adopts_it() {
+    // The answer takes ~600 ms to finish streaming; meanwhile the user types the first letter.
+    let mock = MockProvider::start(Reply::Stream {
+        chunks: vec!["va".into(), "lue".into(), "_total\n".into()],
+        delay: Duration::from_millis(200),
+    });
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///adopt.py";
+    server.open(uri, "python", "x = \n");
+    let first = server.send_request(
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}}),
+    );
+    std::thread::sleep(Duration::from_millis(100));
+    change(&mut server, uri, 2, 0, 4, "v");
+    let second = inline_request(&mut server, uri, 0, 5, 2);
+    assert_eq!(server.response(first)["result"], Value::Null, "the older request is superseded");
+    assert_eq!(items(&second)[0]["insertText"], "value_total", "{second}");
+    assert_eq!(mock.request_count(), 1, "the second request waited for the first call instead of making its own");
+}
+
+#[test]
+fn reading_stops_once_a_one_line_suggestion_is_complete() {
+    // A model that would ramble on for many lines (and seconds) after the first one.
+    let mut chunks = vec!["total(items)\n".to_owned()];
+    chunks.extend((0..30).map(|idx| format!("line_{idx}()\n")));
+    let mock = MockProvider::start(Reply::Stream { chunks, delay: Duration::from_millis(100) });
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///stop.py";
+    server.open(uri, "python", "result = \nprint(result)\n");
+    let response = inline_request(&mut server, uri, 0, 9, 2);
+    assert_eq!(items(&response)[0]["insertText"], "total(items)");
+    // The stream was dropped after its first line: the vendor saw it closed early.
+    let started = std::time::Instant::now();
+    while mock.closed_early() == 0 && started.elapsed() < Duration::from_secs(2) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(mock.closed_early(), 1, "the rest of the answer was read and paid for");
+}
