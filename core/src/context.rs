@@ -270,13 +270,20 @@ impl CompletionContext {
 impl fmt::Display for CompletionContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let window = &self.window;
+        // A suffix that ends with its line break ends at the start of the next line; the last
+        // line shown is the one before.
+        let last_line = if self.suffix.ends_with(['\n', '\r']) {
+            window.suffix_end.line.saturating_sub(1)
+        } else {
+            window.suffix_end.line
+        };
         writeln!(f, "language: {}", self.language.unwrap_or("plain text"))?;
         writeln!(f, "path: {}", self.path)?;
         writeln!(
             f,
             "window: L{}-L{}, bytes {}..{}, cursor L{} byte {}; context {} bytes",
             window.prefix_start.line + 1,
-            window.suffix_end.line + 1,
+            last_line + 1,
             window.prefix_start.byte_offset,
             window.suffix_end.byte_offset,
             window.cursor.line + 1,

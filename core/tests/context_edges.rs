@@ -80,7 +80,7 @@ fn scopes_and_imports_inside_the_window_are_not_repeated() {
     expect![[r#"
         language: rust
         path: /w.rs
-        window: L1-L17, bytes 0..263, cursor L11 byte 191; context 263 bytes
+        window: L1-L16, bytes 0..263, cursor L11 byte 191; context 263 bytes
         truncated: nothing
         --- window ---
         use std::fmt;
