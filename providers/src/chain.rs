@@ -40,7 +40,8 @@ pub struct ChainOptions {
     /// Start the next provider too if the current one has no first event after this long.
     pub hedge_after: Option<Duration>,
     /// The longest one provider may take to its first event, so a hanging provider leaves
-    /// time for the next one within the request's deadline.
+    /// time for the next one within the request's deadline. The last provider of the chain is
+    /// not limited by it (only by the request's deadline).
     pub attempt_timeout: Option<Duration>,
 }
 
@@ -267,7 +268,11 @@ impl Chain {
         let provider = &self.providers[index];
         let name = provider.name();
         let mut claim = ProbeClaim { health: &self.health, provider: name, armed: probe };
-        let deadline = crate::http::effective_deadline(request.deadline, self.options.attempt_timeout);
+        // The per-attempt limit exists to leave time for the next provider: the last one gets
+        // the whole of the request's deadline.
+        let has_next = index + 1 < self.providers.len();
+        let attempt_timeout = if has_next { self.options.attempt_timeout } else { None };
+        let deadline = crate::http::effective_deadline(request.deadline, attempt_timeout);
         let started_at = Instant::now();
         let mut tries: u32 = 0;
         loop {

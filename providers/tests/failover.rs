@@ -203,6 +203,20 @@ async fn a_hanging_provider_times_out_and_the_next_one_answers() {
 }
 
 #[tokio::test]
+async fn the_last_provider_is_not_cut_off_by_the_attempt_timeout() {
+    // The attempt timeout leaves room for the next provider; with none left, a slow first token
+    // is still worth waiting for (until the request's own deadline).
+    let hanging = MockServer::always(Reply::hang()).await;
+    let slow = MockServer::always(openai_stream("late but fine").pause_before(0, Duration::from_millis(600))).await;
+    let chain = chain_of(
+        vec![(openai("hangs", &hanging), ProviderInfo::default()), (openai("slow", &slow), ProviderInfo::default())],
+        ChainOptions { attempt_timeout: Some(Duration::from_millis(300)), ..ChainOptions::default() },
+    );
+    let answer = chain.generate(request(Purpose::InlineCompletion)).await.unwrap();
+    assert_eq!((answer.provider.as_str(), answer.text.as_str()), ("slow", "late but fine"));
+}
+
+#[tokio::test]
 async fn when_all_fail_the_caller_gets_one_clear_error_and_the_user_one_message() {
     let unauthorized = MockServer::always(Reply::json(
         401,
