@@ -127,7 +127,8 @@ struct Candidate {
     /// Where the line's first token starts.
     first_byte: usize,
     content_end: usize,
-    /// Without a tree: the indentation score.
+    /// Lower is better: the node depth with a tree, an indentation score without one; `None`
+    /// when the line is no place to start.
     score: Option<usize>,
 }
 
