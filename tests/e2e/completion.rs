@@ -258,6 +258,13 @@ fn a_blocked_credential_fails_over_to_the_next_provider_with_one_message() {
     );
     assert_eq!(items(&inline_request(&mut server, uri, 0, 8, 2))[0]["insertText"], "42");
     assert_eq!(blocked.request_count(), 1, "the blocked provider is skipped afterwards");
+    let status = server.call("switchboard/status", Value::Null);
+    assert_eq!(status["completion_chain"], json!(["claude", "backup"]));
+    let claude = status["providers"].as_array().and_then(|p| p.iter().find(|p| p["name"] == "claude")).cloned();
+    let claude = claude.unwrap_or_default();
+    assert_eq!(claude["circuit"], "open: blocked_credential", "{status}");
+    assert_eq!(claude["failures"]["blocked_credential"], 1, "{status}");
+    assert_eq!(status["completion"]["provider_calls"], 2, "{status}");
     assert_eq!(working.request_count(), 2);
     let shown: Vec<String> = server
         .take_notifications("window/showMessage", Duration::from_millis(300))

@@ -2,6 +2,29 @@
 // Keep the three in step when a method is added.
 import { RequestType } from 'vscode-languageclient';
 
+/** The provider chains in force, usage per provider, and completion counters. */
+export interface ProviderStatus {
+  name: string;
+  requests: number;
+  successes: number;
+  failures: Record<string, number>;
+  input_tokens: number;
+  output_tokens: number;
+  mean_first_token_ms: number | null;
+  circuit: string;
+}
+export interface Status {
+  version: string;
+  position_encoding: string;
+  open_documents: number;
+  completion_chain: string[];
+  actions_chain: string[];
+  detected: boolean;
+  providers: ProviderStatus[];
+  completion: { provider_calls: number; cache_hits: number; superseded: number; adopted: number };
+}
+export const status = new RequestType<null, Status, void>('switchboard/status');
+
 /** Debug only (server run with SWITCHBOARD_DEBUG_METHODS=1): answers `null` after `ms` milliseconds. */
 export interface SleepParams {
   ms: number;

@@ -15,6 +15,7 @@ use super::session::Session;
 
 /// Every custom method: (name, one-line description). docs/lsp-extensions.md lists the same.
 pub const METHODS: &[(&str, &str)] = &[
+    ("switchboard/status", "the provider chains in force, usage per provider, and completion counters"),
     ("switchboard/debug/sleep", "debug only: answers `null` after `ms` milliseconds"),
     ("switchboard/debug/panic", "debug only: panics inside the handler; answered as an internal error"),
     ("switchboard/debug/document", "debug only: the server's view of an open document: text, version, language, tree"),
@@ -64,4 +65,89 @@ pub async fn debug_document(session: &Session, params: DocumentParams) -> Result
         language: snapshot.language().map(|language| language.name),
         tree: snapshot.tree().map(|tree| tree.root_node().to_sexp()),
     }))
+}
+
+/// `switchboard/status`: what is serving, and what it has cost so far.
+#[derive(Debug, Serialize)]
+pub struct Status {
+    pub version: &'static str,
+    pub position_encoding: &'static str,
+    pub open_documents: usize,
+    /// Provider names of each chain, in order.
+    pub completion_chain: Vec<String>,
+    pub actions_chain: Vec<String>,
+    /// Whether the chains came from zero-config detection.
+    pub detected: bool,
+    pub providers: Vec<ProviderStatus>,
+    pub completion: CompletionCounters,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProviderStatus {
+    pub name: String,
+    pub requests: u64,
+    pub successes: u64,
+    /// Failures by kind (`auth`, `rate_limited`, ...).
+    pub failures: std::collections::BTreeMap<&'static str, u64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub mean_first_token_ms: Option<u64>,
+    /// `closed`, `half_open`, or `open: <reason>`.
+    pub circuit: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CompletionCounters {
+    pub provider_calls: u64,
+    pub cache_hits: u64,
+    pub superseded: u64,
+    pub adopted: u64,
+}
+
+pub async fn status(session: &Session) -> Result<Status> {
+    use std::sync::atomic::Ordering::Relaxed;
+    use switchboard_providers::CircuitState;
+    let names = |chain: &Option<std::sync::Arc<switchboard_providers::Chain>>| -> Vec<String> {
+        chain.as_ref().map(|chain| chain.providers().iter().map(|p| p.name().to_owned()).collect()).unwrap_or_default()
+    };
+    let (completion_chain, actions_chain, detected) = session
+        .chains
+        .lock()
+        .map(|chains| (names(&chains.completion), names(&chains.actions), chains.detected))
+        .unwrap_or_default();
+    let providers = session
+        .health
+        .usage()
+        .into_iter()
+        .map(|usage| ProviderStatus {
+            failures: usage.failures.iter().map(|(kind, n)| (kind.as_str(), *n)).collect(),
+            circuit: match usage.circuit {
+                CircuitState::Closed => "closed".to_owned(),
+                CircuitState::HalfOpen => "half_open".to_owned(),
+                CircuitState::Open { reason, .. } => format!("open: {}", reason.as_str()),
+            },
+            mean_first_token_ms: usage.mean_first_token_latency.map(|latency| latency.as_millis() as u64),
+            name: usage.provider,
+            requests: usage.requests,
+            successes: usage.successes,
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+        })
+        .collect();
+    let counters = &session.engine.counters;
+    Ok(Status {
+        version: env!("CARGO_PKG_VERSION"),
+        position_encoding: session.encoding().lsp_name(),
+        open_documents: session.documents.len(),
+        completion_chain,
+        actions_chain,
+        detected,
+        providers,
+        completion: CompletionCounters {
+            provider_calls: counters.provider_calls.load(Relaxed),
+            cache_hits: counters.cache_hits.load(Relaxed),
+            superseded: counters.superseded.load(Relaxed),
+            adopted: counters.adopted.load(Relaxed),
+        },
+    })
 }

@@ -33,6 +33,10 @@ impl Backend {
         dispatch::request("switchboard/debug/sleep", ext::debug_sleep(&self.session, params)).await
     }
 
+    async fn status(&self) -> Result<ext::Status> {
+        dispatch::request("switchboard/status", ext::status(&self.session)).await
+    }
+
     async fn debug_document(&self, params: ext::DocumentParams) -> Result<Option<ext::DocumentView>> {
         dispatch::request("switchboard/debug/document", ext::debug_document(&self.session, params)).await
     }
@@ -133,6 +137,7 @@ async fn process_alive(_process_id: i32) -> bool {
 /// code the spec asks for: 0 if `shutdown` came before, 1 otherwise.
 pub async fn serve_stdio(options: ServerOptions) -> i32 {
     let (service, socket) = LspService::build(|client| Backend::new(client, options))
+        .custom_method("switchboard/status", Backend::status)
         .custom_method("switchboard/debug/sleep", Backend::debug_sleep)
         .custom_method("switchboard/debug/panic", Backend::debug_panic)
         .custom_method("switchboard/debug/document", Backend::debug_document)
