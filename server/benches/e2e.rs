@@ -8,11 +8,10 @@
 //! `cargo bench -p switchboard --bench e2e`; without `--bench` in its arguments (as
 //! `cargo test --all-targets` runs it) a small smoke version runs in a few seconds.
 
-#[allow(dead_code, unused_imports, reason = "shared with the end-to-end tests; the bench uses part of it")]
+// Both modules allow dead code themselves: the tests and this bench use different parts.
 #[path = "../../tests/e2e/support.rs"]
 mod support;
 
-#[allow(dead_code, unused_imports, reason = "shared with the end-to-end tests; the bench uses part of it")]
 #[path = "../../tests/e2e/provider.rs"]
 mod provider;
 
