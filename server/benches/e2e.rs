@@ -45,7 +45,7 @@ struct Scale {
 const FULL: Scale =
     Scale { positions: 250, warmup: 20, big_lines: 20_000, edits: 2_000, files: 50, file_lines: 2_000, burst: 100 };
 const SMOKE: Scale =
-    Scale { positions: 20, warmup: 3, big_lines: 20_000, edits: 50, files: 5, file_lines: 2_000, burst: 10 };
+    Scale { positions: 20, warmup: 3, big_lines: 4_000, edits: 50, files: 5, file_lines: 2_000, burst: 10 };
 
 /// What the instant provider answers after a block opener in the large file.
 const OVERHEAD_ANSWER: &str = "\n    let checked = limit.min(total);";
