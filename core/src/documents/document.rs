@@ -47,6 +47,10 @@ pub struct Document {
     /// `None` for languages without a grammar: they work as plain text.
     /// Invariant: the tree, when present and fresh, describes exactly `rope`.
     syntax: Option<SyntaxState>,
+    /// The text may contain a `\r` not followed by `\n`. Tree-sitter counts rows by `\n` only,
+    /// while the rope (like LSP) also breaks lines at a lone `\r`; without one the two agree and
+    /// points come cheaply from the rope. Set when one may have appeared, cleared on full sync.
+    may_have_lone_cr: bool,
 }
 
 impl Document {
@@ -60,6 +64,7 @@ impl Document {
             rope: Rope::from_str(text),
             version,
             syntax,
+            may_have_lone_cr: has_lone_cr(text.as_bytes()),
         }
     }
 
@@ -95,6 +100,7 @@ impl Document {
     fn apply_change(&mut self, change: &ContentChange, encoding: PositionEncoding) {
         let Some(range) = change.range else {
             self.rope = Rope::from_str(&change.text);
+            self.may_have_lone_cr = has_lone_cr(change.text.as_bytes());
             if let Some(syntax) = &mut self.syntax {
                 syntax.reset();
             }
@@ -106,6 +112,10 @@ impl Document {
             // A reversed range is a client bug; the kindest reading is the range it spans.
             std::mem::swap(&mut start_byte, &mut end_byte);
         }
+        if start_byte == end_byte && change.text.is_empty() {
+            // Nothing changes: the tree stays fresh.
+            return;
+        }
         let start_point = self.byte_point(start_byte);
         let old_end_point = self.byte_point(end_byte);
         let start_char = self.rope.byte_to_char(start_byte);
@@ -115,6 +125,17 @@ impl Document {
         }
         if !change.text.is_empty() {
             self.rope.insert(start_char, &change.text);
+        }
+        if !self.may_have_lone_cr {
+            // A lone `\r` can only appear inside the inserted text or at its two edges. Counted
+            // in chars: both line-break characters are one char, and char indices never split one.
+            let from = start_char.saturating_sub(1);
+            let to = (start_char + change.text.chars().count() + 1).min(self.rope.len_chars());
+            let around: Vec<char> = self.rope.slice(from..to).chars().collect();
+            // The window's last char is unchanged text whose successor is unchanged too, unless
+            // it ends the document.
+            self.may_have_lone_cr = around.windows(2).any(|pair| pair[0] == '\r' && pair[1] != '\n')
+                || (to == self.rope.len_chars() && around.last() == Some(&'\r'));
         }
         if let Some(syntax) = &mut self.syntax {
             syntax.edit(&ByteEdit {
@@ -128,9 +149,24 @@ impl Document {
         }
     }
 
+    /// The point of `byte_offset` as tree-sitter counts it: rows end at `\n` only.
     fn byte_point(&self, byte_offset: usize) -> BytePoint {
-        let row = self.rope.byte_to_line(byte_offset);
-        BytePoint { row, byte_col: byte_offset - self.rope.line_to_byte(row) }
+        if !self.may_have_lone_cr {
+            let row = self.rope.byte_to_line(byte_offset);
+            return BytePoint { row, byte_col: byte_offset - self.rope.line_to_byte(row) };
+        }
+        // Rare (old Mac files): count the `\n`s before the offset.
+        let (mut row, mut line_start, mut position) = (0, 0, 0);
+        for chunk in self.rope.byte_slice(..byte_offset).chunks() {
+            for (idx, byte) in chunk.bytes().enumerate() {
+                if byte == b'\n' {
+                    row += 1;
+                    line_start = position + idx + 1;
+                }
+            }
+            position += chunk.len();
+        }
+        BytePoint { row, byte_col: byte_offset - line_start }
     }
 
     /// Brings the syntax tree up to date, parsing incrementally if needed.
@@ -165,26 +201,20 @@ impl Document {
     }
 }
 
-/// Where a point ends after inserting `text` at `start`.
+/// Whether `bytes` holds a `\r` that is not followed by `\n` (a `\r` at the very end counts).
+fn has_lone_cr(bytes: &[u8]) -> bool {
+    bytes.iter().enumerate().any(|(idx, &byte)| byte == b'\r' && bytes.get(idx + 1) != Some(&b'\n'))
+}
+
+/// Where a point ends after inserting `text` at `start`, as tree-sitter counts it: rows end at
+/// `\n` only (a CRLF is one row break either way; a lone `\r` is none for tree-sitter).
 fn point_after(start: BytePoint, text: &str) -> BytePoint {
-    // Rows follow the rope's line breaks (LF, CRLF, lone CR); see `syntax` on points.
     let mut row = start.row;
     let mut line_start = 0;
-    let bytes = text.as_bytes();
-    let mut idx = 0;
-    while idx < bytes.len() {
-        match bytes[idx] {
-            b'\r' if bytes.get(idx + 1) == Some(&b'\n') => {
-                row += 1;
-                idx += 2;
-                line_start = idx;
-            }
-            b'\r' | b'\n' => {
-                row += 1;
-                idx += 1;
-                line_start = idx;
-            }
-            _ => idx += 1,
+    for (idx, byte) in text.bytes().enumerate() {
+        if byte == b'\n' {
+            row += 1;
+            line_start = idx + 1;
         }
     }
     if row == start.row {
@@ -291,7 +321,8 @@ mod tests {
         let start = BytePoint { row: 2, byte_col: 4 };
         assert_eq!(point_after(start, "ab"), BytePoint { row: 2, byte_col: 6 });
         assert_eq!(point_after(start, "a\r\nbc"), BytePoint { row: 3, byte_col: 2 });
-        assert_eq!(point_after(start, "a\rb\nc"), BytePoint { row: 4, byte_col: 1 });
+        // A lone CR is not a row break for tree-sitter.
+        assert_eq!(point_after(start, "a\rb\nc"), BytePoint { row: 3, byte_col: 1 });
         assert_eq!(point_after(start, "\n"), BytePoint { row: 3, byte_col: 0 });
     }
 
