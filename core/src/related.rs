@@ -248,42 +248,132 @@ pub fn identifiers_near(snapshot: &DocumentSnapshot, byte_offset: usize, radius:
     names
 }
 
-/// Definitions, in `documents` (which should carry fresh trees), of the names in `identifiers`,
-/// skipping definitions that lie inside `window` of `current` (already in the prompt). Each is
-/// cut to its first `max_lines` lines.
+/// One named definition in a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Definition {
+    name: String,
+    byte_range: Range<usize>,
+}
+
+/// The definitions of other documents, computed with the language's query once per document
+/// version (documents the user is not typing in rarely change, and the query over a whole file
+/// is the expensive part).
+#[derive(Debug, Default)]
+pub struct DefinitionIndex {
+    by_uri: std::collections::HashMap<String, (i32, std::sync::Arc<[Definition]>)>,
+}
+
+impl DefinitionIndex {
+    fn of(&mut self, document: &DocumentSnapshot) -> std::sync::Arc<[Definition]> {
+        if let Some((version, definitions)) = self.by_uri.get(document.uri())
+            && *version == document.version()
+        {
+            return definitions.clone();
+        }
+        let (Some(language), Some(tree)) = (document.language(), document.tree()) else {
+            return std::sync::Arc::from(Vec::new());
+        };
+        let rope = document.rope();
+        let definitions: std::sync::Arc<[Definition]> = queries::definitions(language, tree, rope)
+            .into_iter()
+            .map(|definition| Definition {
+                name: rope.byte_slice(definition.name_byte_range.clone()).to_string(),
+                byte_range: definition.byte_range,
+            })
+            .collect();
+        self.by_uri.insert(document.uri().to_owned(), (document.version(), definitions.clone()));
+        definitions
+    }
+
+    pub fn forget(&mut self, uri: &str) {
+        self.by_uri.remove(uri);
+    }
+}
+
+/// Records `node` if it defines one of `identifiers`; returns the node that holds the definition
+/// (wrappers such as decorators and exports hold it in a field).
+fn consider<'tree>(
+    node: tree_sitter::Node<'tree>,
+    rope: &ropey::Rope,
+    identifiers: &[String],
+    found: &mut Vec<Definition>,
+) -> tree_sitter::Node<'tree> {
+    let node =
+        node.child_by_field_name("definition").or_else(|| node.child_by_field_name("declaration")).unwrap_or(node);
+    if let Some(name) = node.child_by_field_name("name") {
+        let range = name.byte_range();
+        if range.end <= rope.len_bytes() && range.len() <= 128 {
+            let text = rope.byte_slice(range).to_string();
+            if identifiers.binary_search(&text).is_ok() {
+                found.push(Definition { name: text, byte_range: node.byte_range() });
+            }
+        }
+    }
+    node
+}
+
+/// Definitions in the document being edited, found by walking only its top-level items and one
+/// level into their bodies (classes, impls, modules): it changes at every keystroke, so a cache
+/// would not help, and a full query over a large file costs tens of milliseconds.
+fn shallow_definitions(document: &DocumentSnapshot, identifiers: &[String]) -> Vec<Definition> {
+    let Some(tree) = document.tree() else { return Vec::new() };
+    let rope = document.rope();
+    let mut found = Vec::new();
+    let root = tree.root_node();
+    let mut cursor = root.walk();
+    for item in root.named_children(&mut cursor) {
+        let item = consider(item, rope, identifiers, &mut found);
+        let body = item.child_by_field_name("body");
+        if let Some(body) = body {
+            let mut body_cursor = body.walk();
+            for member in body.named_children(&mut body_cursor) {
+                consider(member, rope, identifiers, &mut found);
+            }
+        }
+    }
+    found
+}
+
+/// Definitions, in `current` and `documents` (which should carry fresh trees), of the names in
+/// `identifiers` (sorted), skipping definitions that lie inside `window` of `current` (already in
+/// the prompt). Each is cut to its first `max_lines` lines.
 pub fn definitions_of(
     identifiers: &[String],
     current: &DocumentSnapshot,
     window: Range<usize>,
     documents: &[DocumentSnapshot],
+    index: &mut DefinitionIndex,
     max_lines: usize,
     max_tokens: usize,
 ) -> Vec<RelatedSnippet> {
     let mut picked = Vec::new();
     let mut budget = max_tokens;
-    for document in documents {
-        let (Some(language), Some(tree)) = (document.language(), document.tree()) else { continue };
+    let mut take = |document: &DocumentSnapshot, definition: &Definition, picked: &mut Vec<RelatedSnippet>| {
         let rope = document.rope();
-        for definition in queries::definitions(language, tree, rope) {
-            let name = rope.byte_slice(definition.name_byte_range.clone()).to_string();
-            if identifiers.binary_search(&name).is_err() {
-                continue;
+        if definition.byte_range.end > rope.len_bytes() {
+            return;
+        }
+        let first_line = rope.byte_to_line(definition.byte_range.start);
+        let last_line = rope.byte_to_line(definition.byte_range.end);
+        let text = lines_text(document, first_line..(last_line + 1).min(first_line + max_lines));
+        let cost = estimate_tokens(&text);
+        if cost > budget {
+            return;
+        }
+        budget -= cost;
+        picked.push(RelatedSnippet { path: document.path().to_owned(), text, source: SnippetSource::Definition });
+    };
+    for definition in shallow_definitions(current, identifiers) {
+        let in_window = definition.byte_range.start < window.end && window.start < definition.byte_range.end;
+        if !in_window {
+            take(current, &definition, &mut picked);
+        }
+    }
+    for document in documents.iter().filter(|document| document.uri() != current.uri()) {
+        for definition in index.of(document).iter() {
+            if identifiers.binary_search(&definition.name).is_ok() {
+                take(document, definition, &mut picked);
             }
-            let in_window = document.uri() == current.uri()
-                && definition.byte_range.start < window.end
-                && window.start < definition.byte_range.end;
-            if in_window {
-                continue;
-            }
-            let first_line = rope.byte_to_line(definition.byte_range.start);
-            let last_line = rope.byte_to_line(definition.byte_range.end.min(rope.len_bytes()));
-            let text = lines_text(document, first_line..(last_line + 1).min(first_line + max_lines));
-            let cost = estimate_tokens(&text);
-            if cost > budget {
-                continue;
-            }
-            budget -= cost;
-            picked.push(RelatedSnippet { path: document.path().to_owned(), text, source: SnippetSource::Definition });
         }
     }
     picked
@@ -354,9 +444,28 @@ mod tests {
         let cursor = text.find("invoice.").unwrap() + "invoice.".len();
         let names = identifiers_near(&current, cursor, 2);
         assert!(names.contains(&"make_invoice".to_owned()));
-        let found = definitions_of(&names, &current, 0..text.len(), std::slice::from_ref(&lib), 10, 1000);
+        let mut index = DefinitionIndex::default();
+        let found = definitions_of(&names, &current, 0..text.len(), std::slice::from_ref(&lib), &mut index, 10, 1000);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].text.starts_with("pub fn make_invoice(total: u32) -> Invoice {"));
         assert_eq!(found[0].path, "/lib.rs");
+        // The same version is served from the index.
+        assert_eq!(
+            definitions_of(&names, &current, 0..text.len(), std::slice::from_ref(&lib), &mut index, 10, 1000),
+            found
+        );
+    }
+
+    #[test]
+    fn definitions_in_the_current_document_outside_the_window() {
+        let text = "struct Cart {\n    items: Vec<u32>,\n}\n\nimpl Cart {\n    fn total(&self) -> u32 {\n        0\n    }\n}\n\nfn main() {\n    let cart = Cart::new();\n    cart.total()\n}\n";
+        let current = snapshot("file:///main.rs", "rust", text);
+        let names = vec!["Cart".to_owned(), "total".to_owned()];
+        let window_start = text.find("fn main").unwrap();
+        let found =
+            definitions_of(&names, &current, window_start..text.len(), &[], &mut DefinitionIndex::default(), 10, 1000);
+        let texts: Vec<&str> = found.iter().map(|snippet| snippet.text.lines().next().unwrap_or_default()).collect();
+        // The struct, the impl's method (one level into the impl's body); not `main`, in the window.
+        assert_eq!(texts, ["struct Cart {", "    fn total(&self) -> u32 {"]);
     }
 }

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
 use switchboard_core::placement::{self, Placement};
-use switchboard_core::related::RecentChunks;
+use switchboard_core::related::{DefinitionIndex, RecentChunks};
 use switchboard_providers::chain::{Chain, ChainError};
 use switchboard_providers::{GenerateRequest, Purpose, StreamEvent};
 use tokio::sync::watch;
@@ -150,6 +150,8 @@ pub struct CompletionEngine {
     in_flight: Mutex<HashMap<String, InFlight>>,
     rhythm: Mutex<HashMap<String, TypingRhythm>>,
     pub related: Mutex<RecentChunks>,
+    /// Definitions of other open documents, per document version.
+    pub definitions: Mutex<DefinitionIndex>,
     pub counters: Counters,
 }
 
@@ -182,6 +184,7 @@ impl CompletionEngine {
             in_flight: Mutex::new(HashMap::new()),
             rhythm: Mutex::new(HashMap::new()),
             related: Mutex::new(RecentChunks::default()),
+            definitions: Mutex::new(DefinitionIndex::default()),
             counters: Counters::default(),
         }
     }
@@ -229,6 +232,9 @@ impl CompletionEngine {
         }
         if let Ok(mut related) = self.related.lock() {
             related.forget(uri);
+        }
+        if let Ok(mut definitions) = self.definitions.lock() {
+            definitions.forget(uri);
         }
         if let Ok(mut rhythm) = self.rhythm.lock() {
             rhythm.remove(uri);
@@ -390,7 +396,7 @@ impl CompletionEngine {
             Trigger::Automatic => 1,
             Trigger::Invoked => request.max_items.clamp(1, settings.n_items_invoked.max(1)),
         };
-        let prepared = prompt::prepare(store, snapshot, cursor, multiline, settings, &self.related);
+        let prepared = prompt::prepare(store, snapshot, cursor, multiline, settings, &self.related, &self.definitions);
         let cache_key = key.clone();
         let stop = StopRule { multiline, cursor_indent: prepared.cursor_indent, max_lines: settings.max_lines };
         let deadline = settings.deadline;

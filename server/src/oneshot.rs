@@ -112,8 +112,15 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
         let _ = writeln!(out, "== chain\n{}", if chain.is_empty() { "(none)".to_owned() } else { chain.join(" -> ") });
         if let Placement::Complete { multiline } = placement {
             let started = Instant::now();
-            let prepared =
-                prompt::prepare(&store, &snapshot, byte_offset, multiline, &engine.settings(), &engine.related);
+            let prepared = prompt::prepare(
+                &store,
+                &snapshot,
+                byte_offset,
+                multiline,
+                &engine.settings(),
+                &engine.related,
+                &engine.definitions,
+            );
             let elapsed = started.elapsed();
             let _ = writeln!(
                 out,

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use switchboard_core::context::{self, ContextBudget};
 use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
-use switchboard_core::related::{self, RecentChunks};
+use switchboard_core::related::{self, DefinitionIndex, RecentChunks};
 use switchboard_providers::{FimPrompt, Snippet};
 
 use super::CompletionSettings;
@@ -123,6 +123,7 @@ pub fn prepare(
     multiline: bool,
     settings: &CompletionSettings,
     ring: &Mutex<RecentChunks>,
+    definitions: &Mutex<DefinitionIndex>,
 ) -> Prepared {
     let rope = snapshot.rope();
     let cursor = cursor.min(rope.len_bytes());
@@ -165,7 +166,13 @@ pub fn prepare(
             .take(MAX_DEFINITION_DOCUMENTS),
     );
     let window_bytes = rope.line_to_byte(window_lines.start)..rope.line_to_byte(window_lines.end);
-    for definition in related::definitions_of(&names, snapshot, window_bytes, &documents, 12, remaining / 2) {
+    let found = match definitions.lock() {
+        Ok(mut index) => {
+            related::definitions_of(&names, snapshot, window_bytes, &documents, &mut index, 12, remaining / 2)
+        }
+        Err(_) => Vec::new(),
+    };
+    for definition in found {
         remaining = remaining.saturating_sub(switchboard_core::text::estimate_tokens(&definition.text));
         extra.push(Snippet { path: definition.path, text: definition.text });
     }
@@ -218,7 +225,8 @@ mod tests {
         let engine_ring = Mutex::new(RecentChunks::default());
         engine_ring.lock().unwrap().note_open("file:///c.py");
         let snapshot = store.snapshot_with_syntax("file:///c.py").unwrap();
-        let prepared = prepare(&store, &snapshot, 4, false, &CompletionSettings::default(), &engine_ring);
+        let index = Mutex::new(DefinitionIndex::default());
+        let prepared = prepare(&store, &snapshot, 4, false, &CompletionSettings::default(), &engine_ring, &index);
         assert_eq!(prepared.fim.prefix, "x = ");
         assert_eq!(prepared.fim.suffix, "\n");
     }

@@ -116,3 +116,20 @@ pub fn report(outcome: &Outcome) {
         }
     }
 }
+
+/// A spawned task that is aborted when this handle is dropped (a cancelled request drops it).
+#[derive(Debug)]
+pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
+
+impl<T> AbortOnDrop<T> {
+    /// Waits for the task; an error if it panicked or was aborted.
+    pub async fn join(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

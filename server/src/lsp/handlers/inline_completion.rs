@@ -9,7 +9,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::completion::{CompletionRequest, Outcome, Trigger};
-use crate::lsp::completion_support::{self, Site};
+use crate::lsp::completion_support::{self, AbortOnDrop, Site};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
 
@@ -32,7 +32,13 @@ pub async fn handle(
     };
     let max_items = if trigger == Trigger::Invoked { config.completion.n_items_invoked as usize } else { 1 };
     let request = CompletionRequest { uri: uri.clone(), byte_offset: site.byte_offset, trigger, max_items };
-    let outcome = session.engine.complete(&session.documents, request).await;
+    // The pipeline runs on a worker, not on the task that reads the editor's messages; if the
+    // editor cancels this request, dropping the handle aborts it (and with it the model call).
+    let worker = Arc::clone(session);
+    let call = AbortOnDrop(tokio::spawn(async move { worker.engine.complete(&worker.documents, request).await }));
+    let Ok(outcome) = call.join().await else {
+        return Ok(None);
+    };
     completion_support::report(&outcome);
     let Outcome::Suggestions { suggestions, .. } = outcome else {
         return Ok(None);
