@@ -7,14 +7,13 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
-
-use crate::http::{self, Flow, FrameDecoder, SseEvent};
+use crate::http;
 use crate::keys;
 use crate::models;
+use crate::openai_compat::{self, ChatRequest, Dialect, FimRequest, StreamOptions};
 use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, GenerateRequest, Prompt, Provider,
-    ProviderError, StreamEvent, TextStream, Usage,
+    BoxFuture, Capabilities, ChatPrompt, ErrorKind, FimMode, GenerateRequest, Prompt, Provider, ProviderError,
+    TextStream,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec};
 
@@ -72,7 +71,6 @@ impl DeepSeek {
             .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
         let stream = self.capabilities.streaming;
         let stop = &request.stop[..request.stop.len().min(MAX_STOP_SEQUENCES)];
-        let stream_options = stream.then_some(StreamOptions { include_usage: true });
         let mut chat_fim = None;
         let (url, body) = match &request.prompt {
             Prompt::Fim(fim) if self.capabilities.fim == FimMode::Native => {
@@ -84,7 +82,7 @@ impl DeepSeek {
                     temperature: request.temperature,
                     stop,
                     stream,
-                    stream_options,
+                    stream_options: StreamOptions::usage(stream),
                 });
                 (format!("{}/beta/completions", self.fim_base_url), body)
             }
@@ -101,31 +99,9 @@ impl DeepSeek {
         };
         let body =
             body.map_err(|error| ProviderError::new(ErrorKind::InvalidRequest, &self.name, error.to_string()))?;
-        let mut builder = http::client().post(url).json(&body);
-        if let Some(key) = &key {
-            builder = builder.bearer_auth(key.expose());
-        }
-        if stream {
-            builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
-        }
+        let builder = http::client().post(url).json(&body);
         tracing::debug!(provider = %self.name, stream, fim = chat_fim.is_none(), "sending request");
-        let response = http::send(&self.name, builder, deadline).await?;
-        if !response.status().is_success() {
-            let mut error = http::error_from_response(&self.name, response, deadline, refine_status).await;
-            error.message = keys::scrub(&error.message, key.as_ref());
-            return Err(error);
-        }
-        let answer = if stream {
-            let decoder = SseDecoder { provider: self.name.clone(), finished: false };
-            http::decode_stream(http::sse_stream(&self.name, response, deadline), decoder)
-        } else {
-            let body = http::read_body(&self.name, response, deadline).await?;
-            http::ready_stream(decode_whole(&self.name, &body)?)
-        };
-        Ok(match chat_fim {
-            Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
-            None => answer,
-        })
+        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, chat_fim).await
     }
 
     fn chat_request<'a>(
@@ -135,23 +111,7 @@ impl DeepSeek {
         stop: &'a [String],
         stream: bool,
     ) -> ChatRequest<'a> {
-        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
-        let turns = chat.messages.iter().map(|message| WireMessage {
-            role: match message.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            },
-            content: &message.content,
-        });
-        ChatRequest {
-            model: &self.model,
-            messages: system.chain(turns).collect(),
-            max_tokens: request.max_tokens,
-            temperature: request.temperature,
-            stop,
-            stream,
-            stream_options: stream.then_some(StreamOptions { include_usage: true }),
-        }
+        ChatRequest::new(&self.model, chat, request, stop, stream)
     }
 }
 
@@ -183,154 +143,13 @@ fn refine_status(status: u16, body: &str) -> Option<ErrorKind> {
     }
 }
 
-fn in_stream_error(provider: &str, error: &WireError) -> ProviderError {
-    let message = error.message.clone().unwrap_or_else(|| "error in the middle of the stream".to_owned());
-    let kind = match &error.code {
-        Some(serde_json::Value::Number(code)) => {
-            let status = code.as_u64().and_then(|code| u16::try_from(code).ok()).unwrap_or(500);
-            http::classify_status(status, &message)
-        }
-        _ if message.to_lowercase().contains("insufficient balance") => ErrorKind::Quota,
-        _ => ErrorKind::Server,
-    };
-    ProviderError::new(kind, provider, http::shorten(&message))
-}
-
-fn usage_event(usage: &WireUsage) -> StreamEvent {
-    StreamEvent::Usage(Usage { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens })
-}
-
-/// Decodes a whole answer, after any keep-alive blank lines.
-fn decode_whole(provider: &str, body: &str) -> Result<Vec<StreamEvent>, ProviderError> {
-    let answer: Chunk = serde_json::from_str(body.trim()).map_err(|error| {
-        ProviderError::new(ErrorKind::BadResponse, provider, format!("malformed response: {error}"))
-    })?;
-    if let Some(error) = &answer.error {
-        return Err(in_stream_error(provider, error));
-    }
-    let choice = answer
-        .choices
-        .first()
-        .ok_or_else(|| ProviderError::new(ErrorKind::BadResponse, provider, "the response has no choices"))?;
-    let text = choice.message.as_ref().and_then(|message| message.content.clone()).or_else(|| choice.text.clone());
-    let mut events = vec![StreamEvent::Text(text.unwrap_or_default())];
-    events.extend(answer.usage.as_ref().map(usage_event));
-    Ok(events)
-}
-
-/// Decodes `data:` chunks of chat or FIM until `[DONE]`. `reasoning_content` (the reasoner's
-/// thinking) is not part of the answer and is skipped.
-struct SseDecoder {
-    provider: String,
-    finished: bool,
-}
-
-impl FrameDecoder<SseEvent> for SseDecoder {
-    fn decode(&mut self, frame: SseEvent, events: &mut Vec<StreamEvent>) -> Result<Flow, ProviderError> {
-        let data = frame.data.trim();
-        if data == "[DONE]" {
-            return Ok(Flow::Done);
-        }
-        let chunk: Chunk = serde_json::from_str(data).map_err(|error| {
-            ProviderError::new(ErrorKind::BadResponse, &self.provider, format!("malformed stream chunk: {error}"))
-        })?;
-        if let Some(error) = &chunk.error {
-            return Err(in_stream_error(&self.provider, error));
-        }
-        if let Some(choice) = chunk.choices.first() {
-            let text = choice.delta.as_ref().and_then(|delta| delta.content.as_ref()).or(choice.text.as_ref());
-            if let Some(text) = text.filter(|text| !text.is_empty()) {
-                events.push(StreamEvent::Text(text.clone()));
-            }
-            if choice.finish_reason.is_some() {
-                self.finished = true;
-            }
-        }
-        if let Some(usage) = &chunk.usage {
-            events.push(usage_event(usage));
-        }
-        Ok(Flow::Continue)
-    }
-
-    fn finish(&mut self) -> Result<(), ProviderError> {
-        if self.finished {
-            return Ok(());
-        }
-        Err(ProviderError::new(ErrorKind::Network, &self.provider, "the stream ended before the answer was complete"))
-    }
-}
-
-#[derive(Serialize)]
-struct StreamOptions {
-    include_usage: bool,
-}
-
-#[derive(Serialize)]
-struct WireMessage<'a> {
-    role: &'static str,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-struct ChatRequest<'a> {
-    model: &'a str,
-    messages: Vec<WireMessage<'a>>,
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    stop: &'a [String],
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<StreamOptions>,
-}
-
-#[derive(Serialize)]
-struct FimRequest<'a> {
-    model: &'a str,
-    prompt: &'a str,
-    suffix: &'a str,
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    stop: &'a [String],
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<StreamOptions>,
-}
-
-#[derive(Deserialize)]
-struct Chunk {
-    #[serde(default)]
-    choices: Vec<Choice>,
-    usage: Option<WireUsage>,
-    error: Option<WireError>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    delta: Option<Content>,
-    message: Option<Content>,
-    text: Option<String>,
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Content {
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
-}
-
-#[derive(Deserialize)]
-struct WireError {
-    message: Option<String>,
-    code: Option<serde_json::Value>,
-}
+/// DeepSeek reads the first choice; an in-band error without an HTTP status is the vendor's,
+/// unless it says the balance is empty.
+static DIALECT: Dialect = Dialect {
+    index_zero_only: false,
+    error_finish_reason: false,
+    other_code: |_code, message| {
+        if message.to_lowercase().contains("insufficient balance") { ErrorKind::Quota } else { ErrorKind::Server }
+    },
+    refine_status,
+};

@@ -19,6 +19,7 @@ pub mod mistral;
 pub mod models;
 pub mod ollama;
 pub mod openai;
+pub(crate) mod openai_compat;
 pub mod provider;
 pub mod registry;
 pub mod spec;

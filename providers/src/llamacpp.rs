@@ -18,8 +18,9 @@ use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::models;
+use crate::openai_compat::{self, ChatRequest, Choice, WireUsage};
 use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
+    BoxFuture, Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
     ProviderError, StreamEvent, TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
@@ -144,29 +145,9 @@ impl LlamaCpp {
         key: Option<&Secret>,
         fim: Option<&FimPrompt>,
     ) -> Result<TextStream, ProviderError> {
-        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
-        let turns = chat.messages.iter().map(|message| WireMessage {
-            role: match message.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            },
-            content: &message.content,
-        });
-        let stream = self.capabilities.streaming;
-        let body = ChatBody {
-            model: &self.model,
-            messages: system.chain(turns).collect(),
-            max_tokens: request.max_tokens,
-            temperature: request.temperature,
-            stop: &request.stop,
-            stream,
-            stream_options: stream.then_some(StreamOptions { include_usage: true }),
-        };
+        let body = ChatRequest::new(&self.model, chat, request, &request.stop, self.capabilities.streaming);
         let answer = self.post("/v1/chat/completions", &body, request, key).await?;
-        Ok(match fim.cloned() {
-            Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
-            None => answer,
-        })
+        Ok(openai_compat::extract_chat_fim(answer, fim.cloned()))
     }
 
     async fn post(
@@ -283,10 +264,7 @@ impl FrameDecoder<SseEvent> for Decoder {
             events.push(StreamEvent::Text(text.clone()));
         }
         if let Some(usage) = &chunk.usage {
-            events.push(StreamEvent::Usage(Usage {
-                input_tokens: usage.prompt_tokens,
-                output_tokens: usage.completion_tokens,
-            }));
+            events.push(openai_compat::usage_event(usage));
         }
         if chunk.stop {
             self.finished = true;
@@ -345,31 +323,6 @@ struct CompletionBody<'a> {
     options: CompletionOptions<'a>,
 }
 
-#[derive(Serialize)]
-struct StreamOptions {
-    include_usage: bool,
-}
-
-#[derive(Serialize)]
-struct WireMessage<'a> {
-    role: &'static str,
-    content: &'a str,
-}
-
-#[derive(Serialize)]
-struct ChatBody<'a> {
-    model: &'a str,
-    messages: Vec<WireMessage<'a>>,
-    max_tokens: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    temperature: Option<f32>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    stop: &'a [String],
-    stream: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stream_options: Option<StreamOptions>,
-}
-
 #[derive(Deserialize)]
 struct Chunk {
     /// `/infill`, `/completion`.
@@ -392,26 +345,6 @@ struct Timings {
     prompt_n: u64,
     #[serde(default)]
     predicted_n: u64,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    delta: Option<Content>,
-    message: Option<Content>,
-    finish_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Content {
-    content: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireUsage {
-    #[serde(default)]
-    prompt_tokens: u64,
-    #[serde(default)]
-    completion_tokens: u64,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,292 @@
+//! The OpenAI-shaped wire format that `openai`, `deepseek`, `mistral` and llama.cpp's chat
+//! endpoint share: chat and completions request bodies, and the decoding of their answers
+//! (chat `choices[].delta.content` / `message.content`, legacy `choices[].text`, `usage`,
+//! `[DONE]`, and in-band `{"error":…}` chunks).
+//!
+//! Each vendor keeps its own error refinements and passes them in as a [`Dialect`]; request
+//! bodies that differ between vendors are set on the shared structs by the vendor file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::{self, Flow, FrameDecoder, SseEvent};
+use crate::keys;
+use crate::provider::{
+    ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, ProviderError, StreamEvent, TextStream, Usage,
+};
+use crate::spec::Secret;
+
+/// What differs between vendors in how they read answers and in-band errors.
+pub(crate) struct Dialect {
+    /// A stream chunk is read from its choice with `index` 0 (absent counts as 0), rather than
+    /// from its first choice whatever the index.
+    pub index_zero_only: bool,
+    /// `finish_reason: "error"` fails the stream instead of ending it normally.
+    pub error_finish_reason: bool,
+    /// The kind of an in-band error whose `code` is not an HTTP status number: the `code` when it
+    /// is a string, and the message.
+    pub other_code: fn(code: Option<&str>, message: &str) -> ErrorKind,
+    /// Refines an HTTP error status by its body (see [`http::error_from_response`]).
+    pub refine_status: fn(status: u16, body: &str) -> Option<ErrorKind>,
+}
+
+/// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer
+/// token, and decodes the OpenAI-shaped answer, streamed or whole. A FIM prompt sent as chat is
+/// extracted from the whole answer at the end.
+pub(crate) async fn send(
+    provider: &str,
+    mut builder: reqwest::RequestBuilder,
+    key: Option<&Secret>,
+    stream: bool,
+    deadline: Option<tokio::time::Instant>,
+    dialect: &'static Dialect,
+    chat_fim: Option<FimPrompt>,
+) -> Result<TextStream, ProviderError> {
+    if let Some(key) = key {
+        builder = builder.bearer_auth(key.expose());
+    }
+    if stream {
+        builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
+    }
+    let response = http::send(provider, builder, deadline).await?;
+    if !response.status().is_success() {
+        let mut error = http::error_from_response(provider, response, deadline, dialect.refine_status).await;
+        error.message = keys::scrub(&error.message, key);
+        return Err(error);
+    }
+    let answer = if stream {
+        let decoder = SseDecoder { provider: provider.to_owned(), finished: false, dialect };
+        http::decode_stream(http::sse_stream(provider, response, deadline), decoder)
+    } else {
+        let body = http::read_body(provider, response, deadline).await?;
+        http::ready_stream(decode_whole(provider, &body, dialect)?)
+    };
+    Ok(extract_chat_fim(answer, chat_fim))
+}
+
+/// For a FIM prompt sent as chat, replaces the whole answer by the code it holds.
+pub(crate) fn extract_chat_fim(answer: TextStream, chat_fim: Option<FimPrompt>) -> TextStream {
+    match chat_fim {
+        Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
+        None => answer,
+    }
+}
+
+/// Classifies an error object that arrived inside a 200 answer (OpenRouter sends
+/// `{"error":{"code":502,"message":…}}`, OpenAI-style servers a string `code`).
+pub(crate) fn in_stream_error(provider: &str, error: &WireError, dialect: &Dialect) -> ProviderError {
+    let message = error.message.clone().unwrap_or_else(|| "error in the middle of the stream".to_owned());
+    let kind = match &error.code {
+        Some(serde_json::Value::Number(code)) => {
+            let status = code.as_u64().and_then(|code| u16::try_from(code).ok()).unwrap_or(500);
+            http::classify_status(status, &message)
+        }
+        code => (dialect.other_code)(code.as_ref().and_then(serde_json::Value::as_str), &message),
+    };
+    ProviderError::new(kind, provider, http::shorten(&message))
+}
+
+pub(crate) fn usage_event(usage: &WireUsage) -> StreamEvent {
+    StreamEvent::Usage(Usage { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens })
+}
+
+/// Decodes a non-streamed answer (chat `message.content` or completions `text`).
+pub(crate) fn decode_whole(provider: &str, body: &str, dialect: &Dialect) -> Result<Vec<StreamEvent>, ProviderError> {
+    // Trimmed: DeepSeek sends blank keep-alive lines ahead of a body it is slow to produce.
+    let answer: Chunk = serde_json::from_str(body.trim()).map_err(|error| {
+        ProviderError::new(ErrorKind::BadResponse, provider, format!("malformed response: {error}"))
+    })?;
+    if let Some(error) = &answer.error {
+        return Err(in_stream_error(provider, error, dialect));
+    }
+    let choice = answer
+        .choices
+        .first()
+        .ok_or_else(|| ProviderError::new(ErrorKind::BadResponse, provider, "the response has no choices"))?;
+    let text = choice.message.as_ref().and_then(|message| message.content.clone()).or_else(|| choice.text.clone());
+    let mut events = vec![StreamEvent::Text(text.unwrap_or_default())];
+    events.extend(answer.usage.as_ref().map(usage_event));
+    Ok(events)
+}
+
+/// Decodes `data:` chunks of chat or completions until `[DONE]`. Fields it does not read (e.g.
+/// DeepSeek's `reasoning_content`, the reasoner's thinking) are not part of the answer.
+pub(crate) struct SseDecoder {
+    provider: String,
+    /// A `finish_reason` arrived: a server that then closes without `[DONE]` still answered.
+    finished: bool,
+    dialect: &'static Dialect,
+}
+
+impl FrameDecoder<SseEvent> for SseDecoder {
+    fn decode(&mut self, frame: SseEvent, events: &mut Vec<StreamEvent>) -> Result<Flow, ProviderError> {
+        let data = frame.data.trim();
+        if data == "[DONE]" {
+            return Ok(Flow::Done);
+        }
+        let chunk: Chunk = serde_json::from_str(data).map_err(|error| {
+            ProviderError::new(ErrorKind::BadResponse, &self.provider, format!("malformed stream chunk: {error}"))
+        })?;
+        if let Some(error) = &chunk.error {
+            return Err(in_stream_error(&self.provider, error, self.dialect));
+        }
+        // We ask for one choice; a server that sends more gets its first read.
+        let choice = if self.dialect.index_zero_only {
+            chunk.choices.iter().find(|choice| choice.index.unwrap_or(0) == 0)
+        } else {
+            chunk.choices.first()
+        };
+        if let Some(choice) = choice {
+            let text = choice.delta.as_ref().and_then(|delta| delta.content.as_ref()).or(choice.text.as_ref());
+            if let Some(text) = text.filter(|text| !text.is_empty()) {
+                events.push(StreamEvent::Text(text.clone()));
+            }
+            match choice.finish_reason.as_deref() {
+                Some("error") if self.dialect.error_finish_reason => {
+                    let error = ProviderError::new(ErrorKind::Server, &self.provider, "the stream ended with an error");
+                    return Err(error);
+                }
+                Some(_) => self.finished = true,
+                None => {}
+            }
+        }
+        if let Some(usage) = &chunk.usage {
+            events.push(usage_event(usage));
+        }
+        Ok(Flow::Continue)
+    }
+
+    fn finish(&mut self) -> Result<(), ProviderError> {
+        if self.finished {
+            return Ok(());
+        }
+        Err(ProviderError::new(ErrorKind::Network, &self.provider, "the stream ended before the answer was complete"))
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct StreamOptions {
+    include_usage: bool,
+}
+
+impl StreamOptions {
+    /// Asks for a last chunk with the token counts, when streaming.
+    pub fn usage(stream: bool) -> Option<Self> {
+        stream.then_some(Self { include_usage: true })
+    }
+}
+
+#[derive(Serialize)]
+pub(crate) struct WireMessage<'a> {
+    role: &'static str,
+    content: &'a str,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ChatRequest<'a> {
+    pub model: &'a str,
+    pub messages: Vec<WireMessage<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    /// OpenAI itself takes this instead of `max_tokens`, which reasoning models reject.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub stop: &'a [String],
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+impl<'a> ChatRequest<'a> {
+    /// The system prompt first, then the turns; `max_tokens`, and usage asked for when streaming.
+    pub fn new(
+        model: &'a str,
+        chat: &'a ChatPrompt,
+        request: &GenerateRequest,
+        stop: &'a [String],
+        stream: bool,
+    ) -> Self {
+        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
+        let turns = chat.messages.iter().map(|message| WireMessage {
+            role: match message.role {
+                ChatRole::User => "user",
+                ChatRole::Assistant => "assistant",
+            },
+            content: &message.content,
+        });
+        ChatRequest {
+            model,
+            messages: system.chain(turns).collect(),
+            max_tokens: Some(request.max_tokens),
+            max_completion_tokens: None,
+            temperature: request.temperature,
+            stop,
+            stream,
+            stream_options: StreamOptions::usage(stream),
+        }
+    }
+}
+
+/// A completions body with `prompt` + `suffix` (OpenAI's legacy Completions, DeepSeek's beta
+/// Completions, Codestral's FIM endpoint).
+#[derive(Serialize)]
+pub(crate) struct FimRequest<'a> {
+    pub model: &'a str,
+    pub prompt: &'a str,
+    pub suffix: &'a str,
+    pub max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub stop: &'a [String],
+    pub stream: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_options: Option<StreamOptions>,
+}
+
+/// One shape for chat and completions answers, streamed or not, and in-stream errors.
+#[derive(Deserialize)]
+struct Chunk {
+    #[serde(default)]
+    choices: Vec<Choice>,
+    usage: Option<WireUsage>,
+    error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Choice {
+    index: Option<u32>,
+    /// Streamed chat.
+    pub delta: Option<Content>,
+    /// Non-streamed chat.
+    pub message: Option<Content>,
+    /// Completions, streamed or not.
+    text: Option<String>,
+    pub finish_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct Content {
+    pub content: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WireUsage {
+    #[serde(default)]
+    prompt_tokens: u64,
+    #[serde(default)]
+    completion_tokens: u64,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ErrorBody {
+    pub error: Option<WireError>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WireError {
+    pub message: Option<String>,
+    pub code: Option<serde_json::Value>,
+}
