@@ -255,33 +255,26 @@ struct Definition {
     byte_range: Range<usize>,
 }
 
-/// The definitions of other documents, computed with the language's query once per document
-/// version (documents the user is not typing in rarely change, and the query over a whole file
-/// is the expensive part).
+/// Definitions per document, computed once per document version: with the language's query for
+/// other documents (they rarely change, and the query over a whole file is the expensive part),
+/// and with a shallow walk for the document being edited (it changes at every keystroke, so it
+/// gets the cheap method: top-level items and one level into their bodies).
 #[derive(Debug, Default)]
 pub struct DefinitionIndex {
-    by_uri: std::collections::HashMap<String, (i32, std::sync::Arc<[Definition]>)>,
+    by_uri: std::collections::HashMap<String, (i32, bool, std::sync::Arc<[Definition]>)>,
 }
 
 impl DefinitionIndex {
-    fn of(&mut self, document: &DocumentSnapshot) -> std::sync::Arc<[Definition]> {
-        if let Some((version, definitions)) = self.by_uri.get(document.uri())
+    fn of(&mut self, document: &DocumentSnapshot, shallow: bool) -> std::sync::Arc<[Definition]> {
+        if let Some((version, was_shallow, definitions)) = self.by_uri.get(document.uri())
             && *version == document.version()
+            && *was_shallow == shallow
         {
             return definitions.clone();
         }
-        let (Some(language), Some(tree)) = (document.language(), document.tree()) else {
-            return std::sync::Arc::from(Vec::new());
-        };
-        let rope = document.rope();
-        let definitions: std::sync::Arc<[Definition]> = queries::definitions(language, tree, rope)
-            .into_iter()
-            .map(|definition| Definition {
-                name: rope.byte_slice(definition.name_byte_range.clone()).to_string(),
-                byte_range: definition.byte_range,
-            })
-            .collect();
-        self.by_uri.insert(document.uri().to_owned(), (document.version(), definitions.clone()));
+        let definitions: std::sync::Arc<[Definition]> =
+            if shallow { shallow_definitions(document).into() } else { query_definitions(document).into() };
+        self.by_uri.insert(document.uri().to_owned(), (document.version(), shallow, definitions.clone()));
         definitions
     }
 
@@ -290,44 +283,67 @@ impl DefinitionIndex {
     }
 }
 
-/// Records `node` if it defines one of `identifiers`; returns the node that holds the definition
-/// (wrappers such as decorators and exports hold it in a field).
+fn query_definitions(document: &DocumentSnapshot) -> Vec<Definition> {
+    let (Some(language), Some(tree)) = (document.language(), document.tree()) else {
+        return Vec::new();
+    };
+    let rope = document.rope();
+    queries::definitions(language, tree, rope)
+        .into_iter()
+        .map(|definition| Definition {
+            name: rope.byte_slice(definition.name_byte_range.clone()).to_string(),
+            byte_range: definition.byte_range,
+        })
+        .collect()
+}
+
+/// Field ids looked up once per walk: looking fields up by name compares strings at every node.
+struct Fields {
+    name: Option<std::num::NonZeroU16>,
+    body: Option<std::num::NonZeroU16>,
+    definition: Option<std::num::NonZeroU16>,
+    declaration: Option<std::num::NonZeroU16>,
+}
+
+/// Records the definition held by `node`, if any; returns the node that holds it (wrappers such
+/// as decorators and exports hold it in a field).
 fn consider<'tree>(
     node: tree_sitter::Node<'tree>,
     rope: &ropey::Rope,
-    identifiers: &[String],
+    fields: &Fields,
     found: &mut Vec<Definition>,
 ) -> tree_sitter::Node<'tree> {
-    let node =
-        node.child_by_field_name("definition").or_else(|| node.child_by_field_name("declaration")).unwrap_or(node);
-    if let Some(name) = node.child_by_field_name("name") {
+    let field = |id: Option<std::num::NonZeroU16>| id.and_then(|id| node.child_by_field_id(id.get()));
+    let node = field(fields.definition).or_else(|| field(fields.declaration)).unwrap_or(node);
+    if let Some(name) = fields.name.and_then(|id| node.child_by_field_id(id.get())) {
         let range = name.byte_range();
         if range.end <= rope.len_bytes() && range.len() <= 128 {
-            let text = rope.byte_slice(range).to_string();
-            if identifiers.binary_search(&text).is_ok() {
-                found.push(Definition { name: text, byte_range: node.byte_range() });
-            }
+            found.push(Definition { name: rope.byte_slice(range).to_string(), byte_range: node.byte_range() });
         }
     }
     node
 }
 
-/// Definitions in the document being edited, found by walking only its top-level items and one
-/// level into their bodies (classes, impls, modules): it changes at every keystroke, so a cache
-/// would not help, and a full query over a large file costs tens of milliseconds.
-fn shallow_definitions(document: &DocumentSnapshot, identifiers: &[String]) -> Vec<Definition> {
+/// Named items at the top level of `document` and one level into their bodies.
+fn shallow_definitions(document: &DocumentSnapshot) -> Vec<Definition> {
     let Some(tree) = document.tree() else { return Vec::new() };
     let rope = document.rope();
+    let language = tree.language();
+    let fields = Fields {
+        name: language.field_id_for_name("name"),
+        body: language.field_id_for_name("body"),
+        definition: language.field_id_for_name("definition"),
+        declaration: language.field_id_for_name("declaration"),
+    };
     let mut found = Vec::new();
     let root = tree.root_node();
     let mut cursor = root.walk();
     for item in root.named_children(&mut cursor) {
-        let item = consider(item, rope, identifiers, &mut found);
-        let body = item.child_by_field_name("body");
-        if let Some(body) = body {
+        let item = consider(item, rope, &fields, &mut found);
+        if let Some(body) = fields.body.and_then(|id| item.child_by_field_id(id.get())) {
             let mut body_cursor = body.walk();
             for member in body.named_children(&mut body_cursor) {
-                consider(member, rope, identifiers, &mut found);
+                consider(member, rope, &fields, &mut found);
             }
         }
     }
@@ -363,14 +379,14 @@ pub fn definitions_of(
         budget -= cost;
         picked.push(RelatedSnippet { path: document.path().to_owned(), text, source: SnippetSource::Definition });
     };
-    for definition in shallow_definitions(current, identifiers) {
+    for definition in index.of(current, true).iter() {
         let in_window = definition.byte_range.start < window.end && window.start < definition.byte_range.end;
-        if !in_window {
-            take(current, &definition, &mut picked);
+        if !in_window && identifiers.binary_search(&definition.name).is_ok() {
+            take(current, definition, &mut picked);
         }
     }
     for document in documents.iter().filter(|document| document.uri() != current.uri()) {
-        for definition in index.of(document).iter() {
+        for definition in index.of(document, false).iter() {
             if identifiers.binary_search(&definition.name).is_ok() {
                 take(document, definition, &mut picked);
             }
