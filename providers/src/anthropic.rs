@@ -7,14 +7,14 @@
 
 use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
+use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
-    BoxFuture, Capabilities, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderError, StreamEvent,
-    TextStream, Usage,
+    Capabilities, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderSpec};
 
@@ -36,37 +36,21 @@ pub struct Anthropic {
 
 impl Anthropic {
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.clone().filter(|model| !model.trim().is_empty()).ok_or("`model` is required")?;
-        let base_url = spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/').to_owned();
+        let model = common::required_model(spec)?;
+        let base_url = common::base_url(spec, DEFAULT_BASE_URL);
         let key = match spec.key_source() {
             KeySource::None if spec.base_url.is_none() => KeySource::Env(DEFAULT_KEY_ENV.to_owned()),
             source => source,
         };
-        let mut headers = HeaderMap::new();
-        for (header, value) in &spec.headers {
-            let header =
-                HeaderName::from_bytes(header.as_bytes()).map_err(|_| format!("invalid header name `{header}`"))?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header `{header}`"))?;
-            value.set_sensitive(true);
-            headers.insert(header, value);
-        }
+        let headers =
+            common::sensitive_headers(spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str())))?;
         let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Anthropic, &model, spec)?;
-        Ok(Self {
-            name: name.to_owned(),
-            model,
-            base_url,
-            key,
-            headers,
-            capabilities,
-            timeout: spec.timeout_ms.map(Duration::from_millis),
-        })
+        Ok(Self { name: name.to_owned(), model, base_url, key, headers, capabilities, timeout: common::timeout(spec) })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
         let mut stop = request.stop.clone();
         let (chat, prefill, fim) = match &request.prompt {
@@ -141,19 +125,7 @@ impl Anthropic {
     }
 }
 
-impl Provider for Anthropic {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(Anthropic);
 
 /// Anthropic's `error.type` says more than the status (docs: "check error.type").
 fn kind_of(error_type: &str, message: &str) -> Option<ErrorKind> {

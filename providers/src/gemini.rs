@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::models;
 use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderError,
-    StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream,
+    Usage,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec};
 
@@ -45,14 +46,11 @@ pub struct Gemini {
 impl Gemini {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.as_deref().map(str::trim).filter(|model| !model.is_empty()).unwrap_or(DEFAULT_MODEL);
+        let model = common::model_or(spec, DEFAULT_MODEL);
         // People paste the model as the API names it; the path adds `models/` itself.
         let model = model.strip_prefix("models/").unwrap_or(model).to_owned();
         let (capabilities, info) = models::capabilities(ProviderKind::Gemini, &model, spec)?;
-        let key = match spec.key_source() {
-            KeySource::None => KeySource::Env(DEFAULT_KEY_ENV.to_owned()),
-            source => source,
-        };
+        let key = common::key_or_env(spec, DEFAULT_KEY_ENV);
         Ok(Self {
             name: name.to_owned(),
             model,
@@ -64,15 +62,13 @@ impl Gemini {
             key,
             capabilities,
             thinking_off: info.thinking_off,
-            timeout: spec.timeout_ms.map(Duration::from_millis),
+            timeout: common::timeout(spec),
         })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
         let (chat, fim) = match &request.prompt {
             Prompt::Chat(chat) => (chat.clone(), None),
@@ -147,19 +143,7 @@ impl Gemini {
     }
 }
 
-impl Provider for Gemini {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(Gemini);
 
 impl RpcError {
     /// Google's canonical status names say more than the HTTP status; the status is the

@@ -7,6 +7,7 @@
 pub mod anthropic;
 pub mod chain;
 pub mod chat_fim;
+pub(crate) mod common;
 pub mod deepseek;
 pub mod fake;
 pub mod fim_templates;

@@ -14,14 +14,15 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use crate::common;
 use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::models;
 use crate::openai_compat::{self, ChatRequest, Choice, WireUsage};
 use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
-    ProviderError, StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError, StreamEvent,
+    TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
 
@@ -50,7 +51,7 @@ pub struct LlamaCpp {
 impl LlamaCpp {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.as_deref().map(str::trim).filter(|model| !model.is_empty()).unwrap_or(DEFAULT_MODEL);
+        let model = common::model_or(spec, DEFAULT_MODEL);
         let (capabilities, _) = models::capabilities(ProviderKind::Llamacpp, model, spec)?;
         let template = match &capabilities.fim {
             FimMode::Template(template) => fim_templates::by_name(template),
@@ -59,19 +60,17 @@ impl LlamaCpp {
         Ok(Self {
             name: name.to_owned(),
             model: model.to_owned(),
-            base_url: spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/').to_owned(),
+            base_url: common::base_url(spec, DEFAULT_BASE_URL),
             key: spec.key_source(),
             capabilities,
             template,
             infill_refused: AtomicBool::new(false),
-            timeout: spec.timeout_ms.map(Duration::from_millis),
+            timeout: common::timeout(spec),
         })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let key = key.as_ref();
         let fim = match &request.prompt {
             Prompt::Chat(chat) => return self.chat(chat, &request, key, None).await,
@@ -184,19 +183,7 @@ impl LlamaCpp {
     }
 }
 
-impl Provider for LlamaCpp {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(LlamaCpp);
 
 /// What is left of the deadline, for the server's own generation limit. At least 1 ms: 0 would
 /// mean "no limit" to llama-server.

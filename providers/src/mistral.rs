@@ -8,14 +8,11 @@
 
 use std::time::Duration;
 
+use crate::common;
 use crate::http;
-use crate::keys;
 use crate::models;
-use crate::openai_compat::{self, ChatRequest, Dialect, FimRequest};
-use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ErrorKind, FimMode, GenerateRequest, Prompt, Provider, ProviderError,
-    TextStream,
-};
+use crate::openai_compat::{self, Dialect, Endpoint};
+use crate::provider::{Capabilities, ErrorKind, GenerateRequest, ProviderError, TextStream};
 use crate::spec::{KeySource, ProviderKind, ProviderSpec};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.mistral.ai";
@@ -48,12 +45,9 @@ pub struct Mistral {
 impl Mistral {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.as_deref().map(str::trim).filter(|model| !model.is_empty()).unwrap_or(DEFAULT_MODEL);
+        let model = common::model_or(spec, DEFAULT_MODEL);
         let (capabilities, _) = models::capabilities(ProviderKind::Mistral, model, spec)?;
-        let key = match spec.key_source() {
-            KeySource::None => KeySource::Env(DEFAULT_KEY_ENV.to_owned()),
-            source => source,
-        };
+        let key = common::key_or_env(spec, DEFAULT_KEY_ENV);
         // A Codestral key is refused by api.mistral.ai, so it picks the Codestral host.
         let codestral_key = matches!(&key, KeySource::Env(env) if env == CODESTRAL_KEY_ENV);
         let default_base = if codestral_key { CODESTRAL_BASE_URL } else { DEFAULT_BASE_URL };
@@ -65,77 +59,26 @@ impl Mistral {
             base_url,
             key,
             capabilities,
-            timeout: spec.timeout_ms.map(Duration::from_millis),
+            timeout: common::timeout(spec),
         })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
-        let stop = &request.stop[..request.stop.len().min(MAX_STOP_SEQUENCES)];
-        let mut chat_fim = None;
-        let (url, body) = match &request.prompt {
-            Prompt::Fim(fim) if self.capabilities.fim == FimMode::Native => {
-                let body = serde_json::to_value(FimRequest {
-                    model: &self.model,
-                    prompt: &fim.prefix,
-                    suffix: &fim.suffix,
-                    max_tokens: request.max_tokens,
-                    temperature: request.temperature,
-                    stop,
-                    stream,
-                    stream_options: None,
-                });
-                (format!("{}/v1/fim/completions", self.base_url), body)
-            }
-            Prompt::Fim(fim) => {
-                let chat = crate::chat_fim::to_chat(fim);
-                chat_fim = Some(fim.clone());
-                let body = serde_json::to_value(self.chat_request(&chat, &request, stop, stream));
-                (format!("{}/v1/chat/completions", self.base_url), body)
-            }
-            Prompt::Chat(chat) => {
-                let body = serde_json::to_value(self.chat_request(chat, &request, stop, stream));
-                (format!("{}/v1/chat/completions", self.base_url), body)
-            }
+        let prepared = openai_compat::prepare(&self.name, &self.model, &self.capabilities, &request, &DIALECT)?;
+        let url = match prepared.endpoint {
+            Endpoint::Fim => format!("{}/v1/fim/completions", self.base_url),
+            Endpoint::Chat => format!("{}/v1/chat/completions", self.base_url),
         };
-        let body =
-            body.map_err(|error| ProviderError::new(ErrorKind::InvalidRequest, &self.name, error.to_string()))?;
-        let builder = http::client().post(url).json(&body);
-        tracing::debug!(provider = %self.name, stream, fim = chat_fim.is_none(), "sending request");
-        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, chat_fim).await
-    }
-
-    fn chat_request<'a>(
-        &'a self,
-        chat: &'a ChatPrompt,
-        request: &GenerateRequest,
-        stop: &'a [String],
-        stream: bool,
-    ) -> ChatRequest<'a> {
-        let mut body = ChatRequest::new(&self.model, chat, request, stop, stream);
-        // Mistral is not sent `stream_options`.
-        body.stream_options = None;
-        body
+        let builder = http::client().post(url).json(&prepared.body);
+        tracing::debug!(provider = %self.name, stream, fim = prepared.chat_fim.is_none(), "sending request");
+        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, prepared.chat_fim).await
     }
 }
 
-impl Provider for Mistral {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(Mistral);
 
 /// Mistral's bodies carry little beyond the status (`{"message":"Unauthorized"}`); a message
 /// about the plan or billing means no retry will help.
@@ -156,4 +99,9 @@ static DIALECT: Dialect = Dialect {
     error_finish_reason: false,
     other_code: |_code, _message| ErrorKind::Server,
     refine_status,
+    max_stop_sequences: MAX_STOP_SEQUENCES,
+    max_fim_tokens: u32::MAX,
+    // Mistral is not sent `stream_options`.
+    stream_usage: false,
+    max_completion_tokens: false,
 };

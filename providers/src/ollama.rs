@@ -13,13 +13,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::common;
 use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder};
 use crate::keys;
 use crate::models;
 use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
-    ProviderError, StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError,
+    StreamEvent, TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
 
@@ -61,7 +62,7 @@ enum FimRoute {
 impl Ollama {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.as_deref().map(str::trim).filter(|model| !model.is_empty()).unwrap_or(DEFAULT_MODEL);
+        let model = common::model_or(spec, DEFAULT_MODEL);
         let (capabilities, info) = models::capabilities(ProviderKind::Ollama, model, spec)?;
         let configured = match &capabilities.fim {
             FimMode::Template(template) => fim_templates::by_name(template),
@@ -71,14 +72,14 @@ impl Ollama {
         Ok(Self {
             name: name.to_owned(),
             model: model.to_owned(),
-            base_url: spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/').to_owned(),
+            base_url: common::base_url(spec, DEFAULT_BASE_URL),
             key: spec.key_source(),
             capabilities,
             fallback_template,
             native_refused: AtomicBool::new(false),
             keep_alive: spec.keep_alive.clone(),
             num_ctx: spec.context_tokens,
-            timeout: spec.timeout_ms.map(Duration::from_millis),
+            timeout: common::timeout(spec),
         })
     }
 
@@ -94,9 +95,7 @@ impl Ollama {
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let fim = match &request.prompt {
             Prompt::Chat(chat) => return self.chat(chat, &request, key.as_ref(), None).await,
             Prompt::Fim(fim) => fim,
@@ -235,19 +234,7 @@ impl Ollama {
     }
 }
 
-impl Provider for Ollama {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(Ollama);
 
 /// Ollama's bodies are `{"error":"…"}`; its statuses mostly say enough. A model that is not
 /// pulled is a 404 the user fixes with `ollama pull`, not a server failure.

@@ -4,19 +4,19 @@
 //! One kind serves OpenAI and every OpenAI-compatible gateway or server (OpenRouter, LiteLLM,
 //! vLLM, LM Studio, Groq, Together, Gemini's OpenAI endpoint): only `base_url`, the key and the
 //! extra headers differ. This file is the reference vendor: the others follow its shape
-//! (spec → struct, `generate` = resolve key, build body, `http::send`, classify, decode).
+//! (spec → struct, `generate` = resolve key, build body, `http::send`, classify, decode). The
+//! wire format and its decoding live in [`crate::openai_compat`], shared with the vendors that
+//! copy it; what is OpenAI's own is its [`Dialect`].
 
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
+
+use crate::common;
 use crate::http;
-use crate::keys;
-use crate::openai_compat::{self, ChatRequest, Dialect, ErrorBody, FimRequest, StreamOptions};
-use crate::provider::{
-    BoxFuture, Capabilities, ChatPrompt, ErrorKind, FimMode, GenerateRequest, Prompt, Provider, ProviderError,
-    TextStream,
-};
+use crate::openai_compat::{self, Dialect, Endpoint, ErrorBody};
+use crate::provider::{Capabilities, ErrorKind, GenerateRequest, ProviderError, TextStream};
 use crate::spec::{KeySource, ProviderSpec};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -42,111 +42,39 @@ pub struct OpenAi {
 impl OpenAi {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = spec.model.clone().filter(|model| !model.trim().is_empty()).ok_or("`model` is required")?;
-        let base_url = spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/').to_owned();
+        let model = common::required_model(spec)?;
+        let base_url = common::base_url(spec, DEFAULT_BASE_URL);
         let key = match spec.key_source() {
             // Local servers (LM Studio, vLLM, llama.cpp) need no key; OpenAI itself always does.
             KeySource::None if spec.base_url.is_none() => KeySource::Env(DEFAULT_KEY_ENV.to_owned()),
             source => source,
         };
-        let mut headers = HeaderMap::new();
-        let mut add = |name: &str, value: &str| -> Result<(), String> {
-            let header =
-                HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("invalid header name `{name}`"))?;
-            let mut value = HeaderValue::from_str(value).map_err(|_| format!("invalid value for header `{name}`"))?;
-            // Extra headers may carry gateway tokens: keep them out of any debug output.
-            value.set_sensitive(true);
-            headers.insert(header, value);
-            Ok(())
-        };
-        for (header, value) in &spec.headers {
-            add(header, value)?;
-        }
-        if let Some(organization) = &spec.organization {
-            add("OpenAI-Organization", organization)?;
-        }
-        if let Some(project) = &spec.project {
-            add("OpenAI-Project", project)?;
-        }
+        let organization = spec.organization.as_deref().map(|value| ("OpenAI-Organization", value));
+        let project = spec.project.as_deref().map(|value| ("OpenAI-Project", value));
+        let configured = spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str()));
+        let headers = common::sensitive_headers(configured.chain(organization).chain(project))?;
         // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
         let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Openai, &model, spec)?;
-        Ok(Self {
-            name: name.to_owned(),
-            model,
-            base_url,
-            key,
-            headers,
-            capabilities,
-            timeout: spec.timeout_ms.map(Duration::from_millis),
-        })
+        Ok(Self { name: name.to_owned(), model, base_url, key, headers, capabilities, timeout: common::timeout(spec) })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = keys::resolve_key(&self.key)
-            .await
-            .map_err(|error| ProviderError::new(ErrorKind::Auth, &self.name, error.to_string()))?;
+        let key = common::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
-        let stop = &request.stop[..request.stop.len().min(MAX_STOP_SEQUENCES)];
-        // A FIM prompt sent as chat: the code is extracted from the whole answer at the end.
-        let mut chat_fim = None;
-        let (path, body) = match &request.prompt {
-            Prompt::Fim(fim) if self.capabilities.fim == FimMode::Native => {
-                let body = serde_json::to_value(FimRequest {
-                    model: &self.model,
-                    prompt: &fim.prefix,
-                    suffix: &fim.suffix,
-                    max_tokens: request.max_tokens,
-                    temperature: request.temperature,
-                    stop,
-                    stream,
-                    stream_options: StreamOptions::usage(stream),
-                });
-                ("/completions", body)
-            }
-            Prompt::Fim(fim) => {
-                chat_fim = Some(fim.clone());
-                let chat = crate::chat_fim::to_chat(fim);
-                ("/chat/completions", serde_json::to_value(self.chat_request(&chat, &request, stop, stream)))
-            }
-            Prompt::Chat(chat) => {
-                ("/chat/completions", serde_json::to_value(self.chat_request(chat, &request, stop, stream)))
-            }
+        let prepared = openai_compat::prepare(&self.name, &self.model, &self.capabilities, &request, &DIALECT)?;
+        let path = match prepared.endpoint {
+            Endpoint::Fim => "/completions",
+            Endpoint::Chat => "/chat/completions",
         };
-        let body =
-            body.map_err(|error| ProviderError::new(ErrorKind::InvalidRequest, &self.name, error.to_string()))?;
-        let builder = http::client().post(format!("{}{path}", self.base_url)).headers(self.headers.clone()).json(&body);
+        let builder =
+            http::client().post(format!("{}{path}", self.base_url)).headers(self.headers.clone()).json(&prepared.body);
         tracing::debug!(provider = %self.name, path, stream, "sending request");
-        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, chat_fim).await
-    }
-
-    fn chat_request<'a>(
-        &'a self,
-        chat: &'a ChatPrompt,
-        request: &GenerateRequest,
-        stop: &'a [String],
-        stream: bool,
-    ) -> ChatRequest<'a> {
-        let mut body = ChatRequest::new(&self.model, chat, request, stop, stream);
-        // Not `max_tokens`: reasoning models reject that one.
-        body.max_completion_tokens = body.max_tokens.take();
-        body
+        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, prepared.chat_fim).await
     }
 }
 
-impl Provider for OpenAi {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
-    }
-
-    fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
-        Box::pin(self.send(request))
-    }
-}
+common::provider_via_send!(OpenAi);
 
 /// OpenAI-specific readings of an error status; the shared map covers the rest.
 fn refine_status(status: u16, body: &str) -> Option<ErrorKind> {
@@ -174,4 +102,9 @@ static DIALECT: Dialect = Dialect {
         _ => ErrorKind::Server,
     },
     refine_status,
+    max_stop_sequences: MAX_STOP_SEQUENCES,
+    max_fim_tokens: u32::MAX,
+    stream_usage: true,
+    // Not `max_tokens`: reasoning models reject that one.
+    max_completion_tokens: true,
 };

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
-    ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, ProviderError, StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError,
+    StreamEvent, TextStream, Usage,
 };
 use crate::spec::Secret;
 
@@ -27,6 +28,72 @@ pub(crate) struct Dialect {
     pub other_code: fn(code: Option<&str>, message: &str) -> ErrorKind,
     /// Refines an HTTP error status by its body (see [`http::error_from_response`]).
     pub refine_status: fn(status: u16, body: &str) -> Option<ErrorKind>,
+    /// Stop sequences past this many are dropped.
+    pub max_stop_sequences: usize,
+    /// The FIM endpoint refuses more output than this.
+    pub max_fim_tokens: u32,
+    /// Streamed requests ask for a last chunk with the token counts (`stream_options`).
+    pub stream_usage: bool,
+    /// Chat requests bound the output with `max_completion_tokens` instead of `max_tokens`.
+    pub max_completion_tokens: bool,
+}
+
+/// Which endpoint a [`Prepared`] body goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// `prompt` + `suffix` completions.
+    Fim,
+    Chat,
+}
+
+/// A request body, where it goes, and the FIM prompt to extract the answer for when a FIM
+/// request is sent as chat.
+pub(crate) struct Prepared {
+    pub endpoint: Endpoint,
+    pub body: serde_json::Value,
+    pub chat_fim: Option<FimPrompt>,
+}
+
+/// Builds the body of a request: native FIM as `prompt` + `suffix` when the model takes it,
+/// other FIM prompts as chat (the code is extracted from the whole answer at the end), chat as
+/// chat.
+pub(crate) fn prepare(
+    provider: &str,
+    model: &str,
+    capabilities: &Capabilities,
+    request: &GenerateRequest,
+    dialect: &Dialect,
+) -> Result<Prepared, ProviderError> {
+    let stream = capabilities.streaming;
+    let stop = &request.stop[..request.stop.len().min(dialect.max_stop_sequences)];
+    let stream_options = || if dialect.stream_usage { StreamOptions::usage(stream) } else { None };
+    let chat_body = |chat: &ChatPrompt| {
+        let mut body = ChatRequest::new(model, chat, request, stop, stream);
+        body.stream_options = stream_options();
+        if dialect.max_completion_tokens {
+            body.max_completion_tokens = body.max_tokens.take();
+        }
+        serde_json::to_value(body)
+    };
+    let (endpoint, body, chat_fim) = match &request.prompt {
+        Prompt::Fim(fim) if capabilities.fim == FimMode::Native => {
+            let body = serde_json::to_value(FimRequest {
+                model,
+                prompt: &fim.prefix,
+                suffix: &fim.suffix,
+                max_tokens: request.max_tokens.min(dialect.max_fim_tokens),
+                temperature: request.temperature,
+                stop,
+                stream,
+                stream_options: stream_options(),
+            });
+            (Endpoint::Fim, body, None)
+        }
+        Prompt::Fim(fim) => (Endpoint::Chat, chat_body(&crate::chat_fim::to_chat(fim)), Some(fim.clone())),
+        Prompt::Chat(chat) => (Endpoint::Chat, chat_body(chat), None),
+    };
+    let body = body.map_err(|error| ProviderError::new(ErrorKind::InvalidRequest, provider, error.to_string()))?;
+    Ok(Prepared { endpoint, body, chat_fim })
 }
 
 /// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer
