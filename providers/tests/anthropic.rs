@@ -7,11 +7,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, deadline_in, failed};
+use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::anthropic::Anthropic;
 use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
-    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
+    ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, Secret, StreamEvent, Usage,
 };
 
 const KEY: &str = "sk-ant-api03-test-0123456789abcdef";
@@ -32,17 +31,7 @@ fn provider(spec: &ProviderSpec) -> Anthropic {
 }
 
 fn chat_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Chat(ChatPrompt {
-            system: Some("be brief".into()),
-            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
-        }),
-        max_tokens: 100,
-        stop: Vec::new(),
-        temperature: Some(0.0),
-        deadline: deadline_in(5_000),
-        purpose: Purpose::CodeAction,
-    }
+    GenerateRequest { max_tokens: 100, temperature: Some(0.0), ..support::chat_request() }
 }
 
 fn event(name: &str, data: serde_json::Value) -> String {
@@ -75,28 +64,6 @@ fn message_stream(texts: &[&str]) -> Vec<String> {
     ));
     events.push(event("message_stop", json!({"type":"message_stop"})));
     events
-}
-
-#[derive(Debug, Default)]
-struct Collected {
-    text: String,
-    usage: Option<Usage>,
-    error: Option<ProviderError>,
-}
-
-async fn collect(mut stream: TextStream) -> Collected {
-    let mut collected = Collected::default();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
-            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
-            Err(error) => {
-                collected.error = Some(error);
-                break;
-            }
-        }
-    }
-    collected
 }
 
 #[tokio::test]

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, deadline_in, failed};
+use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::gemini::Gemini;
 use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
-    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
+    ChatMessage, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, Secret,
+    StreamEvent, Usage,
 };
 
 const KEY: &str = "AIza-test-gemini-0123456789abcdef";
@@ -52,41 +52,7 @@ fn chat_request() -> GenerateRequest {
 }
 
 fn fim_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
-            suffix: "\n}\n".into(),
-            language: Some("rust".into()),
-            ..FimPrompt::default()
-        }),
-        max_tokens: 32,
-        stop: Vec::new(),
-        temperature: None,
-        deadline: deadline_in(5_000),
-        purpose: Purpose::InlineCompletion,
-    }
-}
-
-#[derive(Debug, Default)]
-struct Collected {
-    text: String,
-    usage: Option<Usage>,
-    error: Option<ProviderError>,
-}
-
-async fn collect(mut stream: TextStream) -> Collected {
-    let mut collected = Collected::default();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
-            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
-            Err(error) => {
-                collected.error = Some(error);
-                break;
-            }
-        }
-    }
-    collected
+    support::rust_fim_request()
 }
 
 fn chunk(text: &str) -> String {

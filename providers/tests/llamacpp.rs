@@ -8,11 +8,10 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, deadline_in, failed};
+use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::llamacpp::LlamaCpp;
 use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
-    ProviderSpec, Purpose, Secret, Snippet, StreamEvent, TextStream, Usage,
+    ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderSpec, Secret, Snippet, StreamEvent, Usage,
 };
 
 fn spec(server: &MockServer) -> ProviderSpec {
@@ -24,57 +23,16 @@ fn provider(spec: &ProviderSpec) -> LlamaCpp {
 }
 
 fn fim_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "def add(a, b):\n    ".into(),
-            suffix: "\n\nprint(add(1, 2))\n".into(),
-            extra: vec![Snippet { path: "util.py".into(), text: "def sub(a, b):\n    return a - b\n".into() }],
-            path: Some("main.py".into()),
-            language: Some("python".into()),
-            system_prompt: None,
-        }),
-        max_tokens: 48,
-        stop: vec!["\n\n".into()],
-        temperature: Some(0.1),
-        deadline: deadline_in(5_000),
-        purpose: Purpose::InlineCompletion,
-    }
+    let fim = FimPrompt {
+        extra: vec![Snippet { path: "util.py".into(), text: "def sub(a, b):\n    return a - b\n".into() }],
+        path: Some("main.py".into()),
+        ..support::python_fim()
+    };
+    GenerateRequest { prompt: Prompt::Fim(fim), temperature: Some(0.1), ..support::python_fim_request() }
 }
 
 fn chat_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Chat(ChatPrompt {
-            system: Some("be brief".into()),
-            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
-        }),
-        max_tokens: 64,
-        stop: Vec::new(),
-        temperature: None,
-        deadline: None,
-        purpose: Purpose::CodeAction,
-    }
-}
-
-#[derive(Debug, Default)]
-struct Collected {
-    text: String,
-    usage: Option<Usage>,
-    error: Option<ProviderError>,
-}
-
-async fn collect(mut stream: TextStream) -> Collected {
-    let mut collected = Collected::default();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
-            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
-            Err(error) => {
-                collected.error = Some(error);
-                break;
-            }
-        }
-    }
-    collected
+    GenerateRequest { deadline: None, ..support::chat_request() }
 }
 
 fn piece(text: &str) -> String {

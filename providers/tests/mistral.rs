@@ -7,12 +7,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, deadline_in, failed};
+use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::mistral::Mistral;
-use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
-    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
-};
+use switchboard_providers::{ErrorKind, FimMode, GenerateRequest, Provider, ProviderSpec, Secret, StreamEvent, Usage};
 
 const KEY: &str = "test-mistral-key-0123456789abcdef";
 
@@ -34,55 +31,11 @@ fn codestral(server: &MockServer) -> Mistral {
 }
 
 fn chat_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Chat(ChatPrompt {
-            system: Some("be brief".into()),
-            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
-        }),
-        max_tokens: 64,
-        stop: Vec::new(),
-        temperature: Some(0.5),
-        deadline: deadline_in(5_000),
-        purpose: Purpose::CodeAction,
-    }
+    GenerateRequest { temperature: Some(0.5), ..support::chat_request() }
 }
 
 fn fim_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "def add(a, b):\n    ".into(),
-            suffix: "\n\nprint(add(1, 2))\n".into(),
-            language: Some("python".into()),
-            ..FimPrompt::default()
-        }),
-        max_tokens: 48,
-        stop: vec!["\n\n".into()],
-        temperature: Some(0.0),
-        deadline: deadline_in(5_000),
-        purpose: Purpose::InlineCompletion,
-    }
-}
-
-#[derive(Debug, Default)]
-struct Collected {
-    text: String,
-    usage: Option<Usage>,
-    error: Option<ProviderError>,
-}
-
-async fn collect(mut stream: TextStream) -> Collected {
-    let mut collected = Collected::default();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
-            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
-            Err(error) => {
-                collected.error = Some(error);
-                break;
-            }
-        }
-    }
-    collected
+    support::python_fim_request()
 }
 
 fn chunk(text: &str) -> String {

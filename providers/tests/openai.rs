@@ -7,12 +7,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, deadline_in, failed};
+use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::openai::OpenAi;
-use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError,
-    ProviderSpec, Purpose, Secret, StreamEvent, TextStream, Usage,
-};
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, Secret, StreamEvent, Usage};
 
 const KEY: &str = "sk-test-openai-0123456789abcdef";
 
@@ -30,55 +27,11 @@ fn provider(spec: &ProviderSpec) -> OpenAi {
 }
 
 fn chat_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Chat(ChatPrompt {
-            system: Some("be brief".into()),
-            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
-        }),
-        max_tokens: 64,
-        stop: vec!["\n\n".into()],
-        temperature: Some(0.2),
-        deadline: deadline_in(5_000),
-        purpose: Purpose::CodeAction,
-    }
+    GenerateRequest { stop: vec!["\n\n".into()], temperature: Some(0.2), ..support::chat_request() }
 }
 
 fn fim_request() -> GenerateRequest {
-    GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
-            suffix: "\n}\n".into(),
-            language: Some("rust".into()),
-            ..FimPrompt::default()
-        }),
-        max_tokens: 32,
-        stop: Vec::new(),
-        temperature: None,
-        deadline: deadline_in(5_000),
-        purpose: Purpose::InlineCompletion,
-    }
-}
-
-#[derive(Debug, Default)]
-struct Collected {
-    text: String,
-    usage: Option<Usage>,
-    error: Option<ProviderError>,
-}
-
-async fn collect(mut stream: TextStream) -> Collected {
-    let mut collected = Collected::default();
-    while let Some(event) = stream.next().await {
-        match event {
-            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
-            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
-            Err(error) => {
-                collected.error = Some(error);
-                break;
-            }
-        }
-    }
-    collected
+    support::rust_fim_request()
 }
 
 fn chunk(text: &str) -> String {

@@ -409,3 +409,93 @@ pub fn failed<T>(result: Result<T, switchboard_providers::ProviderError>) -> swi
         Err(error) => error,
     }
 }
+
+/// What a stream delivered: its text joined, its last usage, and the error that ended it.
+#[derive(Debug, Default)]
+pub struct Collected {
+    pub text: String,
+    pub usage: Option<switchboard_providers::Usage>,
+    pub error: Option<switchboard_providers::ProviderError>,
+}
+
+/// Reads a stream to its end or its first error.
+pub async fn collect(mut stream: switchboard_providers::TextStream) -> Collected {
+    use futures_util::StreamExt;
+    use switchboard_providers::StreamEvent;
+
+    let mut collected = Collected::default();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
+            Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
+            Err(error) => {
+                collected.error = Some(error);
+                break;
+            }
+        }
+    }
+    collected
+}
+
+/// A one-turn chat ("be brief", "say hi") for a code action: 64 tokens, no stop sequences, no
+/// temperature, 5 s deadline. Tests set what their vendor needs with `..chat_request()`.
+pub fn chat_request() -> switchboard_providers::GenerateRequest {
+    use switchboard_providers::{ChatMessage, ChatPrompt, ChatRole, GenerateRequest, Prompt, Purpose};
+
+    GenerateRequest {
+        prompt: Prompt::Chat(ChatPrompt {
+            system: Some("be brief".into()),
+            messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
+        }),
+        max_tokens: 64,
+        stop: Vec::new(),
+        temperature: None,
+        deadline: deadline_in(5_000),
+        purpose: Purpose::CodeAction,
+    }
+}
+
+/// An inline completion inside a Rust function body: 32 tokens, no stop sequences, no
+/// temperature, 5 s deadline.
+pub fn rust_fim_request() -> switchboard_providers::GenerateRequest {
+    use switchboard_providers::{FimPrompt, GenerateRequest, Prompt, Purpose};
+
+    GenerateRequest {
+        prompt: Prompt::Fim(FimPrompt {
+            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
+            suffix: "\n}\n".into(),
+            language: Some("rust".into()),
+            ..FimPrompt::default()
+        }),
+        max_tokens: 32,
+        stop: Vec::new(),
+        temperature: None,
+        deadline: deadline_in(5_000),
+        purpose: Purpose::InlineCompletion,
+    }
+}
+
+/// The FIM prompt of [`python_fim_request`]: the body of a Python `add`.
+pub fn python_fim() -> switchboard_providers::FimPrompt {
+    switchboard_providers::FimPrompt {
+        prefix: "def add(a, b):\n    ".into(),
+        suffix: "\n\nprint(add(1, 2))\n".into(),
+        language: Some("python".into()),
+        ..switchboard_providers::FimPrompt::default()
+    }
+}
+
+/// An inline completion of [`python_fim`]: 48 tokens, stop at a blank line, temperature 0,
+/// 5 s deadline.
+pub fn python_fim_request() -> switchboard_providers::GenerateRequest {
+    use switchboard_providers::{GenerateRequest, Prompt, Purpose};
+
+    GenerateRequest {
+        prompt: Prompt::Fim(python_fim()),
+        max_tokens: 48,
+        stop: vec!["\n\n".into()],
+        temperature: Some(0.0),
+        deadline: deadline_in(5_000),
+        purpose: Purpose::InlineCompletion,
+    }
+}
