@@ -10,7 +10,7 @@ use serde_json::json;
 use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::anthropic::Anthropic;
 use switchboard_providers::{
-    ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, Secret, StreamEvent, Usage,
+    ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, StreamEvent, Usage,
 };
 
 const KEY: &str = "sk-ant-api03-test-0123456789abcdef";
@@ -18,12 +18,7 @@ const KEY: &str = "sk-ant-api03-test-0123456789abcdef";
 const BLOCKED: &str = r#"{"type":"error","error":{"type":"invalid_request_error","message":"This credential is only authorized for use with Claude Code and cannot be used for other API requests."},"request_id":"req_011CTest"}"#;
 
 fn spec(server: &MockServer) -> ProviderSpec {
-    ProviderSpec {
-        model: Some("claude-test".into()),
-        base_url: Some(server.url()),
-        api_key: Some(Secret::new(KEY)),
-        ..ProviderSpec::default()
-    }
+    support::keyed_spec(server.url(), "claude-test", KEY)
 }
 
 fn provider(spec: &ProviderSpec) -> Anthropic {

@@ -9,17 +9,12 @@ use futures_util::StreamExt;
 use serde_json::json;
 use support::{Body, MockServer, Piece, Reply, collect, deadline_in, failed};
 use switchboard_providers::deepseek::DeepSeek;
-use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, Secret, StreamEvent, Usage};
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
 
 const KEY: &str = "sk-test-deepseek-0123456789abcdef";
 
 fn spec(server: &MockServer, model: &str) -> ProviderSpec {
-    ProviderSpec {
-        model: Some(model.into()),
-        base_url: Some(server.url()),
-        api_key: Some(Secret::new(KEY)),
-        ..ProviderSpec::default()
-    }
+    support::keyed_spec(server.url(), model, KEY)
 }
 
 fn provider(spec: &ProviderSpec) -> DeepSeek {

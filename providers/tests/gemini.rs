@@ -7,22 +7,17 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, collect, deadline_in, failed};
+use support::{ErrorCase, MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::gemini::Gemini;
 use switchboard_providers::{
-    ChatMessage, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, Secret,
+    ChatMessage, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose,
     StreamEvent, Usage,
 };
 
 const KEY: &str = "AIza-test-gemini-0123456789abcdef";
 
 fn spec(server: &MockServer, model: &str) -> ProviderSpec {
-    ProviderSpec {
-        model: Some(model.into()),
-        base_url: Some(server.url()),
-        api_key: Some(Secret::new(KEY)),
-        ..ProviderSpec::default()
-    }
+    support::keyed_spec(server.url(), model, KEY)
 }
 
 fn provider(spec: &ProviderSpec) -> Gemini {
@@ -145,14 +140,6 @@ async fn fim_is_chat_prompted_and_the_code_extracted() {
     assert_eq!(body["generationConfig"]["maxOutputTokens"], json!(32));
 }
 
-struct ErrorCase {
-    status: u16,
-    body: &'static str,
-    headers: &'static [(&'static str, &'static str)],
-    kind: ErrorKind,
-    retry_after: Option<Duration>,
-}
-
 #[tokio::test]
 async fn every_error_is_classified() {
     let cases = [
@@ -236,11 +223,7 @@ async fn every_error_is_classified() {
     ];
     for case in cases {
         let server = MockServer::start().await;
-        let mut reply = Reply::json(case.status, case.body);
-        for (name, value) in case.headers {
-            reply = reply.header(name, value);
-        }
-        server.push(reply);
+        server.push(case.reply());
         let error = failed(flash(&server).generate(chat_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
         assert_eq!(error.status, Some(case.status));

@@ -7,19 +7,14 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use serde_json::json;
-use support::{MockServer, Reply, collect, deadline_in, failed};
+use support::{ErrorCase, MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::openai::OpenAi;
-use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, Secret, StreamEvent, Usage};
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
 
 const KEY: &str = "sk-test-openai-0123456789abcdef";
 
 fn spec(server: &MockServer) -> ProviderSpec {
-    ProviderSpec {
-        model: Some("gpt-test".into()),
-        base_url: Some(format!("{}/v1", server.url())),
-        api_key: Some(Secret::new(KEY)),
-        ..ProviderSpec::default()
-    }
+    support::keyed_spec(format!("{}/v1", server.url()), "gpt-test", KEY)
 }
 
 fn provider(spec: &ProviderSpec) -> OpenAi {
@@ -153,14 +148,6 @@ async fn fim_on_a_chat_model_goes_through_chat_and_extracts_the_code() {
     assert!(user.contains("fn add(a: i32, b: i32) -> i32 {\n    <CURSOR>\n}"), "{user}");
 }
 
-struct ErrorCase {
-    status: u16,
-    body: &'static str,
-    headers: &'static [(&'static str, &'static str)],
-    kind: ErrorKind,
-    retry_after: Option<Duration>,
-}
-
 #[tokio::test]
 async fn every_error_is_classified() {
     let cases = [
@@ -237,11 +224,7 @@ async fn every_error_is_classified() {
     ];
     for case in cases {
         let server = MockServer::start().await;
-        let mut reply = Reply::json(case.status, case.body);
-        for (name, value) in case.headers {
-            reply = reply.header(name, value);
-        }
-        server.push(reply);
+        server.push(case.reply());
         let error = failed(provider(&spec(&server)).generate(chat_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
         assert_eq!(error.status, Some(case.status));

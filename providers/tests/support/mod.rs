@@ -499,3 +499,33 @@ pub fn python_fim_request() -> switchboard_providers::GenerateRequest {
         purpose: Purpose::InlineCompletion,
     }
 }
+
+/// A spec for `model` at `base_url` with an inline key.
+pub fn keyed_spec(base_url: String, model: &str, key: &str) -> switchboard_providers::ProviderSpec {
+    switchboard_providers::ProviderSpec {
+        model: Some(model.into()),
+        base_url: Some(base_url),
+        api_key: Some(switchboard_providers::Secret::new(key)),
+        ..switchboard_providers::ProviderSpec::default()
+    }
+}
+
+/// An error answer and how it must be classified.
+pub struct ErrorCase {
+    pub status: u16,
+    pub body: &'static str,
+    pub headers: &'static [(&'static str, &'static str)],
+    pub kind: switchboard_providers::ErrorKind,
+    pub retry_after: Option<Duration>,
+}
+
+impl ErrorCase {
+    /// The JSON reply with the case's status, body and headers.
+    pub fn reply(&self) -> Reply {
+        let mut reply = Reply::json(self.status, self.body);
+        for (name, value) in self.headers {
+            reply = reply.header(name, value);
+        }
+        reply
+    }
+}
