@@ -261,19 +261,40 @@ struct Definition {
 /// gets the cheap method: top-level items and one level into their bodies).
 #[derive(Debug, Default)]
 pub struct DefinitionIndex {
-    by_uri: std::collections::HashMap<String, (i32, bool, std::sync::Arc<[Definition]>)>,
+    by_uri: std::collections::HashMap<String, (i32, bool, std::sync::Arc<Definitions>)>,
+}
+
+/// A document's definitions by name: a request looks up the few names near the cursor instead
+/// of scanning every definition of the file.
+#[derive(Debug, Default)]
+struct Definitions {
+    by_name: std::collections::HashMap<String, Vec<Range<usize>>>,
+}
+
+impl Definitions {
+    fn from_list(list: Vec<Definition>) -> Self {
+        let mut by_name: std::collections::HashMap<String, Vec<Range<usize>>> = std::collections::HashMap::new();
+        for definition in list {
+            by_name.entry(definition.name).or_default().push(definition.byte_range);
+        }
+        Self { by_name }
+    }
+
+    fn named<'a>(&'a self, names: &'a [String]) -> impl Iterator<Item = &'a Range<usize>> + 'a {
+        names.iter().filter_map(|name| self.by_name.get(name)).flatten()
+    }
 }
 
 impl DefinitionIndex {
-    fn of(&mut self, document: &DocumentSnapshot, shallow: bool) -> std::sync::Arc<[Definition]> {
+    fn of(&mut self, document: &DocumentSnapshot, shallow: bool) -> std::sync::Arc<Definitions> {
         if let Some((version, was_shallow, definitions)) = self.by_uri.get(document.uri())
             && *version == document.version()
             && *was_shallow == shallow
         {
             return definitions.clone();
         }
-        let definitions: std::sync::Arc<[Definition]> =
-            if shallow { shallow_definitions(document).into() } else { query_definitions(document).into() };
+        let list = if shallow { shallow_definitions(document) } else { query_definitions(document) };
+        let definitions = std::sync::Arc::new(Definitions::from_list(list));
         self.by_uri.insert(document.uri().to_owned(), (document.version(), shallow, definitions.clone()));
         definitions
     }
@@ -364,13 +385,13 @@ pub fn definitions_of(
 ) -> Vec<RelatedSnippet> {
     let mut picked = Vec::new();
     let mut budget = max_tokens;
-    let mut take = |document: &DocumentSnapshot, definition: &Definition, picked: &mut Vec<RelatedSnippet>| {
+    let mut take = |document: &DocumentSnapshot, byte_range: &Range<usize>, picked: &mut Vec<RelatedSnippet>| {
         let rope = document.rope();
-        if definition.byte_range.end > rope.len_bytes() {
+        if byte_range.end > rope.len_bytes() {
             return;
         }
-        let first_line = rope.byte_to_line(definition.byte_range.start);
-        let last_line = rope.byte_to_line(definition.byte_range.end);
+        let first_line = rope.byte_to_line(byte_range.start);
+        let last_line = rope.byte_to_line(byte_range.end);
         let text = lines_text(document, first_line..(last_line + 1).min(first_line + max_lines));
         let cost = estimate_tokens(&text);
         if cost > budget {
@@ -379,17 +400,17 @@ pub fn definitions_of(
         budget -= cost;
         picked.push(RelatedSnippet { path: document.path().to_owned(), text, source: SnippetSource::Definition });
     };
-    for definition in index.of(current, true).iter() {
-        let in_window = definition.byte_range.start < window.end && window.start < definition.byte_range.end;
-        if !in_window && identifiers.binary_search(&definition.name).is_ok() {
-            take(current, definition, &mut picked);
+    let here = index.of(current, true);
+    for byte_range in here.named(identifiers) {
+        let in_window = byte_range.start < window.end && window.start < byte_range.end;
+        if !in_window {
+            take(current, byte_range, &mut picked);
         }
     }
     for document in documents.iter().filter(|document| document.uri() != current.uri()) {
-        for definition in index.of(document, false).iter() {
-            if identifiers.binary_search(&definition.name).is_ok() {
-                take(document, definition, &mut picked);
-            }
+        let there = index.of(document, false);
+        for byte_range in there.named(identifiers) {
+            take(document, byte_range, &mut picked);
         }
     }
     picked

@@ -59,11 +59,12 @@ pub struct Prepared {
     pub context: context::CompletionContext,
 }
 
-/// The file's indentation unit: a tab, or the smallest run of leading spaces.
-fn indent_unit(snapshot: &DocumentSnapshot) -> Option<String> {
+/// The indentation unit around the cursor: a tab, or the smallest run of leading spaces in the
+/// 80 lines above it (local style wins, and a request must not scan the whole file).
+fn indent_unit(snapshot: &DocumentSnapshot, cursor_line: usize) -> Option<String> {
     let rope = snapshot.rope();
     let mut smallest: Option<usize> = None;
-    for line in rope.lines().take(400) {
+    for line in rope.lines_at(cursor_line.saturating_sub(80)).take(81) {
         let mut spaces = 0;
         for ch in line.chars() {
             match ch {
@@ -206,7 +207,7 @@ pub fn prepare(
             line_suffix,
             following_lines,
             preceding_lines,
-            indent_unit: indent_unit(snapshot),
+            indent_unit: indent_unit(snapshot, cursor_line),
             multiline,
             language: snapshot.language().map(|language| language.name.to_owned()),
         },
