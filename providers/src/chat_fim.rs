@@ -7,7 +7,7 @@
 //! text that goes at the cursor. Vendor files call [`to_chat`] and [`extract_completion`] (or
 //! [`extract_code`] when they do not have the FIM prompt at hand).
 
-use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt};
+use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, TextStream};
 
 /// The default cursor marker: plain words that no language uses as syntax.
 pub const CURSOR: &str = "<CURSOR>";
@@ -91,6 +91,15 @@ pub fn extract_code(answer: &str) -> String {
         None => strip_chatter(&answer),
     };
     code.replace(CURSOR, "").replace(CURSOR_PIPE, "")
+}
+
+/// For a FIM prompt sent as chat (`fim` set), replaces the whole answer by
+/// [`extract_completion`] of it once it is complete; any other answer passes unchanged.
+pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<FimPrompt>) -> TextStream {
+    match fim {
+        Some(fim) => crate::http::map_whole_text(answer, move |text| extract_completion(&text, &fim)),
+        None => answer,
+    }
 }
 
 /// The text to insert at the cursor: [`extract_code`], then the tail of the prefix or the head

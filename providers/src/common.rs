@@ -58,6 +58,14 @@ pub(crate) async fn resolve_key(provider: &str, source: &KeySource) -> Result<Op
     keys::resolve_key(source).await.map_err(|error| ProviderError::new(ErrorKind::Auth, provider, error.to_string()))
 }
 
+/// Adds the key, when there is one, as `Authorization: Bearer`.
+pub(crate) fn bearer(builder: reqwest::RequestBuilder, key: Option<&Secret>) -> reqwest::RequestBuilder {
+    match key {
+        Some(key) => builder.bearer_auth(key.expose()),
+        None => builder,
+    }
+}
+
 /// Implements [`crate::provider::Provider`] for a vendor struct with `name` and `capabilities`
 /// fields and an `async fn send(&self, GenerateRequest) -> Result<TextStream, ProviderError>`.
 macro_rules! provider_via_send {

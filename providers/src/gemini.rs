@@ -109,10 +109,7 @@ impl Gemini {
             let body = http::read_body(&self.name, response, deadline).await?;
             http::ready_stream(decode_whole(&self.name, &body)?)
         };
-        Ok(match fim {
-            Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
-            None => answer,
-        })
+        Ok(crate::chat_fim::extract_from_answer(answer, fim))
     }
 
     fn body<'a>(&self, chat: &'a ChatPrompt, request: &'a GenerateRequest) -> WireRequest<'a> {

@@ -146,7 +146,7 @@ impl LlamaCpp {
     ) -> Result<TextStream, ProviderError> {
         let body = ChatRequest::new(&self.model, chat, request, &request.stop, self.capabilities.streaming);
         let answer = self.post("/v1/chat/completions", &body, request, key).await?;
-        Ok(openai_compat::extract_chat_fim(answer, fim.cloned()))
+        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned()))
     }
 
     async fn post(
@@ -157,10 +157,7 @@ impl LlamaCpp {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let mut builder = http::client().post(format!("{}{path}", self.base_url)).json(body);
-        if let Some(key) = key {
-            builder = builder.bearer_auth(key.expose());
-        }
+        let mut builder = common::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
         let stream = self.capabilities.streaming;
         if stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");

@@ -18,9 +18,10 @@ use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder};
 use crate::keys;
 use crate::models;
+use crate::openai_compat::WireMessage;
 use crate::provider::{
-    Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError,
-    StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError, StreamEvent,
+    TextStream, Usage,
 };
 use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
 
@@ -175,26 +176,15 @@ impl Ollama {
         key: Option<&Secret>,
         fim: Option<&FimPrompt>,
     ) -> Result<TextStream, ProviderError> {
-        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
-        let turns = chat.messages.iter().map(|message| WireMessage {
-            role: match message.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            },
-            content: &message.content,
-        });
         let body = ChatBody {
             model: &self.model,
-            messages: system.chain(turns).collect(),
+            messages: WireMessage::all(chat),
             stream: self.capabilities.streaming,
             options: self.options(request, &request.stop),
             keep_alive: self.keep_alive.as_deref(),
         };
         let answer = self.post("/api/chat", &body, request, key).await?;
-        Ok(match fim.cloned() {
-            Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
-            None => answer,
-        })
+        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned()))
     }
 
     fn options<'a>(&self, request: &GenerateRequest, stop: &'a [String]) -> Options<'a> {
@@ -209,10 +199,7 @@ impl Ollama {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let mut builder = http::client().post(format!("{}{path}", self.base_url)).json(body);
-        if let Some(key) = key {
-            builder = builder.bearer_auth(key.expose());
-        }
+        let builder = common::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
         tracing::debug!(provider = %self.name, path, "sending request");
         let response = http::send(&self.name, builder, deadline).await?;
         if !response.status().is_success() {
@@ -320,12 +307,6 @@ struct GenerateBody<'a> {
     options: Options<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     keep_alive: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct WireMessage<'a> {
-    role: &'static str,
-    content: &'a str,
 }
 
 #[derive(Serialize)]

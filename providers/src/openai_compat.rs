@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
@@ -108,9 +109,7 @@ pub(crate) async fn send(
     dialect: &'static Dialect,
     chat_fim: Option<FimPrompt>,
 ) -> Result<TextStream, ProviderError> {
-    if let Some(key) = key {
-        builder = builder.bearer_auth(key.expose());
-    }
+    builder = common::bearer(builder, key);
     if stream {
         builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
     }
@@ -127,15 +126,7 @@ pub(crate) async fn send(
         let body = http::read_body(provider, response, deadline).await?;
         http::ready_stream(decode_whole(provider, &body, dialect)?)
     };
-    Ok(extract_chat_fim(answer, chat_fim))
-}
-
-/// For a FIM prompt sent as chat, replaces the whole answer by the code it holds.
-pub(crate) fn extract_chat_fim(answer: TextStream, chat_fim: Option<FimPrompt>) -> TextStream {
-    match chat_fim {
-        Some(fim) => http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&text, &fim)),
-        None => answer,
-    }
+    Ok(crate::chat_fim::extract_from_answer(answer, chat_fim))
 }
 
 /// Classifies an error object that arrived inside a 200 answer (OpenRouter sends
@@ -242,10 +233,26 @@ impl StreamOptions {
     }
 }
 
+/// One chat message as OpenAI (and Ollama's `/api/chat`) take it.
 #[derive(Serialize)]
 pub(crate) struct WireMessage<'a> {
     role: &'static str,
     content: &'a str,
+}
+
+impl<'a> WireMessage<'a> {
+    /// The system prompt first, then the turns.
+    pub fn all(chat: &'a ChatPrompt) -> Vec<Self> {
+        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
+        let turns = chat.messages.iter().map(|message| WireMessage {
+            role: match message.role {
+                ChatRole::User => "user",
+                ChatRole::Assistant => "assistant",
+            },
+            content: &message.content,
+        });
+        system.chain(turns).collect()
+    }
 }
 
 #[derive(Serialize)]
@@ -267,7 +274,7 @@ pub(crate) struct ChatRequest<'a> {
 }
 
 impl<'a> ChatRequest<'a> {
-    /// The system prompt first, then the turns; `max_tokens`, and usage asked for when streaming.
+    /// All messages ([`WireMessage::all`]); `max_tokens`, and usage asked for when streaming.
     pub fn new(
         model: &'a str,
         chat: &'a ChatPrompt,
@@ -275,17 +282,9 @@ impl<'a> ChatRequest<'a> {
         stop: &'a [String],
         stream: bool,
     ) -> Self {
-        let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
-        let turns = chat.messages.iter().map(|message| WireMessage {
-            role: match message.role {
-                ChatRole::User => "user",
-                ChatRole::Assistant => "assistant",
-            },
-            content: &message.content,
-        });
         ChatRequest {
             model,
-            messages: system.chain(turns).collect(),
+            messages: WireMessage::all(chat),
             max_tokens: Some(request.max_tokens),
             max_completion_tokens: None,
             temperature: request.temperature,

@@ -9,9 +9,7 @@ use futures_util::StreamExt;
 use serde_json::json;
 use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::anthropic::Anthropic;
-use switchboard_providers::{
-    ErrorKind, FimPrompt, GenerateRequest, Prompt, Provider, ProviderSpec, Purpose, StreamEvent, Usage,
-};
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
 
 const KEY: &str = "sk-ant-api03-test-0123456789abcdef";
 
@@ -131,19 +129,7 @@ async fn fim_uses_a_fence_prefill() {
     let server = MockServer::start().await;
     // The answer continues after the prefilled opening fence.
     server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
-    let request = GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
-            suffix: "\n}\n".into(),
-            language: Some("rust".into()),
-            ..FimPrompt::default()
-        }),
-        max_tokens: 32,
-        stop: Vec::new(),
-        temperature: None,
-        deadline: deadline_in(5_000),
-        purpose: Purpose::InlineCompletion,
-    };
+    let request = support::rust_fim_request();
     let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "a + b");
