@@ -317,3 +317,41 @@ fn reading_stops_once_a_one_line_suggestion_is_complete() {
     }
     assert_eq!(mock.closed_early(), 1, "the rest of the answer was read and paid for");
 }
+
+#[test]
+fn items_extend_the_selected_completion_item_over_its_range() {
+    let mock = MockProvider::start(Reply::text("pute_total(items)\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///sel.py";
+    server.open(uri, "python", "x = com\n");
+    let selected = |text: &str| {
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 7},
+               "context": {"triggerKind": 2, "selectedCompletionInfo": {
+                   "range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 7}}, "text": text}}})
+    };
+    // The popup has `compute_total` selected: the suggestion extends it, over the same range.
+    let response = server.request("textDocument/inlineCompletion", selected("compute_total"));
+    let found = items(&response);
+    assert_eq!(found.len(), 1, "{response}");
+    assert_eq!(found[0]["insertText"], "compute_total(items)");
+    assert_eq!(found[0]["range"], json!({"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 7}}));
+    // A selected item the suggestion does not extend: nothing is shown (it would be dropped).
+    let response = server.request("textDocument/inlineCompletion", selected("compare"));
+    assert!(items(&response).is_empty(), "{response}");
+}
+
+#[test]
+fn secrets_are_never_completed_in_nor_sent() {
+    let mock = MockProvider::start(Reply::text("sk-live-123\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    for uri in [
+        "file:///app/.env",
+        "file:///app/.env.production",
+        "file:///keys/server.pem",
+        "file:///home/me/.ssh/id_ed25519",
+    ] {
+        server.open(uri, "plaintext", "API_KEY=\n");
+        assert_eq!(inline_request(&mut server, uri, 0, 8, 1)["result"], Value::Null, "{uri}");
+    }
+    assert_eq!(mock.request_count(), 0, "an excluded file reached the provider");
+}
