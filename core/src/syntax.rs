@@ -79,6 +79,26 @@ impl SyntaxState {
         self.fresh_tree()
     }
 
+    /// What a parse needs, so it can run without holding the document: `None` when the tree
+    /// is up to date (or the grammar gave up on this text).
+    pub fn parse_job(&self) -> Option<ParseJob> {
+        let up_to_date = self.tree.is_some() && !self.stale;
+        if up_to_date || self.gave_up {
+            return None;
+        }
+        // A tree clone shares its nodes (tree-sitter's copy is a reference count), so this is
+        // cheap; the stale tree stays here to keep following edits.
+        let old_tree = if self.stale { self.tree.clone() } else { None };
+        Some(ParseJob { language: self.language, old_tree })
+    }
+
+    /// Installs the result of a [`ParseJob`] run on the current text.
+    pub fn finish(&mut self, tree: Option<Tree>) {
+        self.gave_up = tree.is_none();
+        self.tree = tree;
+        self.stale = false;
+    }
+
     /// The tree, if it is up to date with the text.
     pub fn fresh_tree(&self) -> Option<&Tree> {
         if self.stale { None } else { self.tree.as_ref() }
@@ -92,6 +112,20 @@ impl SyntaxState {
 
     pub fn has_tree(&self) -> bool {
         self.tree.is_some()
+    }
+}
+
+/// A parse to run away from the document (see [`SyntaxState::parse_job`]).
+#[derive(Debug)]
+pub struct ParseJob {
+    language: &'static Language,
+    old_tree: Option<Tree>,
+}
+
+impl ParseJob {
+    /// Parses `rope` (incrementally from the old tree, when there is one).
+    pub fn run(&self, rope: &Rope) -> Option<Tree> {
+        parse::parse_rope(self.language, rope, self.old_tree.as_ref())
     }
 }
 

@@ -51,6 +51,9 @@ pub struct Document {
     /// while the rope (like LSP) also breaks lines at a lone `\r`; without one the two agree and
     /// points come cheaply from the rope. Set when one may have appeared, cleared on full sync.
     may_have_lone_cr: bool,
+    /// How many changes have been applied: a parse made off the document is installed only if
+    /// this has not moved since its text was taken.
+    n_changes: u64,
 }
 
 impl Document {
@@ -65,6 +68,7 @@ impl Document {
             version,
             syntax,
             may_have_lone_cr: has_lone_cr(text.as_bytes()),
+            n_changes: 0,
         }
     }
 
@@ -98,6 +102,7 @@ impl Document {
     }
 
     fn apply_change(&mut self, change: &ContentChange, encoding: PositionEncoding) {
+        self.n_changes += 1;
         let Some(range) = change.range else {
             self.rope = Rope::from_str(&change.text);
             self.may_have_lone_cr = has_lone_cr(change.text.as_bytes());
@@ -173,6 +178,28 @@ impl Document {
     pub fn ensure_parsed(&mut self) -> Option<&Tree> {
         let rope = &self.rope;
         self.syntax.as_mut()?.ensure_parsed(rope)
+    }
+
+    /// A parse to run without holding the document, with the text it parses and a token for
+    /// [`Document::install_parse`]; `None` when the tree is already fresh (or there is no grammar).
+    pub fn parse_job(&self) -> Option<(crate::syntax::ParseJob, Rope, u64)> {
+        let job = self.syntax.as_ref()?.parse_job()?;
+        Some((job, self.rope.clone(), self.n_changes))
+    }
+
+    /// Installs a tree parsed from the text taken with `token`, unless the text has changed
+    /// since. Returns whether it was installed.
+    pub fn install_parse(&mut self, token: u64, tree: Option<Tree>) -> bool {
+        if token != self.n_changes {
+            return false;
+        }
+        match &mut self.syntax {
+            Some(syntax) => {
+                syntax.finish(tree);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Drops the syntax tree to bound memory.
@@ -324,6 +351,23 @@ mod tests {
         // A lone CR is not a row break for tree-sitter.
         assert_eq!(point_after(start, "a\rb\nc"), BytePoint { row: 3, byte_col: 1 });
         assert_eq!(point_after(start, "\n"), BytePoint { row: 3, byte_col: 0 });
+    }
+
+    #[test]
+    fn a_parse_of_text_that_changed_meanwhile_is_not_installed() {
+        let mut document = Document::new("file:///a.rs", "rust", 1, "fn a() {}\n");
+        let (job, rope, token) = document.parse_job().expect("no tree yet");
+        let parsed = job.run(&rope);
+        // An edit arrives while the parse runs.
+        let end = Range::new(LineCol::new(1, 0), LineCol::new(1, 0));
+        document.apply_changes(2, &[ContentChange::replace(end, "fn b() {}\n")], PositionEncoding::Utf8);
+        assert!(!document.install_parse(token, parsed), "a tree of older text must not be installed");
+        assert!(document.snapshot().tree().is_none());
+        let (job, rope, token) = document.parse_job().expect("still no fresh tree");
+        assert!(document.install_parse(token, job.run(&rope)));
+        let tree = document.snapshot().tree().cloned().expect("fresh tree");
+        assert_eq!(tree.root_node().named_child_count(), 2, "both functions are in the tree");
+        assert!(document.parse_job().is_none(), "nothing left to parse");
     }
 
     #[test]

@@ -96,13 +96,27 @@ impl DocumentStore {
 
     /// A snapshot with an up-to-date syntax tree (parsing incrementally if needed), for features
     /// that read syntax. Keeps the number of trees held within [`StoreLimits::max_trees`].
+    ///
+    /// The parse runs without holding the document, so edits (applied on the editor's message
+    /// loop) never wait for it; a tree parsed from text that changed meanwhile is not installed,
+    /// and after a few such races the snapshot goes without a tree (features degrade).
     pub fn snapshot_with_syntax(&self, uri: &str) -> Option<DocumentSnapshot> {
-        let snapshot = {
-            let mut entry = self.entries.get_mut(uri)?;
-            entry.last_used = self.tick();
-            entry.document.ensure_parsed();
-            entry.document.snapshot()
-        };
+        const ATTEMPTS: usize = 3;
+        for _ in 0..ATTEMPTS {
+            let job = {
+                let mut entry = self.entries.get_mut(uri)?;
+                entry.last_used = self.tick();
+                entry.document.parse_job()
+            };
+            let Some((job, rope, token)) = job else { break };
+            let tree = job.run(&rope);
+            let installed =
+                self.entries.get_mut(uri).is_some_and(|mut entry| entry.document.install_parse(token, tree));
+            if installed {
+                break;
+            }
+        }
+        let snapshot = self.entries.get(uri)?.document.snapshot();
         self.evict_trees_beyond_limit();
         Some(snapshot)
     }
