@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use crate::documents::DocumentSnapshot;
 use crate::syntax::queries;
-use crate::text::estimate_tokens;
+use crate::text::{estimate_tokens, tokens_for_bytes};
 
 /// Lines on each side of an edited line that make up its chunk.
 const CHUNK_RADIUS: usize = 8;
@@ -383,34 +383,45 @@ pub fn definitions_of(
     max_lines: usize,
     max_tokens: usize,
 ) -> Vec<RelatedSnippet> {
+    // A common name (`new`, `fmt`, a method every type has) can be defined hundreds of times:
+    // only the few nearest the cursor are worth their tokens, and only those are looked at.
+    const PER_NAME: usize = 2;
+    let cursor = window.start + (window.end - window.start) / 2;
     let mut picked = Vec::new();
     let mut budget = max_tokens;
     let mut take = |document: &DocumentSnapshot, byte_range: &Range<usize>, picked: &mut Vec<RelatedSnippet>| {
         let rope = document.rope();
-        if byte_range.end > rope.len_bytes() {
+        // Cheap checks first: the text is built only for a definition that may fit.
+        if byte_range.end > rope.len_bytes() || budget == 0 {
             return;
         }
         let first_line = rope.byte_to_line(byte_range.start);
-        let last_line = rope.byte_to_line(byte_range.end);
-        let text = lines_text(document, first_line..(last_line + 1).min(first_line + max_lines));
-        let cost = estimate_tokens(&text);
-        if cost > budget {
+        let last_line = rope.byte_to_line(byte_range.end).min(first_line + max_lines.max(1) - 1);
+        let n_bytes = rope.line_to_byte((last_line + 1).min(rope.len_lines())) - rope.line_to_byte(first_line);
+        if tokens_for_bytes(n_bytes) > budget {
             return;
         }
-        budget -= cost;
+        let text = lines_text(document, first_line..last_line + 1);
+        budget = budget.saturating_sub(estimate_tokens(&text));
         picked.push(RelatedSnippet { path: document.path().to_owned(), text, source: SnippetSource::Definition });
     };
     let here = index.of(current, true);
-    for byte_range in here.named(identifiers) {
-        let in_window = byte_range.start < window.end && window.start < byte_range.end;
-        if !in_window {
+    for name in identifiers {
+        let mut outside: Vec<&Range<usize>> = here
+            .named(std::slice::from_ref(name))
+            .filter(|range| !(range.start < window.end && window.start < range.end))
+            .collect();
+        outside.sort_by_key(|range| range.start.abs_diff(cursor));
+        for byte_range in outside.into_iter().take(PER_NAME) {
             take(current, byte_range, &mut picked);
         }
     }
     for document in documents.iter().filter(|document| document.uri() != current.uri()) {
         let there = index.of(document, false);
-        for byte_range in there.named(identifiers) {
-            take(document, byte_range, &mut picked);
+        for name in identifiers {
+            for byte_range in there.named(std::slice::from_ref(name)).take(PER_NAME) {
+                take(document, byte_range, &mut picked);
+            }
         }
     }
     picked

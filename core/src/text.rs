@@ -24,7 +24,12 @@ pub struct ByteEdit {
 /// Estimated number of model tokens in `text`. Code averages about 3.5 UTF-8 bytes per
 /// token across the common BPE vocabularies; we round up so budgets keep some headroom.
 pub fn estimate_tokens(text: &str) -> usize {
-    (text.len() * 2).div_ceil(7)
+    tokens_for_bytes(text.len())
+}
+
+/// [`estimate_tokens`] for a text of `n_bytes` bytes, when only its length is known.
+pub fn tokens_for_bytes(n_bytes: usize) -> usize {
+    (n_bytes * 2).div_ceil(7)
 }
 
 /// The inverse of [`estimate_tokens`]: how many bytes of code fit in `n_tokens`.
