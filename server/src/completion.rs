@@ -312,6 +312,11 @@ impl CompletionEngine {
             Placement::Skip(_) => return Outcome::Nothing("no completion at this position"),
             Placement::Complete { multiline } => multiline,
         };
+        if self.chain().is_none() {
+            return Outcome::Nothing(
+                "no provider is available: configure one, set an API key, or start Ollama or llama.cpp (see `switchboard doctor`)",
+            );
+        }
 
         let key = cursor_key(&snapshot, cursor, BEFORE_WINDOW);
         let mut result =
