@@ -59,17 +59,20 @@ impl DeepSeek {
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = common::resolve_key(&self.name, &self.key).await?;
-        let stream = self.capabilities.streaming;
-        let prepared = openai_compat::prepare(&self.name, &self.model, &self.capabilities, &request, &DIALECT)?;
-        let url = match prepared.endpoint {
+        let target = openai_compat::Target {
+            name: &self.name,
+            model: &self.model,
+            capabilities: &self.capabilities,
+            key: &self.key,
+            headers: None,
+            timeout: self.timeout,
+            dialect: &DIALECT,
+        };
+        openai_compat::generate(target, request, |endpoint| match endpoint {
             Endpoint::Fim => format!("{}/beta/completions", self.fim_base_url),
             Endpoint::Chat => format!("{}/chat/completions", self.base_url),
-        };
-        let builder = http::client().post(url).json(&prepared.body);
-        tracing::debug!(provider = %self.name, stream, fim = prepared.chat_fim.is_none(), "sending request");
-        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, prepared.chat_fim).await
+        })
+        .await
     }
 }
 

@@ -59,18 +59,20 @@ impl OpenAi {
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = common::resolve_key(&self.name, &self.key).await?;
-        let stream = self.capabilities.streaming;
-        let prepared = openai_compat::prepare(&self.name, &self.model, &self.capabilities, &request, &DIALECT)?;
-        let path = match prepared.endpoint {
-            Endpoint::Fim => "/completions",
-            Endpoint::Chat => "/chat/completions",
+        let target = openai_compat::Target {
+            name: &self.name,
+            model: &self.model,
+            capabilities: &self.capabilities,
+            key: &self.key,
+            headers: Some(&self.headers),
+            timeout: self.timeout,
+            dialect: &DIALECT,
         };
-        let builder =
-            http::client().post(format!("{}{path}", self.base_url)).headers(self.headers.clone()).json(&prepared.body);
-        tracing::debug!(provider = %self.name, path, stream, "sending request");
-        openai_compat::send(&self.name, builder, key.as_ref(), stream, deadline, &DIALECT, prepared.chat_fim).await
+        openai_compat::generate(target, request, |endpoint| match endpoint {
+            Endpoint::Fim => format!("{}/completions", self.base_url),
+            Endpoint::Chat => format!("{}/chat/completions", self.base_url),
+        })
+        .await
     }
 }
 

@@ -100,6 +100,37 @@ pub(crate) fn prepare(
 /// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer
 /// token, and decodes the OpenAI-shaped answer, streamed or whole. A FIM prompt sent as chat is
 /// extracted from the whole answer at the end.
+/// Who an OpenAI-shaped request goes to: what differs between the vendors that speak the format.
+pub(crate) struct Target<'a> {
+    pub name: &'a str,
+    pub model: &'a str,
+    pub capabilities: &'a Capabilities,
+    pub key: &'a crate::spec::KeySource,
+    pub headers: Option<&'a reqwest::header::HeaderMap>,
+    pub timeout: Option<std::time::Duration>,
+    pub dialect: &'static Dialect,
+}
+
+/// A whole request to an OpenAI-shaped vendor: key, body, URL for the endpoint the prompt needs
+/// (`url_for`), send and decode.
+pub(crate) async fn generate(
+    target: Target<'_>,
+    request: GenerateRequest,
+    url_for: impl Fn(Endpoint) -> String,
+) -> Result<TextStream, ProviderError> {
+    let deadline = http::effective_deadline(request.deadline, target.timeout);
+    let key = common::resolve_key(target.name, target.key).await?;
+    let stream = target.capabilities.streaming;
+    let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
+    let url = url_for(prepared.endpoint);
+    let mut builder = http::client().post(&url).json(&prepared.body);
+    if let Some(headers) = target.headers {
+        builder = builder.headers(headers.clone());
+    }
+    tracing::debug!(provider = %target.name, url, stream, "sending request");
+    send(target.name, builder, key.as_ref(), stream, deadline, target.dialect, prepared.chat_fim).await
+}
+
 pub(crate) async fn send(
     provider: &str,
     mut builder: reqwest::RequestBuilder,
