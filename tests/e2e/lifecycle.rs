@@ -76,6 +76,10 @@ fn unknown_methods_get_method_not_found_and_unknown_notifications_are_ignored() 
     server.initialize();
     let response = server.request("textDocument/noSuchThing", json!({}));
     assert_eq!(response["error"]["code"], -32601);
+    // The specification: a `$/` request the server does not support gets MethodNotFound too; only
+    // `$/` notifications may be ignored.
+    let response = server.request("$/noSuchRequest", json!({}));
+    assert_eq!(response["error"]["code"], -32601, "{response}");
     server.notify("$/noSuchNotification", json!({"x": 1}));
     server.notify("custom/whatever", json!(null));
     // Still serving.

@@ -145,7 +145,10 @@ pub async fn serve_stdio(options: ServerOptions) -> i32 {
     let session = service.inner().session().clone();
     let (server_input, server_output, writer) =
         super::transport::GuardedIo::start(tokio::io::stdin(), tokio::io::stdout()).split();
-    Server::new(server_input, server_output, socket).concurrency_level(CONCURRENCY).serve(service).await;
+    Server::new(server_input, server_output, socket)
+        .concurrency_level(CONCURRENCY)
+        .serve(dispatch::AnswerEveryRequest::new(service))
+        .await;
     super::transport::GuardedIo::flush(writer).await;
     if session.shutdown_requested() { 0 } else { 1 }
 }
