@@ -52,7 +52,10 @@ impl Anthropic {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
         let key = common::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
-        let mut stop = request.stop.clone();
+        // The Messages API refuses a stop sequence with no visible character (HTTP 400, "each stop
+        // sequence must contain non-whitespace"), and a single-line completion asks to stop at
+        // "\n". Leave those out: the caller's stream reader already ends a single line itself.
+        let mut stop: Vec<String> = request.stop.iter().filter(|stop| !stop.trim().is_empty()).cloned().collect();
         let (chat, prefill, fim) = match &request.prompt {
             Prompt::Chat(chat) => (chat.clone(), None, None),
             Prompt::Fim(fim) => {

@@ -19,6 +19,11 @@ fn spec(server: &MockServer) -> ProviderSpec {
     support::keyed_spec(server.url(), "claude-test", KEY)
 }
 
+/// A loopback Anthropic that refuses what the real Messages API refuses.
+async fn strict_server() -> MockServer {
+    MockServer::strict(support::anthropic_messages).await
+}
+
 fn provider(spec: &ProviderSpec) -> Anthropic {
     Anthropic::from_spec("claude", spec).expect("valid spec")
 }
@@ -61,7 +66,7 @@ fn message_stream(texts: &[&str]) -> Vec<String> {
 
 #[tokio::test]
 async fn streams_named_events_and_sends_the_exact_request() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     server.push(Reply::sse(message_stream(&["Hello", " there"])));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -90,7 +95,7 @@ async fn streams_named_events_and_sends_the_exact_request() {
 
 #[tokio::test]
 async fn unknown_events_are_ignored() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     let mut events = message_stream(&["a"]);
     events.insert(3, event("brand_new_event", json!({"type":"brand_new_event","x":1})));
     events.insert(
@@ -108,7 +113,7 @@ async fn unknown_events_are_ignored() {
 
 #[tokio::test]
 async fn non_streamed_message() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     server.push(Reply::json(
         200,
         json!({"id":"msg_1","type":"message","role":"assistant","model":"claude-test",
@@ -126,7 +131,7 @@ async fn non_streamed_message() {
 
 #[tokio::test]
 async fn fim_uses_a_fence_prefill() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     // The answer continues after the prefilled opening fence.
     server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
     let request = support::rust_fim_request();
@@ -172,7 +177,7 @@ async fn every_error_is_classified_by_its_type() {
         (413, body("request_too_large", "Request exceeds the maximum size"), ErrorKind::InvalidRequest),
     ];
     for (status, body, kind) in cases {
-        let server = MockServer::start().await;
+        let server = strict_server().await;
         server.push(Reply::json(status, body.clone()).header("retry-after", "4"));
         let error = failed(provider(&spec(&server)).generate(chat_request()).await);
         assert_eq!(error.kind, kind, "HTTP {status} {body}");
@@ -184,7 +189,7 @@ async fn every_error_is_classified_by_its_type() {
 
 #[tokio::test]
 async fn an_error_event_after_200_is_classified() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     let mut events = message_stream(&["par"]);
     events.truncate(4);
     events.push(event("error", json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}})));
@@ -198,7 +203,7 @@ async fn an_error_event_after_200_is_classified() {
 
 #[tokio::test]
 async fn a_stream_without_message_stop_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     let mut events = message_stream(&["par"]);
     events.truncate(4);
     server.push(Reply::sse(events));
@@ -208,7 +213,7 @@ async fn a_stream_without_message_stop_is_a_network_error() {
 
 #[tokio::test]
 async fn a_malformed_event_is_a_bad_response() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     server.push(Reply::sse(["event: content_block_delta\ndata: {oops\n\n"]));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.error.unwrap().kind, ErrorKind::BadResponse);
@@ -216,7 +221,7 @@ async fn a_malformed_event_is_a_bad_response() {
 
 #[tokio::test]
 async fn slow_drip_reset_and_hang() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     server.push(Reply::sse(message_stream(&["a", "b"])).drip(Duration::from_millis(20)));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert_eq!((answer.text.as_str(), answer.error), ("ab", None));
@@ -234,7 +239,7 @@ async fn slow_drip_reset_and_hang() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
-    let server = MockServer::start().await;
+    let server = strict_server().await;
     server.push(
         Reply::sse(message_stream(&["a", "b", "c"])).drip(Duration::from_millis(150)).pause_before(0, Duration::ZERO),
     );
@@ -249,4 +254,48 @@ async fn dropping_the_stream_closes_the_connection() {
 fn no_fim_modes_but_chat() {
     let spec = ProviderSpec { model: Some("m".into()), fim: Some("native".into()), ..ProviderSpec::default() };
     assert!(Anthropic::from_spec("c", &spec).is_err());
+}
+
+#[tokio::test]
+async fn a_single_line_completion_is_accepted_and_ends_at_the_line_end() {
+    // Single-line completions ask to stop at "\n"; the Messages API refuses whitespace-only stop
+    // sequences, so the provider leaves them out and the caller's stream reader ends the line.
+    let server = strict_server().await;
+    server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
+    let request = GenerateRequest { stop: vec!["\n".into(), "\r\n".into(), " ".into()], ..support::rust_fim_request() };
+    let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "a + b");
+    assert_eq!(server.requests()[0].json()["stop_sequences"], json!(["```"]));
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_anthropic_refuses() {
+    // The emulation itself must refuse what the real API refuses, or the tests above prove nothing.
+    let request = |body: serde_json::Value| support::Recorded {
+        method: "POST".into(),
+        path: "/v1/messages".into(),
+        headers: vec![("x-api-key".into(), KEY.into()), ("anthropic-version".into(), "2023-06-01".into())],
+        body: body.to_string(),
+    };
+    let valid = json!({"model": "claude-test", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]});
+    assert!(support::anthropic_messages(&request(valid.clone())).is_none());
+    let mut refused = Vec::new();
+    for (field, value) in [
+        ("stop_sequences", json!(["\n"])),
+        ("stop_sequences", json!(["ok", " \t"])),
+        ("temperature", json!(1.5)),
+        ("max_tokens", json!(0)),
+        ("n", json!(3)),
+        ("messages", json!([])),
+        ("messages", json!([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "```rust\n"}])),
+    ] {
+        let mut body = valid.clone();
+        body[field] = value.clone();
+        refused.push((field, value.clone(), support::anthropic_messages(&request(body)).is_some()));
+    }
+    assert!(refused.iter().all(|(_, _, refused)| *refused), "{refused:?}");
+    let mut unversioned = request(valid);
+    unversioned.headers.retain(|(name, _)| name != "anthropic-version");
+    assert!(support::anthropic_messages(&unversioned).is_some());
 }

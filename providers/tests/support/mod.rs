@@ -151,7 +151,13 @@ struct Shared {
     n_requests: watch::Sender<usize>,
     n_opened: watch::Sender<usize>,
     n_closed: watch::Sender<usize>,
+    /// The vendor's own request validation: a request it refuses gets the vendor's error reply
+    /// instead of the scripted one (which stays queued for the next request).
+    validate: Option<Validator>,
 }
+
+/// Checks a request as the real vendor would; `Some(error reply)` when the vendor refuses it.
+pub type Validator = fn(&Recorded) -> Option<Reply>;
 
 pub struct MockServer {
     addr: SocketAddr,
@@ -167,6 +173,15 @@ impl Drop for MockServer {
 
 impl MockServer {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// A server that refuses, as the real vendor does, every request `validate` rejects.
+    pub async fn strict(validate: Validator) -> Self {
+        Self::start_with(Some(validate)).await
+    }
+
+    async fn start_with(validate: Option<Validator>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
         let shared = Arc::new(Shared {
@@ -176,6 +191,7 @@ impl MockServer {
             n_requests: watch::Sender::new(0),
             n_opened: watch::Sender::new(0),
             n_closed: watch::Sender::new(0),
+            validate,
         });
         let accept_shared = shared.clone();
         let task = tokio::spawn(async move {
@@ -252,10 +268,11 @@ async fn serve_connection(socket: TcpStream, shared: &Shared) {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut reader, &mut buffer).await else { return };
+        let refused = shared.validate.and_then(|validate| validate(&request));
         shared.requests.lock().unwrap().push(request);
         shared.n_requests.send_modify(|n| *n += 1);
-        let scripted = shared.replies.lock().unwrap().pop_front();
-        let reply = scripted.or_else(|| shared.fallback.lock().unwrap().clone()).unwrap_or_else(|| {
+        let scripted = if refused.is_some() { None } else { shared.replies.lock().unwrap().pop_front() };
+        let reply = refused.or(scripted).or_else(|| shared.fallback.lock().unwrap().clone()).unwrap_or_else(|| {
             Reply::json(500, r#"{"error":{"message":"the mock server has no scripted reply left"}}"#)
         });
         match write_reply(&mut reader, &mut writer, reply).await {
@@ -528,4 +545,88 @@ impl ErrorCase {
         }
         reply
     }
+}
+
+/// Anthropic's Messages API validation (docs.anthropic.com/en/api/messages and /en/api/errors):
+/// what the real `POST /v1/messages` refuses with `400 invalid_request_error` (or 401 without a
+/// key), so that a test fails whenever the provider sends what Anthropic would refuse.
+pub fn anthropic_messages(request: &Recorded) -> Option<Reply> {
+    fn refuse(status: u16, kind: &str, message: &str) -> Option<Reply> {
+        let body = serde_json::json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_strict"});
+        Some(Reply::json(status, body.to_string()))
+    }
+    fn invalid(message: &str) -> Option<Reply> {
+        refuse(400, "invalid_request_error", message)
+    }
+    if request.method != "POST" || request.path != "/v1/messages" {
+        return refuse(404, "not_found_error", "Not Found");
+    }
+    // Authentication: `x-api-key` (API keys) or `Authorization: Bearer` (OAuth), and the
+    // `anthropic-version` header is required on every request.
+    if request.header("x-api-key").is_none() && request.header("authorization").is_none() {
+        return refuse(401, "authentication_error", "x-api-key header is required");
+    }
+    if request.header("anthropic-version").is_none() {
+        return invalid("anthropic-version: header is required");
+    }
+    let Ok(body) = serde_json::from_str::<serde_json::Value>(&request.body) else {
+        return invalid("There was an issue with the format or content of your request.");
+    };
+    let Some(fields) = body.as_object() else { return invalid("request body must be an object") };
+    // The request body is a closed schema: unknown fields are refused.
+    const KNOWN: &[&str] = &[
+        "model",
+        "messages",
+        "max_tokens",
+        "system",
+        "stop_sequences",
+        "temperature",
+        "top_p",
+        "top_k",
+        "stream",
+        "metadata",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "service_tier",
+        "container",
+        "mcp_servers",
+    ];
+    if let Some(extra) = fields.keys().find(|key| !KNOWN.contains(&key.as_str())) {
+        return invalid(&format!("{extra}: Extra inputs are not permitted"));
+    }
+    if body["model"].as_str().is_none_or(str::is_empty) {
+        return invalid("model: Field required");
+    }
+    if body["max_tokens"].as_u64().is_none_or(|max| max < 1) {
+        return invalid("max_tokens: Field required (an integer >= 1)");
+    }
+    if let Some(temperature) = body.get("temperature")
+        && temperature.as_f64().is_none_or(|t| !(0.0..=1.0).contains(&t))
+    {
+        return invalid("temperature: Input should be less than or equal to 1");
+    }
+    if let Some(stops) = body.get("stop_sequences") {
+        let Some(stops) = stops.as_array() else { return invalid("stop_sequences: Input should be a valid list") };
+        // The documented rule the single-line completion once broke.
+        if stops.iter().any(|stop| stop.as_str().is_none_or(|stop| stop.trim().is_empty())) {
+            return invalid("stop_sequences: each stop sequence must contain non-whitespace");
+        }
+    }
+    let Some(messages) = body["messages"].as_array().filter(|messages| !messages.is_empty()) else {
+        return invalid("messages: at least one message is required");
+    };
+    for message in messages {
+        if !matches!(message["role"].as_str(), Some("user" | "assistant")) {
+            return invalid("messages: roles must be 'user' or 'assistant'");
+        }
+        if message["content"].is_null() {
+            return invalid("messages: content is required");
+        }
+    }
+    let last = messages.last().expect("non-empty");
+    if last["role"] == "assistant" && last["content"].as_str().is_some_and(|text| text.ends_with(char::is_whitespace)) {
+        return invalid("messages: final assistant content cannot end with trailing whitespace");
+    }
+    None
 }
