@@ -36,6 +36,9 @@ pub fn build(
     env: &dyn Fn(&str) -> Option<String>,
     local: LocalServers,
 ) -> Chains {
+    if config.locked {
+        return Chains { problems: vec![crate::config::LOCKED_MESSAGE.to_owned()], ..Chains::default() };
+    }
     let needs_detection = config.completion.providers.is_empty() || config.actions.providers.is_empty();
     let detected = if needs_detection { detect_providers(env, local) } else { Detected::default() };
     let mut specs: Vec<(String, ProviderSpec)> =
@@ -87,7 +90,7 @@ pub fn build(
 
 /// Probes local model servers only when some chain will need zero-config detection.
 pub async fn probe_if_needed(config: &Config) -> LocalServers {
-    if config.completion.providers.is_empty() || config.actions.providers.is_empty() {
+    if !config.locked && (config.completion.providers.is_empty() || config.actions.providers.is_empty()) {
         probe_local_servers(Duration::from_millis(150)).await
     } else {
         LocalServers::default()
@@ -114,12 +117,15 @@ pub fn completion_settings(config: &Config) -> CompletionSettings {
         n_items_invoked: completion.n_items_invoked as usize,
         temperature: Some(completion.temperature),
         system_prompt: completion.prompt.clone(),
+        config_locked: config.locked,
         ..defaults
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures_util::FutureExt;
+
     use super::*;
 
     fn config(toml: &str) -> Config {
@@ -158,5 +164,73 @@ mod tests {
         let chains = build(&Config::default(), &Arc::new(Health::default()), &|_| None, LocalServers::default());
         assert!(chains.completion.is_none());
         assert!(chains.problems.iter().any(|p| p.contains("no provider is available")), "{:?}", chains.problems);
+    }
+
+    /// Defect: a broken config file once fell back on the defaults, whose empty chains sent the
+    /// next completion to the public OpenAI endpoint with OPENAI_API_KEY although the file pointed
+    /// `base_url` at the user's own gateway. Every layer, each broken in both ways (a TOML or
+    /// JSON error, an unknown key), must leave no chain and detect nothing.
+    #[test]
+    fn an_invalid_user_configuration_uses_no_provider_and_detects_nothing() {
+        use crate::config::ConfigState;
+        use serde_json::json;
+
+        let env = |name: &str| (name == "OPENAI_API_KEY").then(|| "sk-proj-000000000000".to_owned());
+        let gateway = "[providers.gw]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n";
+        let workspace = tempfile::tempdir().expect("temp dir");
+        let broken_workspace = tempfile::tempdir().expect("temp dir");
+        std::fs::write(
+            broken_workspace.path().join(crate::config::WORKSPACE_FILE_NAME),
+            "[completion]\ndebounce = 5\n",
+        )
+        .expect("write");
+        let path = std::path::Path::new("/home/me/.config/switchboard/config.toml");
+        type Break = Box<dyn Fn(&mut ConfigState)>;
+        let cases: Vec<(&str, Break)> = vec![
+            ("file: TOML syntax", Box::new(move |s| drop(s.apply_user_toml(path, &format!("{gateway}[completion\n"))))),
+            ("file: unknown key", Box::new(move |s| drop(s.apply_user_toml(path, &format!("{gateway}bse_url = 1\n"))))),
+            (
+                "initializationOptions: unknown key",
+                Box::new(|s| drop(s.apply_init_options(&json!({"completion": {"provider": ["gw"]}})))),
+            ),
+            ("initializationOptions: not an object", Box::new(|s| drop(s.apply_init_options(&json!([1]))))),
+            ("settings: unknown key", Box::new(|s| drop(s.apply_settings(&json!({"switchboard": {"providerz": {}}}))))),
+            (
+                "settings: wrong type",
+                Box::new(|s| drop(s.apply_settings(&json!({"completion": {"debounce_ms": "x"}})))),
+            ),
+            ("workspace file: unknown key", {
+                let root = broken_workspace.path().to_owned();
+                Box::new(move |s| drop(s.load_workspace_file(&root)))
+            }),
+        ];
+        for (case, break_it) in &cases {
+            // As `initialize` does: the user file first (here absent), then the other layers.
+            let mut state = ConfigState::new();
+            let _ = state.load_workspace_file(workspace.path());
+            break_it(&mut state);
+            let config = state.config();
+            assert!(config.locked, "{case}: the configuration in force is not locked");
+            let chains = build(&config, &Arc::new(Health::default()), &env, LocalServers::default());
+            assert!(chains.completion.is_none() && chains.actions.is_none(), "{case}: a chain was built");
+            assert!(!chains.detected, "{case}: providers were detected");
+            assert_eq!(chains.problems, [crate::config::LOCKED_MESSAGE], "{case}");
+            assert_eq!(
+                crate::doctor::run(&config, &env, LocalServers::default()).now_or_never().map(|rows| rows.len()),
+                Some(0),
+                "{case}: doctor would check providers"
+            );
+        }
+
+        // Fixing the layer unlocks; a later typo then keeps that last good configuration.
+        let mut state = ConfigState::new();
+        let _ = state.apply_user_toml(path, &format!("{gateway}[completion\n"));
+        assert!(state.config().locked);
+        let update = state.apply_user_toml(path, &format!("{gateway}[completion]\nproviders = [\"gw\"]\n"));
+        assert!(update.applied && update.changed, "{:?}", update.problems);
+        assert!(!state.config().locked);
+        let _ = state.apply_user_toml(path, &format!("{gateway}bse_url = 1\n"));
+        assert!(!state.config().locked);
+        assert_eq!(state.config().completion.providers, ["gw"]);
     }
 }

@@ -53,6 +53,8 @@ pub struct CompletionSettings {
     pub temperature: Option<f32>,
     /// Replaces the built-in system prompt for chat models.
     pub system_prompt: Option<String>,
+    /// The user's configuration is invalid with nothing to fall back on (`Config::locked`).
+    pub config_locked: bool,
 }
 
 impl Default for CompletionSettings {
@@ -68,6 +70,7 @@ impl Default for CompletionSettings {
             max_lines: 30,
             temperature: Some(0.1),
             system_prompt: None,
+            config_locked: false,
         }
     }
 }
@@ -312,6 +315,9 @@ impl CompletionEngine {
             Placement::Skip(_) => return Outcome::Nothing("no completion at this position"),
             Placement::Complete { multiline } => multiline,
         };
+        if settings.config_locked {
+            return Outcome::Nothing(crate::config::LOCKED_MESSAGE);
+        }
         if self.chain().is_none() {
             return Outcome::Nothing(
                 "no provider is available: configure one, set an API key, or start Ollama or llama.cpp (see `switchboard doctor`)",

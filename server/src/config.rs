@@ -26,7 +26,11 @@
 //!   chains, ranges, URLs), so one evaluation reports every problem.
 //! - `completion.exclude` globs are matched here too (`CompletionConfig::is_excluded`), so
 //!   their documented semantics and their validation live in one module.
-//! - Any error keeps the last good config in force; warnings are reported and applied. Each
+//! - Any error keeps the last good config in force when it was built from the same layers (a
+//!   typo while editing a file that worked); otherwise, as when the very first file read is
+//!   broken, the config in force is [`Config::locked`]: no provider, nothing detected, because
+//!   the defaults' zero-config chains would send code to vendors the user never chose. Warnings
+//!   are reported and applied. Each
 //!   input replaces its layer even when invalid, so the state converges as soon as the inputs
 //!   are fixed, and a still-broken layer is reported again on every reload.
 //! - `null` in a JSON layer means "not set here", because clients send `null` for settings
@@ -52,8 +56,8 @@ mod validate;
 pub use check::WORKSPACE_ALLOWED_SECTIONS;
 pub use problem::{ConfigProblem, ConfigSource, Severity, has_errors, render_problems};
 pub use schema::{
-    ALL_KEYS, ActionsConfig, CompletionConfig, Config, DEFAULT_EXCLUDE, ItemsSort, LogLevel, PROVIDER_NAME_PLACEHOLDER,
-    PositionEncodingSetting, ServerConfig, Surfaces, Trigger, schema_key_paths,
+    ALL_KEYS, ActionsConfig, CompletionConfig, Config, DEFAULT_EXCLUDE, ItemsSort, LOCKED_MESSAGE, LogLevel,
+    PROVIDER_NAME_PLACEHOLDER, PositionEncodingSetting, ServerConfig, Surfaces, Trigger, schema_key_paths,
 };
 pub use state::{
     CONFIG_ENV_VAR, ConfigState, ConfigUpdate, UserConfigLocation, WORKSPACE_FILE_NAME, check_config_file,

@@ -156,6 +156,9 @@ async fn check(name: String, origin: &'static str, spec: ProviderSpec) -> Row {
 /// Checks the configured providers and, when a feature's chain is empty, the detected ones.
 pub async fn run(config: &Config, env: &dyn Fn(&str) -> Option<String>, local: LocalServers) -> Vec<Row> {
     let mut checks = Vec::new();
+    if config.locked {
+        return Vec::new();
+    }
     for (name, spec) in &config.providers {
         checks.push(check(name.clone(), "config", spec.clone()));
     }

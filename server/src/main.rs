@@ -114,6 +114,10 @@ async fn complete(config_path: Option<&std::path::Path>, target: &switchboard::o
     if !update.problems.is_empty() {
         eprint!("{}", render_problems(&update.problems));
     }
+    if state.config().locked {
+        eprintln!("switchboard: {}.", switchboard::config::LOCKED_MESSAGE);
+        return 2;
+    }
     match switchboard::oneshot::run(target, &state.config(), explain).await {
         Ok(report) => {
             if explain {
@@ -148,6 +152,10 @@ async fn doctor(config_path: Option<&std::path::Path>) -> i32 {
         println!("{}", render_problems(&update.problems));
     }
     let config = state.config();
+    if config.locked {
+        println!("{}.", switchboard::config::LOCKED_MESSAGE);
+        return 1;
+    }
     let local = switchboard::chains::probe_if_needed(&config).await;
     let rows = switchboard::doctor::run(&config, &switchboard::chains::process_env, local).await;
     print!("{}", switchboard::doctor::render(&rows));

@@ -160,3 +160,32 @@ fn complete_explains_why_there_is_no_suggestion() {
     assert_eq!(code, 2);
     assert!(output.contains("cannot open"), "{output}");
 }
+
+/// Defect: with a typo in config.toml, `doctor` and `complete` ran on the defaults and so sent
+/// real requests to detected vendors (OPENAI_API_KEY to the public endpoint) although the file
+/// named the user's own gateway. Now neither touches any provider until the file is fixed.
+#[test]
+fn a_broken_config_file_makes_doctor_and_complete_use_no_provider() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mock = MockProvider::start(Reply::text("x\n"));
+    let config = mock_config(dir.path(), &mock);
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    text.push_str("debounce = 5\n");
+    std::fs::write(&config, text).expect("write");
+    let source = dir.path().join("a.py");
+    std::fs::write(&source, "def f():\n    return \n").expect("write");
+    let env = [("MOCK_KEY", "sk-mock-000000000000"), ("OPENAI_API_KEY", "sk-proj-000000000000")];
+    let config = config.to_str().expect("utf-8");
+
+    let (code, output) = switchboard(&["--config", config, "doctor"], &env);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("actions.debounce"), "the problem is named: {output}");
+    assert!(output.contains("sends nothing to any provider until the configuration error is fixed"), "{output}");
+    assert!(!output.contains("openai"), "a detected provider was checked: {output}");
+
+    let target = format!("{}:2:12", source.display());
+    let (code, output) = switchboard(&["--config", config, "complete", &target], &env);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("sends nothing to any provider"), "{output}");
+    assert_eq!(mock.request_count(), 0, "the gateway was called although the file is broken");
+}

@@ -80,3 +80,53 @@ fn a_workspace_file_cannot_add_providers_or_redirect_keys() {
     assert!(shown.iter().all(|m| !m.contains("attacker.example")), "{shown:?}");
     assert_eq!(server.call("switchboard/debug/sleep", json!({"ms": 1})), Value::Null);
 }
+
+/// Defect: a broken layer with no last good configuration fell back on the defaults, whose empty
+/// chains mean zero-config detection (OPENAI_API_KEY to the public endpoint). Every layer the
+/// editor can send or point at must instead leave the server with no provider, saying why.
+#[test]
+fn a_broken_layer_with_nothing_to_fall_back_on_uses_no_provider() {
+    let broken_file = tempfile::tempdir().expect("dir");
+    let path = broken_file.path().join("config.toml");
+    std::fs::write(&path, "[completion\nproviders = []\n").expect("write");
+    let broken_workspace = tempfile::tempdir().expect("dir");
+    std::fs::write(broken_workspace.path().join(".switchboard.toml"), "[completion]\ndebounce = 5\n").expect("write");
+    let workspace_uri = format!("file://{}", broken_workspace.path().display());
+    let cases: Vec<(&str, Vec<String>, Value, Option<Value>)> = vec![
+        ("user file", vec!["--config".into(), path.display().to_string()], Value::Null, None),
+        ("initializationOptions", vec![], json!({"completion": {"provider": ["gw"]}}), None),
+        ("workspace file", vec![], Value::Null, Some(json!(workspace_uri))),
+        ("settings", vec![], Value::Null, None),
+    ];
+    for (layer, args, init_options, root) in cases {
+        let mut server = TestServer::start_with(Options {
+            env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into()), ("OPENAI_API_KEY", "sk-proj-000000000000".into())],
+            args,
+        });
+        let mut params = json!({"processId": null, "capabilities": {}, "rootUri": root.unwrap_or(Value::Null),
+                                "initializationOptions": init_options});
+        if params["initializationOptions"].is_null() {
+            params.as_object_mut().expect("object").remove("initializationOptions");
+        }
+        server.call("initialize", params);
+        server.notify("initialized", json!({}));
+        if layer == "settings" {
+            server.notify("workspace/didChangeConfiguration", json!({"settings": {"switchboard": {"completoin": {}}}}));
+        }
+        let shown = messages(&mut server);
+        // Settings arrive after start-up: wait until the rebuilt chains are in force.
+        let mut status = server.call("switchboard/status", Value::Null);
+        for _ in 0..50 {
+            if !status["detected"].as_bool().unwrap_or(true) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+            status = server.call("switchboard/status", Value::Null);
+        }
+        assert_eq!(status["completion_chain"], json!([]), "{layer}: {status}");
+        assert_eq!(status["actions_chain"], json!([]), "{layer}: {status}");
+        assert_eq!(status["detected"], false, "{layer}: {status}");
+        let shown = [shown, messages(&mut server)].concat();
+        assert!(shown.iter().any(|m| m.contains("sends nothing to any provider")), "{layer}: {shown:?}");
+    }
+}

@@ -25,6 +25,22 @@ pub struct Config {
     pub completion: CompletionConfig,
     pub actions: ActionsConfig,
     pub server: ServerConfig,
+    /// Set by [`crate::config::ConfigState`] when a layer the user wrote is invalid and no valid
+    /// configuration of the same layers exists to fall back on: no provider may be used and
+    /// nothing detected until the user fixes it, because the defaults' zero-config chains would
+    /// send code to vendors the user never chose. Never read from a layer.
+    #[serde(skip)]
+    pub locked: bool,
+}
+
+/// What the user is told, wherever a provider would have been used, while [`Config::locked`].
+pub const LOCKED_MESSAGE: &str = "Switchboard sends nothing to any provider until the configuration error is fixed (run `switchboard check-config` to list the problems)";
+
+impl Config {
+    /// The configuration in force while the user's configuration is invalid (see [`Config::locked`]).
+    pub fn locked() -> Self {
+        Self { locked: true, ..Self::default() }
+    }
 }
 
 /// `[completion]`: inline completions and completion items.

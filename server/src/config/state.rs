@@ -102,8 +102,13 @@ pub struct ConfigState {
     init_options: Layer,
     settings: Layer,
     workspace_file: Layer,
-    /// Invariant: always valid (it passed evaluation, or it is the defaults).
+    /// Invariant: always valid (it passed evaluation, or it is the defaults), or locked.
     current: Arc<Config>,
+    /// Whether `current` passed evaluation with at least one layer the user wrote. Only such a
+    /// configuration is a last good one to fall back on; the bare defaults are not, because their
+    /// empty chains mean zero-config detection, which the user's broken layer may have meant to
+    /// replace (say, by pointing `base_url` at their own gateway).
+    has_last_good: bool,
     last_problems: Vec<ConfigProblem>,
 }
 
@@ -123,6 +128,7 @@ impl ConfigState {
             settings: absent(ConfigSource::Settings),
             workspace_file: absent(ConfigSource::WorkspaceFile(PathBuf::from(WORKSPACE_FILE_NAME))),
             current: Arc::new(Config::default()),
+            has_last_good: false,
             last_problems: Vec::new(),
         }
     }
@@ -195,8 +201,12 @@ impl ConfigState {
 
     fn evaluate(&mut self) -> ConfigUpdate {
         let (candidate, problems) = self.evaluate_layers();
+        let user_wrote_some = [&self.user_file, &self.init_options, &self.settings, &self.workspace_file]
+            .iter()
+            .any(|layer| !matches!(layer.input, LayerInput::Absent));
         let (applied, changed) = match candidate {
             Some(config) => {
+                self.has_last_good = user_wrote_some;
                 let changed = *self.current != config;
                 if changed {
                     tracing::info!("configuration changed");
@@ -204,9 +214,20 @@ impl ConfigState {
                 }
                 (true, changed)
             }
-            None => {
+            None if self.has_last_good => {
                 tracing::warn!(n_problems = problems.len(), "invalid configuration; keeping the last good one");
                 (false, false)
+            }
+            None => {
+                tracing::warn!(
+                    n_problems = problems.len(),
+                    "invalid configuration and none to fall back on; no provider will be used"
+                );
+                let changed = !self.current.locked;
+                if changed {
+                    self.current = Arc::new(Config::locked());
+                }
+                (false, changed)
             }
         };
         self.last_problems.clone_from(&problems);
