@@ -67,7 +67,14 @@ fn file_uri(path: &Path) -> String {
 pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Report, String> {
     let path = std::fs::canonicalize(&target.path).map_err(|error| format!("cannot open {}: {error}", target.path))?;
     let text = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    if config.completion.is_excluded(&path.display().to_string()) {
+    // The workspace is the current directory, as for an editor started there: exclusion globs
+    // are relative to it (`secrets/**`), like the server's are to the workspace root.
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|relative| relative.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string());
+    if config.completion.is_excluded(&relative) {
         return Ok(Report {
             reason: Some("the file is excluded by completion.exclude".to_owned()),
             ..Report::default()
@@ -78,6 +85,14 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     // An empty language id: the language comes from the file extension.
     store.open(&uri, "", 1, &text);
     let snapshot = store.snapshot_with_syntax(&uri).ok_or("the document could not be opened")?;
+    if let Some(language) = snapshot.language()
+        && config.completion.languages_disabled.iter().any(|id| id == language.name)
+    {
+        return Ok(Report {
+            reason: Some(format!("completion is disabled for {} (completion.languages_disabled)", language.name)),
+            ..Report::default()
+        });
+    }
     let at = LineCol::new(target.line - 1, target.column - 1);
     let byte_offset = position::to_byte_offset(snapshot.rope(), at, PositionEncoding::Utf32);
 

@@ -5,8 +5,16 @@ use std::process::Command;
 use crate::provider::{MockProvider, Reply};
 
 fn switchboard(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    switchboard_in(None, args, env)
+}
+
+/// `switchboard ARGS` run from `cwd` (the test's own directory when `None`).
+fn switchboard_in(cwd: Option<&std::path::Path>, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let dir = tempfile::tempdir().expect("dir");
     let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    if let Some(cwd) = cwd {
+        command.current_dir(cwd);
+    }
     command.args(args).env("XDG_CONFIG_HOME", dir.path()).env("HOME", dir.path()).env_remove("SWITCHBOARD_CONFIG");
     for key in [
         "OPENAI_API_KEY",
@@ -188,4 +196,36 @@ fn a_broken_config_file_makes_doctor_and_complete_use_no_provider() {
     assert_eq!(code, 2, "{output}");
     assert!(output.contains("sends nothing to any provider"), "{output}");
     assert_eq!(mock.request_count(), 0, "the gateway was called although the file is broken");
+}
+
+/// Defect: `complete` matched exclusion globs against the absolute path, so `secrets/**` never
+/// matched, and it ignored `languages_disabled`. Both now keep the file from any provider.
+#[test]
+fn complete_honours_folder_exclusions_and_disabled_languages() {
+    let mock = MockProvider::start(Reply::text("x\n"));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = mock_config(dir.path(), &mock);
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    text =
+        text.replace("[completion]\n", "[completion]\nexclude = [\"secrets/**\"]\nlanguages_disabled = [\"rust\"]\n");
+    std::fs::write(&config, text).expect("write");
+    std::fs::create_dir_all(dir.path().join("secrets/deep")).expect("mkdir");
+    std::fs::write(dir.path().join("secrets/deep/keys.py"), "def f():\n    return \n").expect("write");
+    std::fs::write(dir.path().join("lib.rs"), "fn f() -> i32 {\n    \n}\n").expect("write");
+    std::fs::write(dir.path().join("ok.py"), "def f():\n    return \n").expect("write");
+    let config = config.to_str().expect("utf-8");
+    let env = [("MOCK_KEY", "k-0000000000")];
+
+    let (code, output) =
+        switchboard_in(Some(dir.path()), &["--config", config, "complete", "secrets/deep/keys.py:2:12"], &env);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("excluded by completion.exclude"), "{output}");
+    let (code, output) = switchboard_in(Some(dir.path()), &["--config", config, "complete", "lib.rs:2:5"], &env);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("disabled for rust"), "{output}");
+    assert_eq!(mock.request_count(), 0, "an excluded or disabled file reached the provider");
+    // The same configuration still completes an ordinary file.
+    let (code, output) = switchboard_in(Some(dir.path()), &["--config", config, "complete", "ok.py:2:12"], &env);
+    assert_eq!(code, 0, "{output}");
+    assert_eq!(mock.request_count(), 1);
 }
