@@ -1,8 +1,9 @@
 //! Turns the configuration into what the features run on: the provider chains, and each
 //! feature's settings.
 //!
-//! A feature whose `providers` list is empty gets a zero-config chain built from what the
-//! machine has (API keys in the environment, local model servers). The `Health` value is made
+//! A feature whose `providers` list is empty uses the other feature's list; only when neither
+//! names a provider does a zero-config chain get built from what the machine has (API keys in
+//! the environment, local model servers). Code goes only where the user said, once they said. The `Health` value is made
 //! once per process and shared by every chain, so circuit breakers and usage survive reloads.
 
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub fn build(
     if config.locked {
         return Chains { problems: vec![crate::config::LOCKED_MESSAGE.to_owned()], ..Chains::default() };
     }
-    let needs_detection = config.completion.providers.is_empty() || config.actions.providers.is_empty();
+    let needs_detection = needs_detection(config);
     let detected = if needs_detection { detect_providers(env, local) } else { Detected::default() };
     let mut specs: Vec<(String, ProviderSpec)> =
         config.providers.iter().map(|(name, spec)| (name.clone(), spec.clone())).collect();
@@ -51,8 +52,12 @@ pub fn build(
     let (registry, errors) = Registry::from_specs(specs.iter().map(|(name, spec)| (name, spec)), health.clone());
     let mut problems: Vec<String> = errors.iter().map(ToString::to_string).collect();
 
-    let mut chain = |feature: &str, configured: &[String], detected_order: &[String], options: ChainOptions| {
-        let names: Vec<String> = if configured.is_empty() { detected_order.to_vec() } else { configured.to_vec() };
+    let mut chain = |feature: &str, configured: &[String], other: &[String], detected_order: &[String], options| {
+        let names: Vec<String> = [configured, other, detected_order]
+            .into_iter()
+            .find(|names| !names.is_empty())
+            .unwrap_or_default()
+            .to_vec();
         let names: Vec<String> = names.into_iter().filter(|name| registry.get(name).is_some()).collect();
         if names.is_empty() {
             return None;
@@ -68,6 +73,7 @@ pub fn build(
     let completion = chain(
         "completion",
         &config.completion.providers,
+        &config.actions.providers,
         &detected.completion,
         ChainOptions {
             hedge_after: config.completion.hedge_after(),
@@ -77,6 +83,7 @@ pub fn build(
     let actions = chain(
         "actions",
         &config.actions.providers,
+        &config.completion.providers,
         &detected.actions,
         ChainOptions { hedge_after: None, attempt_timeout: Some(ACTIONS_ATTEMPT_TIMEOUT) },
     );
@@ -88,9 +95,15 @@ pub fn build(
     Chains { completion, actions, problems, detected: needs_detection }
 }
 
-/// Probes local model servers only when some chain will need zero-config detection.
+/// Whether the chains come from zero-config detection: the configuration is usable and names no
+/// provider for any feature.
+pub fn needs_detection(config: &Config) -> bool {
+    !config.locked && config.completion.providers.is_empty() && config.actions.providers.is_empty()
+}
+
+/// Probes local model servers only when the chains will need zero-config detection.
 pub async fn probe_if_needed(config: &Config) -> LocalServers {
-    if !config.locked && (config.completion.providers.is_empty() || config.actions.providers.is_empty()) {
+    if needs_detection(config) {
         probe_local_servers(Duration::from_millis(150)).await
     } else {
         LocalServers::default()

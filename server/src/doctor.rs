@@ -34,6 +34,9 @@ pub struct Row {
     pub fim: String,
     pub ok: bool,
     pub advice: Option<String>,
+    /// Whether a request was sent. A provider detected on the machine while the configuration
+    /// names its own chains is listed, but no code or key goes to it.
+    pub checked: bool,
 }
 
 fn fim_label(mode: &FimMode) -> String {
@@ -120,6 +123,7 @@ async fn check(name: String, origin: &'static str, spec: ProviderSpec) -> Row {
         fim: "-".into(),
         ok: false,
         advice: None,
+        checked: true,
     };
     let provider = match build_provider(&name, &spec) {
         Ok(provider) => provider,
@@ -153,23 +157,43 @@ async fn check(name: String, origin: &'static str, spec: ProviderSpec) -> Row {
     row
 }
 
-/// Checks the configured providers and, when a feature's chain is empty, the detected ones.
+/// Checks the configured providers and, when no feature names a chain, the detected ones. With
+/// configured chains, what the machine has is listed as "not used" and gets no request.
 pub async fn run(config: &Config, env: &dyn Fn(&str) -> Option<String>, local: LocalServers) -> Vec<Row> {
-    let mut checks = Vec::new();
     if config.locked {
         return Vec::new();
     }
+    let detect = crate::chains::needs_detection(config);
+    let mut checks = Vec::new();
     for (name, spec) in &config.providers {
         checks.push(check(name.clone(), "config", spec.clone()));
     }
-    if config.completion.providers.is_empty() || config.actions.providers.is_empty() {
-        for (name, spec) in detect_providers(env, local).providers {
-            if !config.providers.contains_key(&name) {
-                checks.push(check(name, "detected", spec));
-            }
+    let mut unused = Vec::new();
+    for (name, spec) in detect_providers(env, local).providers {
+        if config.providers.contains_key(&name) {
+            continue;
+        }
+        if detect {
+            checks.push(check(name, "detected", spec));
+        } else {
+            unused.push(Row {
+                name,
+                origin: "detected",
+                kind: spec.kind.map_or_else(|| "?".to_owned(), |kind| kind.as_str().to_owned()),
+                model: spec.model.clone().unwrap_or_else(|| "(default)".to_owned()),
+                key: key_label(&spec).await,
+                status: "not used: chains are configured".to_owned(),
+                first_token: None,
+                fim: "-".to_owned(),
+                ok: false,
+                advice: None,
+                checked: false,
+            });
         }
     }
-    futures_util::future::join_all(checks).await
+    let mut rows = futures_util::future::join_all(checks).await;
+    rows.extend(unused);
+    rows
 }
 
 /// The report: a table, then advice for what failed.
@@ -217,7 +241,7 @@ pub fn render(rows: &[Row]) -> String {
     for row in &cells {
         out.push_str(&line(row.iter().map(String::as_str).collect()));
     }
-    let failures: Vec<&Row> = rows.iter().filter(|row| !row.ok).collect();
+    let failures: Vec<&Row> = rows.iter().filter(|row| row.checked && !row.ok).collect();
     if !failures.is_empty() {
         out.push_str("\nTo fix:\n");
         for row in failures {
@@ -225,7 +249,8 @@ pub fn render(rows: &[Row]) -> String {
         }
     }
     let working = rows.iter().filter(|row| row.ok).count();
-    let _ = writeln!(out, "\n{working} of {} providers work.", rows.len());
+    let checked = rows.iter().filter(|row| row.checked).count();
+    let _ = writeln!(out, "\n{working} of {checked} providers work.");
     out
 }
 
@@ -247,6 +272,7 @@ mod tests {
                 fim: "chat".into(),
                 ok: false,
                 advice: Some("Set an API key.".into()),
+                checked: true,
             },
             Row {
                 name: "local".into(),
@@ -259,6 +285,20 @@ mod tests {
                 fim: "native".into(),
                 ok: true,
                 advice: None,
+                checked: true,
+            },
+            Row {
+                name: "openai".into(),
+                origin: "detected",
+                kind: "openai".into(),
+                model: "(default)".into(),
+                key: "OPENAI_API_KEY …0000".into(),
+                status: "not used: chains are configured".into(),
+                first_token: None,
+                fim: "-".into(),
+                ok: false,
+                advice: None,
+                checked: false,
             },
         ];
         let report = render(&rows);
@@ -266,7 +306,28 @@ mod tests {
         assert!(report.contains("credential blocked"));
         assert!(report.contains("42 ms"));
         assert!(report.contains("- claude: Set an API key."));
-        assert!(report.ends_with("1 of 2 providers work.\n"));
+        assert!(report.contains("not used: chains are configured"));
+        assert!(!report.contains("- openai:"), "a provider that was not checked has nothing to fix: {report}");
+        assert!(report.ends_with("1 of 2 providers work.\n"), "{report}");
         assert!(render(&[]).contains("No providers configured"));
+    }
+
+    /// Defect: doctor sent real requests to detected vendors although the user configured chains.
+    #[tokio::test]
+    async fn with_configured_chains_detected_providers_get_no_request() {
+        let mut state = crate::config::ConfigState::new();
+        let update = state.apply_user_toml(
+            std::path::Path::new("/test/config.toml"),
+            "[providers.gw]\nkind = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\n[completion]\nproviders = [\"gw\"]\n",
+        );
+        assert!(update.applied, "{:?}", update.problems);
+        let env = |name: &str| (name == "OPENAI_API_KEY").then(|| "sk-proj-000000000000".to_owned());
+        let rows = run(&state.config(), &env, LocalServers::default()).await;
+        let summary: Vec<(&str, &str, bool)> =
+            rows.iter().map(|row| (row.name.as_str(), row.origin, row.checked)).collect();
+        assert_eq!(
+            summary,
+            [("gw", "config", true), ("openai-fast", "detected", false), ("openai", "detected", false)]
+        );
     }
 }
