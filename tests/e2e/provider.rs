@@ -168,10 +168,17 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Chat endpoints answer with deltas, legacy completions with text.
     let chat = path.ends_with("/chat/completions");
+    let refused = if path.ends_with("/v1/messages") { anthropic_refusal(&headers, &body) } else { None };
     let reply = {
         let mut state = state.lock().expect("state");
         state.requests.push(Recorded { path, headers, body });
-        if state.replies.is_empty() { state.fallback.clone() } else { Some(state.replies.remove(0)) }
+        if refused.is_some() {
+            refused
+        } else if state.replies.is_empty() {
+            state.fallback.clone()
+        } else {
+            Some(state.replies.remove(0))
+        }
     };
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
@@ -214,4 +221,34 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     }
     let _ = writer.flush();
     Some(arrived)
+}
+
+/// What Anthropic's Messages API refuses before it looks at the credential
+/// (docs.anthropic.com/en/api/messages, /en/api/errors): a request the real API would answer
+/// with `400 invalid_request_error` gets that answer here too, so an end-to-end test fails when
+/// the server sends one. (The provider tests' emulation checks the full schema.)
+fn anthropic_refusal(headers: &[(String, String)], body: &Value) -> Option<Reply> {
+    let invalid = |message: &str| Reply::Error {
+        status: 400,
+        body: json!({"type": "error", "error": {"type": "invalid_request_error", "message": message},
+            "request_id": "req_strict"}),
+    };
+    if !headers.iter().any(|(name, _)| name == "anthropic-version") {
+        return Some(invalid("anthropic-version: header is required"));
+    }
+    if body["max_tokens"].as_u64().is_none_or(|max| max < 1) {
+        return Some(invalid("max_tokens: Field required"));
+    }
+    if let Some(stops) = body.get("stop_sequences").and_then(Value::as_array)
+        && stops.iter().any(|stop| stop.as_str().is_none_or(|stop| stop.trim().is_empty()))
+    {
+        return Some(invalid("stop_sequences: each stop sequence must contain non-whitespace"));
+    }
+    let last = body["messages"].as_array().and_then(|messages| messages.last());
+    if last.is_some_and(|m| {
+        m["role"] == "assistant" && m["content"].as_str().is_some_and(|t| t.ends_with(char::is_whitespace))
+    }) {
+        return Some(invalid("messages: final assistant content cannot end with trailing whitespace"));
+    }
+    None
 }
