@@ -382,20 +382,25 @@ impl CompletionEngine {
         request: &CompletionRequest,
         settings: &CompletionSettings,
     ) -> watch::Receiver<CallResult> {
-        let Ok(mut in_flight) = self.in_flight.lock() else {
-            let (_, receiver) = watch::channel(None);
-            return receiver;
-        };
-        if let Some(current) = in_flight.get(snapshot.uri()) {
-            let pending = current.result.borrow().is_none() && !current.task.is_finished();
-            if pending
-                && current.key.after == key.after
-                && extends_by(&current.key.before, &lookup_key.before, 64).is_some()
-            {
-                self.counters.adopted.fetch_add(1, Ordering::Relaxed);
-                return current.result.clone();
+        // The map is shared by every document: hold its lock only to look and to insert, never
+        // while the prompt is prepared.
+        {
+            let Ok(mut in_flight) = self.in_flight.lock() else {
+                let (_, receiver) = watch::channel(None);
+                return receiver;
+            };
+            if let Some(current) = in_flight.get(snapshot.uri()) {
+                let pending = current.result.borrow().is_none() && !current.task.is_finished();
+                if pending
+                    && current.key.after == key.after
+                    && extends_by(&current.key.before, &lookup_key.before, 64).is_some()
+                {
+                    self.counters.adopted.fetch_add(1, Ordering::Relaxed);
+                    return current.result.clone();
+                }
+                current.task.abort();
+                in_flight.remove(snapshot.uri());
             }
-            current.task.abort();
         }
         let (sender, receiver) = watch::channel(None);
         let Some(chain) = self.chain() else {
@@ -455,7 +460,17 @@ impl CompletionEngine {
             }
             let _ = sender.send(Some(result));
         });
-        in_flight.insert(uri, InFlight { key: key.clone(), result: receiver.clone(), task: task.abort_handle() });
+        let entry = InFlight { key: key.clone(), result: receiver.clone(), task: task.abort_handle() };
+        match self.in_flight.lock() {
+            Ok(mut in_flight) => {
+                // A request for the same document that started meanwhile is superseded by this one.
+                if let Some(previous) = in_flight.insert(uri, entry) {
+                    previous.task.abort();
+                }
+            }
+            // Without the map nobody could abort the call later: do not let it run unowned.
+            Err(_) => task.abort(),
+        }
         receiver
     }
 }
