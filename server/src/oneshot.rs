@@ -69,12 +69,8 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     let text = std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     // The workspace is the current directory, as for an editor started there: exclusion globs
     // are relative to it (`secrets/**`), like the server's are to the workspace root.
-    let relative = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|relative| relative.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string());
-    if config.completion.is_excluded(&relative) {
+    let cwd = std::env::current_dir().ok().and_then(|cwd| std::fs::canonicalize(cwd).ok());
+    if config.completion.is_excluded_under(cwd.as_deref(), &path) {
         return Ok(Report {
             reason: Some("the file is excluded by completion.exclude".to_owned()),
             ..Report::default()

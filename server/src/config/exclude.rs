@@ -5,9 +5,20 @@
 //! the workspace root. `*` matches within one path component, `**` across components (also
 //! none, in `**/`), `?` one character, and `[abc]`, `[a-z]`, `[!a]` a character class.
 
+use std::path::Path;
+
 use super::schema::CompletionConfig;
 
 impl CompletionConfig {
+    /// Whether the file at `path` is excluded, with globs relative to `root` (the workspace
+    /// root; a path outside it is matched as it is).
+    pub fn is_excluded_under(&self, root: Option<&Path>, path: &Path) -> bool {
+        match root.and_then(|root| path.strip_prefix(root).ok()) {
+            Some(relative) => self.is_excluded(&relative.display().to_string()),
+            None => self.is_excluded(&path.display().to_string()),
+        }
+    }
+
     /// Whether `relative_path` (relative to the workspace root, `/`-separated) must never be
     /// completed in or sent to a provider.
     pub fn is_excluded(&self, relative_path: &str) -> bool {

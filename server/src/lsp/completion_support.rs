@@ -28,15 +28,6 @@ fn is_word_char(ch: char) -> bool {
     ch.is_alphanumeric() || ch == '_'
 }
 
-/// The path relative to the workspace root, for exclusion globs.
-fn relative_path(session: &Session, path: &str) -> String {
-    let root = session.root.lock().ok().and_then(|root| root.clone());
-    match root.and_then(|root| std::path::Path::new(path).strip_prefix(root).ok().map(|p| p.display().to_string())) {
-        Some(relative) => relative,
-        None => path.to_owned(),
-    }
-}
-
 impl Site {
     /// Resolves a cursor, or `None` when no completion may be offered there.
     pub fn resolve(session: &Session, uri: &str, at: LineCol, trigger: Trigger, config: &Config) -> Option<Self> {
@@ -51,7 +42,8 @@ impl Site {
         if completion.languages_disabled.iter().any(|id| id == snapshot.language_id()) {
             return None;
         }
-        if completion.is_excluded(&relative_path(session, snapshot.path())) {
+        let root = session.root.lock().ok().and_then(|root| root.clone());
+        if completion.is_excluded_under(root.as_deref(), std::path::Path::new(snapshot.path())) {
             tracing::debug!(path = snapshot.path(), "excluded from completion");
             return None;
         }
