@@ -120,9 +120,9 @@ impl Anthropic {
             http::ready_stream(decode_whole(&self.name, &body)?)
         };
         Ok(match (prefill, fim) {
-            (Some(prefill), Some(fim)) => {
-                http::map_whole_text(answer, move |text| crate::chat_fim::extract_completion(&(prefill + &text), &fim))
-            }
+            (Some(prefill), Some(fim)) => http::map_whole_text(answer, move |text| {
+                crate::chat_fim::extract_completion(&(prefill.clone() + &text), &fim)
+            }),
             _ => answer,
         })
     }

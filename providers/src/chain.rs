@@ -133,6 +133,12 @@ impl Chain {
         &self.health
     }
 
+    /// How many answers one request can return from the provider that is asked first
+    /// ([`GenerateRequest::choices`]). A provider further down the chain may return fewer.
+    pub fn max_choices(&self) -> u32 {
+        self.providers.first().map_or(1, |provider| provider.capabilities().max_choices.max(1))
+    }
+
     /// Streams the answer of the first provider that produces a first event. Failures before
     /// that move to the next provider; a failure after it ends the stream with that error.
     pub async fn stream(&self, request: GenerateRequest) -> Result<ChainStream, ChainError> {
@@ -153,6 +159,8 @@ impl Chain {
             while let Some(event) = stream.next().await {
                 match event {
                     Ok(StreamEvent::Text(piece)) => text.push_str(&piece),
+                    // A whole answer is one answer; alternatives are for streaming callers.
+                    Ok(StreamEvent::Alternative { .. }) => {}
                     Ok(StreamEvent::Usage(reported)) => usage = Some(reported),
                     Err(error) => {
                         failure = Some(error);
@@ -324,7 +332,7 @@ impl Chain {
         let counted_provider = provider.clone();
         let stream = head.chain(started.rest).inspect(move |event| match event {
             Ok(StreamEvent::Usage(usage)) => health.count_tokens(&counted_provider, *usage),
-            Ok(StreamEvent::Text(_)) => {}
+            Ok(StreamEvent::Text(_) | StreamEvent::Alternative { .. }) => {}
             Err(error) => {
                 if let Some(notice) = health.record_failure(&counted_provider, error) {
                     let info = health.info(&notice.provider);

@@ -28,6 +28,9 @@ pub enum FakeReply {
     Delay(Duration, Box<FakeReply>),
     /// Never answers (until the caller gives up and drops the future).
     Hang,
+    /// Several whole answers to one request: the first as the answer, the others as its
+    /// alternatives, as many as the request asked for.
+    Choices(Vec<String>),
 }
 
 impl FakeReply {
@@ -61,7 +64,10 @@ pub struct FakeProvider {
 impl FakeProvider {
     /// A chat-only fake with streaming and a 32k context.
     pub fn new(name: impl Into<String>) -> Self {
-        Self::with_capabilities(name, Capabilities { fim: FimMode::Chat, streaming: true, context_tokens: 32_768 })
+        Self::with_capabilities(
+            name,
+            Capabilities { fim: FimMode::Chat, streaming: true, context_tokens: 32_768, max_choices: 1 },
+        )
     }
 
     pub fn with_capabilities(name: impl Into<String>, capabilities: Capabilities) -> Self {
@@ -113,7 +119,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn answer(name: String, reply: FakeReply) -> Result<TextStream, ProviderError> {
+async fn answer(name: String, reply: FakeReply, choices: u32) -> Result<TextStream, ProviderError> {
     let mut reply = reply;
     loop {
         match reply {
@@ -127,6 +133,12 @@ async fn answer(name: String, reply: FakeReply) -> Result<TextStream, ProviderEr
                 let mut events: Vec<StreamEvent> = chunks.into_iter().map(StreamEvent::Text).collect();
                 events.extend(usage.map(StreamEvent::Usage));
                 return Ok(Box::pin(stream::iter(events.into_iter().map(Ok))));
+            }
+            FakeReply::Choices(answers) => {
+                let events = answers.into_iter().zip(0..choices.max(1)).map(|(text, choice)| {
+                    Ok(if choice == 0 { StreamEvent::Text(text) } else { StreamEvent::Alternative { choice, text } })
+                });
+                return Ok(Box::pin(stream::iter(events.collect::<Vec<_>>())));
             }
             FakeReply::FailAfter { chunks, kind, message } => {
                 let texts = chunks.into_iter().map(|chunk| Ok(StreamEvent::Text(chunk)));
@@ -147,8 +159,9 @@ impl Provider for FakeProvider {
     }
 
     fn generate(&self, request: GenerateRequest) -> BoxFuture<'_, Result<TextStream, ProviderError>> {
+        let choices = request.choices.clamp(1, self.capabilities.max_choices.max(1));
         lock(&self.requests).push(request);
         let reply = self.next_reply();
-        Box::pin(answer(self.name.clone(), reply))
+        Box::pin(answer(self.name.clone(), reply, choices))
     }
 }

@@ -188,8 +188,27 @@ pub fn capabilities(kind: ProviderKind, model: &str, spec: &ProviderSpec) -> Res
         fim,
         streaming: spec.stream.unwrap_or(info.streaming),
         context_tokens: spec.context_tokens.unwrap_or(info.context_tokens),
+        max_choices: max_choices(kind, spec),
     };
     Ok((capabilities, info))
+}
+
+/// How many answers one request may ask for: `max_choices` from the config, else per vendor.
+/// OpenAI's Chat Completions and Completions take `n` (platform.openai.com/docs/api-reference/
+/// chat/create, "n": 1 to 128, each streamed chunk naming its choice by `index`); the `openai`
+/// kind pointed at another server does not count on it, since OpenAI-compatible servers differ
+/// (llama.cpp's refuses `n` > 1). The other vendors' FIM endpoints have no such parameter.
+fn max_choices(kind: ProviderKind, spec: &ProviderSpec) -> u32 {
+    if let Some(max) = spec.max_choices {
+        return max.max(1);
+    }
+    let official = |default: &str| {
+        spec.base_url.as_deref().is_none_or(|url| url.trim_end_matches('/') == default.trim_end_matches('/'))
+    };
+    match kind {
+        Openai if official(crate::openai::DEFAULT_BASE_URL) => 128,
+        _ => 1,
+    }
 }
 
 #[cfg(test)]
@@ -249,7 +268,7 @@ mod tests {
             ..ProviderSpec::default()
         };
         let (caps, _) = super::capabilities(Mistral, "codestral-latest", &spec).expect("valid");
-        assert_eq!(caps, Capabilities { fim: FimMode::Chat, streaming: false, context_tokens: 16_384 });
+        assert_eq!(caps, Capabilities { fim: FimMode::Chat, streaming: false, context_tokens: 16_384, max_choices: 1 });
 
         let spec = ProviderSpec { fim: Some("starcoder2".into()), ..ProviderSpec::default() };
         let (caps, _) = super::capabilities(Ollama, "my-model", &spec).expect("valid");
@@ -257,7 +276,24 @@ mod tests {
         assert_eq!(caps.context_tokens, OLLAMA_CONTEXT);
 
         let (caps, _) = super::capabilities(Deepseek, "deepseek-chat", &ProviderSpec::default()).expect("valid");
-        assert_eq!(caps, Capabilities { fim: FimMode::Native, streaming: true, context_tokens: 128_000 });
+        assert_eq!(
+            caps,
+            Capabilities { fim: FimMode::Native, streaming: true, context_tokens: 128_000, max_choices: 1 }
+        );
+    }
+
+    #[test]
+    fn several_answers_per_request_only_from_openai_itself() {
+        let choices = |kind, base_url: Option<&str>| {
+            let spec = ProviderSpec { base_url: base_url.map(str::to_owned), ..ProviderSpec::default() };
+            super::capabilities(kind, "gpt-4.1-mini", &spec).expect("valid").0.max_choices
+        };
+        assert_eq!(choices(Openai, None), 128);
+        assert_eq!(choices(Openai, Some("https://api.openai.com/v1/")), 128);
+        assert_eq!(choices(Openai, Some("http://127.0.0.1:8080/v1")), 1);
+        assert_eq!(choices(Openai, Some("https://openrouter.ai/api/v1")), 1);
+        assert_eq!(choices(Deepseek, None), 1);
+        assert_eq!(choices(Mistral, None), 1);
     }
 
     #[test]

@@ -67,10 +67,13 @@ pub(crate) fn prepare(
 ) -> Result<Prepared, ProviderError> {
     let stream = capabilities.streaming;
     let stop = &request.stop[..request.stop.len().min(dialect.max_stop_sequences)];
+    let n = choices(capabilities, request);
+    let n = (n > 1).then_some(n);
     let stream_options = || if dialect.stream_usage { StreamOptions::usage(stream) } else { None };
     let chat_body = |chat: &ChatPrompt| {
         let mut body = ChatRequest::new(model, chat, request, stop, stream);
         body.stream_options = stream_options();
+        body.n = n;
         if dialect.max_completion_tokens {
             body.max_completion_tokens = body.max_tokens.take();
         }
@@ -85,6 +88,7 @@ pub(crate) fn prepare(
                 max_tokens: request.max_tokens.min(dialect.max_fim_tokens),
                 temperature: request.temperature,
                 stop,
+                n,
                 stream,
                 stream_options: stream_options(),
             });
@@ -97,9 +101,11 @@ pub(crate) fn prepare(
     Ok(Prepared { endpoint, body, chat_fim })
 }
 
-/// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer
-/// token, and decodes the OpenAI-shaped answer, streamed or whole. A FIM prompt sent as chat is
-/// extracted from the whole answer at the end.
+/// How many answers a request gets: what it asks for, within what the provider can return.
+pub(crate) fn choices(capabilities: &Capabilities, request: &GenerateRequest) -> u32 {
+    request.choices.clamp(1, capabilities.max_choices.max(1))
+}
+
 /// Who an OpenAI-shaped request goes to: what differs between the vendors that speak the format.
 pub(crate) struct Target<'a> {
     pub name: &'a str,
@@ -122,24 +128,37 @@ pub(crate) async fn generate(
     let key = common::resolve_key(target.name, target.key).await?;
     let stream = target.capabilities.streaming;
     let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
+    let choices = choices(target.capabilities, &request);
     let url = url_for(prepared.endpoint);
     let mut builder = http::client().post(&url).json(&prepared.body);
     if let Some(headers) = target.headers {
         builder = builder.headers(headers.clone());
     }
     tracing::debug!(provider = %target.name, url, stream, "sending request");
-    send(target.name, builder, key.as_ref(), stream, deadline, target.dialect, prepared.chat_fim).await
+    let answer = Answer { stream, choices, chat_fim: prepared.chat_fim };
+    send(target.name, builder, key.as_ref(), deadline, target.dialect, answer).await
 }
 
+/// What the answer to a request looks like: streamed or whole, how many choices, and the FIM
+/// prompt to extract the code for when a FIM request went to a chat model.
+pub(crate) struct Answer {
+    pub stream: bool,
+    pub choices: u32,
+    pub chat_fim: Option<FimPrompt>,
+}
+
+/// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer
+/// token, and decodes the OpenAI-shaped answer, streamed or whole. A FIM prompt sent as chat is
+/// extracted from the whole answer at the end.
 pub(crate) async fn send(
     provider: &str,
     mut builder: reqwest::RequestBuilder,
     key: Option<&Secret>,
-    stream: bool,
     deadline: Option<tokio::time::Instant>,
     dialect: &'static Dialect,
-    chat_fim: Option<FimPrompt>,
+    answer: Answer,
 ) -> Result<TextStream, ProviderError> {
+    let Answer { stream, choices, chat_fim } = answer;
     builder = common::bearer(builder, key);
     if stream {
         builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
@@ -151,11 +170,11 @@ pub(crate) async fn send(
         return Err(error);
     }
     let answer = if stream {
-        let decoder = SseDecoder { provider: provider.to_owned(), finished: false, dialect };
+        let decoder = SseDecoder { provider: provider.to_owned(), finished: false, dialect, choices };
         http::decode_stream(http::sse_stream(provider, response, deadline), decoder)
     } else {
         let body = http::read_body(provider, response, deadline).await?;
-        http::ready_stream(decode_whole(provider, &body, dialect)?)
+        http::ready_stream(decode_whole(provider, &body, dialect, choices)?)
     };
     Ok(crate::chat_fim::extract_from_answer(answer, chat_fim))
 }
@@ -178,8 +197,14 @@ pub(crate) fn usage_event(usage: &WireUsage) -> StreamEvent {
     StreamEvent::Usage(Usage { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens })
 }
 
-/// Decodes a non-streamed answer (chat `message.content` or completions `text`).
-pub(crate) fn decode_whole(provider: &str, body: &str, dialect: &Dialect) -> Result<Vec<StreamEvent>, ProviderError> {
+/// Decodes a non-streamed answer (chat `message.content` or completions `text`), with up to
+/// `choices` answers.
+pub(crate) fn decode_whole(
+    provider: &str,
+    body: &str,
+    dialect: &Dialect,
+    choices: u32,
+) -> Result<Vec<StreamEvent>, ProviderError> {
     // Trimmed: DeepSeek sends blank keep-alive lines ahead of a body it is slow to produce.
     let answer: Chunk = serde_json::from_str(body.trim()).map_err(|error| {
         ProviderError::new(ErrorKind::BadResponse, provider, format!("malformed response: {error}"))
@@ -187,14 +212,39 @@ pub(crate) fn decode_whole(provider: &str, body: &str, dialect: &Dialect) -> Res
     if let Some(error) = &answer.error {
         return Err(in_stream_error(provider, error, dialect));
     }
-    let choice = answer
-        .choices
-        .first()
-        .ok_or_else(|| ProviderError::new(ErrorKind::BadResponse, provider, "the response has no choices"))?;
-    let text = choice.message.as_ref().and_then(|message| message.content.clone()).or_else(|| choice.text.clone());
-    let mut events = vec![StreamEvent::Text(text.unwrap_or_default())];
+    if answer.choices.is_empty() {
+        return Err(ProviderError::new(ErrorKind::BadResponse, provider, "the response has no choices"));
+    }
+    let mut events = Vec::new();
+    if choices == 1 {
+        let choice = &answer.choices[0];
+        events.push(StreamEvent::Text(choice.whole_text().unwrap_or_default()));
+    } else {
+        // The first answer is always there (empty if the vendor sent none with index 0).
+        events.push(StreamEvent::Text(String::new()));
+        for choice in &answer.choices {
+            if let Some(event) = choice_event(choice, choices, choice.whole_text()) {
+                match event {
+                    StreamEvent::Text(text) => events[0] = StreamEvent::Text(text),
+                    other => events.push(other),
+                }
+            }
+        }
+    }
     events.extend(answer.usage.as_ref().map(usage_event));
     Ok(events)
+}
+
+/// The event for a piece of one of several choices: the one with index 0 is the answer, the
+/// others its alternatives; an index past what was asked for is ignored.
+fn choice_event(choice: &Choice, choices: u32, text: Option<String>) -> Option<StreamEvent> {
+    let index = choice.index.unwrap_or(0);
+    let text = text?;
+    match index {
+        0 => Some(StreamEvent::Text(text)),
+        index if index < choices => Some(StreamEvent::Alternative { choice: index, text }),
+        _ => None,
+    }
 }
 
 /// Decodes `data:` chunks of chat or completions until `[DONE]`. Fields it does not read (e.g.
@@ -204,6 +254,8 @@ pub(crate) struct SseDecoder {
     /// A `finish_reason` arrived: a server that then closes without `[DONE]` still answered.
     finished: bool,
     dialect: &'static Dialect,
+    /// How many answers were asked for (`n`); each chunk's choices are read by their `index`.
+    choices: u32,
 }
 
 impl FrameDecoder<SseEvent> for SseDecoder {
@@ -218,16 +270,21 @@ impl FrameDecoder<SseEvent> for SseDecoder {
         if let Some(error) = &chunk.error {
             return Err(in_stream_error(&self.provider, error, self.dialect));
         }
-        // We ask for one choice; a server that sends more gets its first read.
-        let choice = if self.dialect.index_zero_only {
-            chunk.choices.iter().find(|choice| choice.index.unwrap_or(0) == 0)
+        let read: Vec<&Choice> = if self.choices > 1 {
+            chunk.choices.iter().collect()
+        } else if self.dialect.index_zero_only {
+            // We asked for one choice; a server that sends more gets its first read.
+            chunk.choices.iter().find(|choice| choice.index.unwrap_or(0) == 0).into_iter().collect()
         } else {
-            chunk.choices.first()
+            chunk.choices.first().into_iter().collect()
         };
-        if let Some(choice) = choice {
-            let text = choice.delta.as_ref().and_then(|delta| delta.content.as_ref()).or(choice.text.as_ref());
-            if let Some(text) = text.filter(|text| !text.is_empty()) {
-                events.push(StreamEvent::Text(text.clone()));
+        for choice in read {
+            let text = choice.delta.as_ref().and_then(|delta| delta.content.clone()).or_else(|| choice.text.clone());
+            let text = text.filter(|text| !text.is_empty());
+            if self.choices > 1 {
+                events.extend(choice_event(choice, self.choices, text));
+            } else if let Some(text) = text {
+                events.push(StreamEvent::Text(text));
             }
             match choice.finish_reason.as_deref() {
                 Some("error") if self.dialect.error_finish_reason => {
@@ -299,6 +356,9 @@ pub(crate) struct ChatRequest<'a> {
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub stop: &'a [String],
+    /// Several answers for one prompt; left out for one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
@@ -320,6 +380,7 @@ impl<'a> ChatRequest<'a> {
             max_completion_tokens: None,
             temperature: request.temperature,
             stop,
+            n: None,
             stream,
             stream_options: StreamOptions::usage(stream),
         }
@@ -338,6 +399,8 @@ pub(crate) struct FimRequest<'a> {
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     pub stop: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
@@ -362,6 +425,13 @@ pub(crate) struct Choice {
     /// Completions, streamed or not.
     text: Option<String>,
     pub finish_reason: Option<String>,
+}
+
+impl Choice {
+    /// The text of a non-streamed choice: chat `message.content` or completions `text`.
+    fn whole_text(&self) -> Option<String> {
+        self.message.as_ref().and_then(|message| message.content.clone()).or_else(|| self.text.clone())
+    }
 }
 
 #[derive(Deserialize)]

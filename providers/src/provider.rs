@@ -76,6 +76,10 @@ pub struct GenerateRequest {
     /// When the answer stops being useful. Providers and chains give up at this instant.
     pub deadline: Option<Instant>,
     pub purpose: Purpose,
+    /// How many different answers to ask for in this one request (OpenAI's `n`): the vendor
+    /// bills the prompt once. A provider sends at most its [`Capabilities::max_choices`]; the
+    /// first answer comes as [`StreamEvent::Text`], the others as [`StreamEvent::Alternative`].
+    pub choices: u32,
 }
 
 /// Token counts as the vendor reported them.
@@ -89,6 +93,9 @@ pub struct Usage {
 pub enum StreamEvent {
     /// The next piece of the answer.
     Text(String),
+    /// The next piece of another answer to the same request, when several were asked for
+    /// ([`GenerateRequest::choices`]); `choice` counts from 1 (the first answer is `Text`).
+    Alternative { choice: u32, text: String },
     /// Final usage, when the vendor reports it.
     Usage(Usage),
 }
@@ -124,6 +131,9 @@ pub struct Capabilities {
     pub streaming: bool,
     /// The model's context window, in tokens.
     pub context_tokens: u32,
+    /// How many answers one request can return ([`GenerateRequest::choices`]); 1 where the
+    /// vendor has no such parameter.
+    pub max_choices: u32,
 }
 
 /// The kinds of failure callers act on. Vendors differ in how they say these; each provider

@@ -66,6 +66,9 @@ pub struct ProviderSpec {
     pub stream: Option<bool>,
     /// Overrides the model's context window, in tokens.
     pub context_tokens: Option<u32>,
+    /// How many answers one request may return (OpenAI-compatible `n`), for servers that take
+    /// it; 1 sends each of several items as its own request.
+    pub max_choices: Option<u32>,
     /// Per-request timeout in milliseconds, on top of each request's own deadline.
     pub timeout_ms: Option<u64>,
     /// Ollama: how long the model stays loaded after a request (e.g. "30m").
@@ -89,6 +92,7 @@ impl std::fmt::Debug for ProviderSpec {
             .field("fim", &self.fim)
             .field("stream", &self.stream)
             .field("context_tokens", &self.context_tokens)
+            .field("max_choices", &self.max_choices)
             .field("timeout_ms", &self.timeout_ms)
             .field("keep_alive", &self.keep_alive)
             .finish()

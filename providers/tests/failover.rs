@@ -31,6 +31,7 @@ fn request(purpose: Purpose) -> GenerateRequest {
         temperature: None,
         deadline: deadline_in(5_000),
         purpose,
+        choices: 1,
     }
 }
 

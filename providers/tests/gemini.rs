@@ -43,6 +43,7 @@ fn chat_request() -> GenerateRequest {
         temperature: Some(0.2),
         deadline: deadline_in(5_000),
         purpose: Purpose::CodeAction,
+        choices: 1,
     }
 }
 

@@ -410,3 +410,76 @@ fn config_errors_say_what_to_fix() {
     let spec = ProviderSpec { model: Some("m".into()), fim: Some("starcoder2".into()), ..ProviderSpec::default() };
     assert!(OpenAi::from_spec("x", &spec).unwrap_err().contains("starcoder2"));
 }
+
+/// Streamed chunks of several choices, interleaved as OpenAI sends them (`index` per choice).
+fn choice_chunk(index: u32, text: &str) -> String {
+    json!({"object":"text_completion","choices":[{"index":index,"text":text,"finish_reason":null}]}).to_string()
+}
+
+#[tokio::test]
+async fn several_answers_come_from_one_request_with_n() {
+    let server = MockServer::start().await;
+    let last = json!({"object":"text_completion","choices":[
+        {"index":0,"text":"","finish_reason":"stop"},{"index":1,"text":"","finish_reason":"stop"},
+        {"index":2,"text":"","finish_reason":"stop"}]});
+    server.push(Reply::sse_data([
+        choice_chunk(0, "a + "),
+        choice_chunk(2, "b.add("),
+        choice_chunk(1, "a.wrapping_add(b)"),
+        choice_chunk(0, "b"),
+        choice_chunk(2, "a)"),
+        // A choice that was not asked for is not an answer.
+        choice_chunk(3, "unwanted"),
+        last.to_string(),
+        "[DONE]".into(),
+    ]));
+    let mut spec = spec(&server);
+    spec.fim = Some("native".into());
+    spec.max_choices = Some(3);
+    let request = GenerateRequest { choices: 3, ..fim_request() };
+    let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "a + b");
+    assert_eq!(answer.alternatives.get(&1).map(String::as_str), Some("a.wrapping_add(b)"));
+    assert_eq!(answer.alternatives.get(&2).map(String::as_str), Some("b.add(a)"));
+    assert_eq!(answer.alternatives.len(), 2);
+    assert_eq!(server.request_count(), 1, "one request for three answers");
+    assert_eq!(server.requests()[0].json()["n"], json!(3));
+}
+
+#[tokio::test]
+async fn several_chat_answers_are_each_extracted_from_their_reply() {
+    let server = MockServer::start().await;
+    server.push(Reply::json(
+        200,
+        json!({"object":"chat.completion","choices":[
+            {"index":0,"message":{"role":"assistant","content":"```rust\na + b\n```"},"finish_reason":"stop"},
+            {"index":1,"message":{"role":"assistant","content":"Here you go:\n```rust\nb + a\n```"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":30,"completion_tokens":12}})
+        .to_string(),
+    ));
+    let mut spec = spec(&server);
+    spec.fim = Some("chat".into());
+    spec.stream = Some(false);
+    spec.max_choices = Some(4);
+    let request = GenerateRequest { choices: 2, ..fim_request() };
+    let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.text, "a + b");
+    assert_eq!(answer.alternatives.get(&1).map(String::as_str), Some("b + a"));
+    let body = server.requests()[0].json();
+    assert_eq!(body["n"], json!(2), "asks for what the request wants, within max_choices");
+    assert_eq!(answer.usage, Some(Usage { input_tokens: 30, output_tokens: 12 }));
+}
+
+#[tokio::test]
+async fn a_compatible_server_gets_no_n_unless_configured() {
+    let server = MockServer::start().await;
+    server.push(hello_stream());
+    // The spec points at a loopback server, not OpenAI: `n` is not assumed to work there.
+    let request = GenerateRequest { choices: 3, ..chat_request() };
+    let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+    assert_eq!(answer.text, "Hello");
+    assert!(answer.alternatives.is_empty());
+    assert!(server.requests()[0].json().get("n").is_none());
+}

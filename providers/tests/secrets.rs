@@ -42,6 +42,7 @@ fn request() -> GenerateRequest {
         temperature: None,
         deadline: deadline_in(3_000),
         purpose: Purpose::Probe,
+        choices: 1,
     }
 }
 

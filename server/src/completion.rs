@@ -421,15 +421,20 @@ impl CompletionEngine {
         let uri = snapshot.uri().to_owned();
         let cache = Arc::clone(&self.cache);
         let task = tokio::spawn(async move {
-            let calls = (0..n_calls).map(|idx| {
+            // Where the provider returns several answers to one request, the prompt is sent (and
+            // paid for) once; elsewhere each item is its own request.
+            let choices = if n_calls > 1 && chain.max_choices() as usize >= n_calls { n_calls } else { 1 };
+            let calls = (0..n_calls / choices).map(|idx| {
                 let request = GenerateRequest {
                     prompt: switchboard_providers::Prompt::Fim(prepared.fim.clone()),
                     max_tokens,
                     stop: prepared.stop.clone(),
-                    // Extra items for an explicit request come from a little more randomness.
-                    temperature: temperature.map(|t| t + 0.3 * idx as f32),
+                    // Extra items for an explicit request come from a little more randomness:
+                    // each separate request a step warmer, or one step for all in one request.
+                    temperature: temperature.map(|t| t + 0.3 * (idx + usize::from(choices > 1)) as f32),
                     deadline: Some(tokio::time::Instant::now() + deadline),
                     purpose: Purpose::InlineCompletion,
+                    choices: choices as u32,
                 };
                 run_call(chain.clone(), request, stop.clone(), deadline)
             });
@@ -438,11 +443,13 @@ impl CompletionEngine {
             let mut last_error = None;
             for answer in answers {
                 match answer {
-                    Ok((provider, raw)) => {
-                        if let Some(text) = prepared.postprocess.run(&raw)
-                            && !suggestions.iter().any(|s| s.text == text)
-                        {
-                            suggestions.push(Suggestion { text, provider });
+                    Ok((provider, texts)) => {
+                        for raw in texts {
+                            if let Some(text) = prepared.postprocess.run(&raw)
+                                && !suggestions.iter().any(|s| s.text == text)
+                            {
+                                suggestions.push(Suggestion { text, provider: provider.clone() });
+                            }
                         }
                     }
                     Err(error) => last_error = Some(error),
@@ -507,37 +514,36 @@ fn extends_by(shorter: &str, longer: &str, max: usize) -> Option<usize> {
     })
 }
 
-/// One model call, read only as far as `stop` needs, cut at `deadline`.
+/// One model call, read only as far as `stop` needs, cut at `deadline`: the answer first, then
+/// any alternatives the request asked for (`GenerateRequest::choices`), each read until it is
+/// complete. The connection closes once every answer is.
 async fn run_call(
     chain: Arc<Chain>,
     request: GenerateRequest,
     stop: StopRule,
     deadline: Duration,
-) -> Result<(String, String), ChainError> {
+) -> Result<(String, Vec<String>), ChainError> {
     let started = tokio::time::Instant::now();
+    let wanted = request.choices.max(1) as usize;
     let chain_stream = chain.stream(request).await?;
     let provider = chain_stream.provider;
     let mut events = chain_stream.stream;
-    let mut text = String::new();
+    let mut texts = vec![String::new(); wanted];
+    let mut complete = vec![false; wanted];
     let until = started + deadline;
     loop {
-        match tokio::time::timeout_at(until, events.next()).await {
+        let (choice, piece) = match tokio::time::timeout_at(until, events.next()).await {
             Err(_) => {
                 // Deadline: keep the complete lines only.
-                let usable = stream::usable_at_deadline(&text).to_owned();
+                let usable = texts.iter().map(|text| stream::usable_at_deadline(text).to_owned()).collect();
                 return Ok((provider, usable));
             }
             Ok(None) => break,
-            Ok(Some(Ok(StreamEvent::Text(piece)))) => {
-                text.push_str(&piece);
-                if stop.is_complete(&text) {
-                    // Dropping the stream closes the connection: no more tokens are paid for.
-                    break;
-                }
-            }
-            Ok(Some(Ok(StreamEvent::Usage(_)))) => {}
+            Ok(Some(Ok(StreamEvent::Text(piece)))) => (0, piece),
+            Ok(Some(Ok(StreamEvent::Alternative { choice, text }))) => (choice as usize, text),
+            Ok(Some(Ok(StreamEvent::Usage(_)))) => continue,
             Ok(Some(Err(error))) => {
-                if text.is_empty() {
+                if texts.iter().all(String::is_empty) {
                     return Err(ChainError {
                         kind: error.kind,
                         message: error.to_string(),
@@ -547,7 +553,17 @@ async fn run_call(
                 }
                 break;
             }
+        };
+        let Some(text) = texts.get_mut(choice).filter(|_| !complete[choice]) else { continue };
+        text.push_str(&piece);
+        if stop.is_complete(text) {
+            complete[choice] = true;
+            if complete.iter().all(|done| *done) {
+                // Dropping the stream closes the connection: no more tokens are paid for.
+                break;
+            }
         }
     }
-    Ok((provider, text))
+    texts.retain(|text| !text.is_empty());
+    Ok((provider, texts))
 }

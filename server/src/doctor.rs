@@ -94,12 +94,13 @@ async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> 
         temperature: Some(0.0),
         deadline: Some(tokio::time::Instant::now() + PROBE_DEADLINE),
         purpose: Purpose::Probe,
+        choices: 1,
     };
     let started = tokio::time::Instant::now();
     let mut stream = provider.generate(request).await?;
     while let Some(event) = stream.next().await {
         match event? {
-            StreamEvent::Text(_) => return Ok(started.elapsed()),
+            StreamEvent::Text(_) | StreamEvent::Alternative { .. } => return Ok(started.elapsed()),
             StreamEvent::Usage(_) => {}
         }
     }

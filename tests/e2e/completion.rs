@@ -355,3 +355,35 @@ fn secrets_are_never_completed_in_nor_sent() {
     }
     assert_eq!(mock.request_count(), 0, "an excluded file reached the provider");
 }
+
+#[test]
+fn an_invoked_request_for_three_items_asks_once_where_the_vendor_takes_n() {
+    let answers = || Reply::Choices(vec!["total(items)\n".into(), "sum(items)\n".into(), "len(items)\n".into()]);
+    let invoke = |options: Value| {
+        let mock = MockProvider::start(answers());
+        let mut options = options;
+        options["providers"]["mock"]["base_url"] = json!(format!("{}/v1", mock.base_url));
+        let (mut server, _) = start(options, true, "utf-16");
+        let uri = "file:///n.py";
+        server.open(uri, "python", "def f(items):\n    return \n");
+        let response = inline_request(&mut server, uri, 1, 11, 1);
+        let texts: Vec<Value> = items(&response).iter().map(|item| item["insertText"].clone()).collect();
+        (texts, mock.requests())
+    };
+    let mock = MockProvider::start(answers());
+    let mut options = provider_options(&mock, 0);
+    options["completion"]["n_items_invoked"] = json!(3);
+    options["providers"]["mock"]["max_choices"] = json!(8);
+    let (texts, requests) = invoke(options.clone());
+    assert_eq!(texts, [json!("total(items)"), json!("sum(items)"), json!("len(items)")]);
+    assert_eq!(requests.len(), 1, "one request, the prompt billed once");
+    assert_eq!(requests[0].body["n"], 3);
+
+    // A server not known to take `n` gets one request per item, none of them with `n`; each
+    // returns its first choice only, so this mock's three requests give one distinct item.
+    options["providers"]["mock"].as_object_mut().map(|mock| mock.remove("max_choices"));
+    let (texts, requests) = invoke(options);
+    assert_eq!(texts, [json!("total(items)")]);
+    assert_eq!(requests.len(), 3);
+    assert!(requests.iter().all(|request| request.body.get("n").is_none()));
+}

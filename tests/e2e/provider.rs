@@ -18,6 +18,9 @@ pub enum Reply {
     Stream { chunks: Vec<String>, delay: Duration },
     /// A status and a JSON body, as the vendor sends errors.
     Error { status: u16, body: Value },
+    /// One whole answer per choice of an OpenAI-compatible request: as many as its `n` asks for
+    /// (one without `n`), as OpenAI streams them, each chunk naming its choice by `index`.
+    Choices(Vec<String>),
 }
 
 impl Reply {
@@ -168,6 +171,7 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Chat endpoints answer with deltas, legacy completions with text.
     let chat = path.ends_with("/chat/completions");
+    let asked = body["n"].as_u64().unwrap_or(1) as usize;
     let refused = if path.ends_with("/v1/messages") { anthropic_refusal(&headers, &body) } else { None };
     let reply = {
         let mut state = state.lock().expect("state");
@@ -207,6 +211,20 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
                 "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
             let _ = writer.write_all(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes());
+        }
+        Some(Reply::Choices(answers)) => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
+            let mut stream = head.to_owned();
+            for (index, answer) in answers.iter().take(asked).enumerate() {
+                let event = if chat {
+                    json!({"object": "chat.completion.chunk", "choices": [{"index": index, "delta": {"content": answer}, "finish_reason": "stop"}]})
+                } else {
+                    json!({"object": "text_completion", "choices": [{"index": index, "text": answer, "finish_reason": "stop"}]})
+                };
+                stream.push_str(&format!("data: {event}\n\n"));
+            }
+            stream.push_str("data: [DONE]\n\n");
+            let _ = writer.write_all(stream.as_bytes());
         }
         Some(Reply::Error { status, body }) => {
             let body = body.to_string();

@@ -433,6 +433,8 @@ pub struct Collected {
     pub text: String,
     pub usage: Option<switchboard_providers::Usage>,
     pub error: Option<switchboard_providers::ProviderError>,
+    /// The other answers, by choice, when several were asked for.
+    pub alternatives: std::collections::BTreeMap<u32, String>,
 }
 
 /// Reads a stream to its end or its first error.
@@ -444,6 +446,9 @@ pub async fn collect(mut stream: switchboard_providers::TextStream) -> Collected
     while let Some(event) = stream.next().await {
         match event {
             Ok(StreamEvent::Text(text)) => collected.text.push_str(&text),
+            Ok(StreamEvent::Alternative { choice, text }) => {
+                collected.alternatives.entry(choice).or_default().push_str(&text);
+            }
             Ok(StreamEvent::Usage(usage)) => collected.usage = Some(usage),
             Err(error) => {
                 collected.error = Some(error);
@@ -469,6 +474,7 @@ pub fn chat_request() -> switchboard_providers::GenerateRequest {
         temperature: None,
         deadline: deadline_in(5_000),
         purpose: Purpose::CodeAction,
+        choices: 1,
     }
 }
 
@@ -489,6 +495,7 @@ pub fn rust_fim_request() -> switchboard_providers::GenerateRequest {
         temperature: None,
         deadline: deadline_in(5_000),
         purpose: Purpose::InlineCompletion,
+        choices: 1,
     }
 }
 
@@ -514,6 +521,7 @@ pub fn python_fim_request() -> switchboard_providers::GenerateRequest {
         temperature: Some(0.0),
         deadline: deadline_in(5_000),
         purpose: Purpose::InlineCompletion,
+        choices: 1,
     }
 }
 

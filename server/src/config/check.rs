@@ -228,7 +228,7 @@ mod tests {
                 "provider: unknown key; expected one of providers, completion, actions, server",
                 "providers.a.base_uri: unknown field `base_uri`, expected one of `kind`, `model`, `base_url`, \
                  `api_key_env`, `api_key_cmd`, `api_key`, `headers`, `organization`, `project`, `fim`, `stream`, \
-                 `context_tokens`, `timeout_ms`, `keep_alive`",
+                 `context_tokens`, `max_choices`, `timeout_ms`, `keep_alive`",
                 "providers.a.kind: unknown provider kind \"gpt\"; valid kinds: openai, anthropic, gemini, mistral, \
                  deepseek, ollama, llamacpp",
                 "providers.a.model: invalid type: integer `4`, expected a string",

@@ -256,6 +256,7 @@ pub const ALL_KEYS: &[&str] = &[
     "providers.<name>.fim",
     "providers.<name>.stream",
     "providers.<name>.context_tokens",
+    "providers.<name>.max_choices",
     "providers.<name>.timeout_ms",
     "providers.<name>.keep_alive",
     "completion.providers",

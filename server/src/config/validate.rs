@@ -107,6 +107,16 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
     if let Some(timeout_ms) = spec.timeout_ms {
         findings.range(&format!("{prefix}.timeout_ms"), timeout_ms, 1..=600_000);
     }
+    if let Some(max_choices) = spec.max_choices {
+        findings.range(&format!("{prefix}.max_choices"), max_choices, 1..=128);
+        // Only the OpenAI wire format has `n`; elsewhere the setting would do nothing.
+        if let Some(kind) = spec.kind.filter(|kind| *kind != ProviderKind::Openai) {
+            findings.error(
+                format!("{prefix}.max_choices"),
+                format!("only kind openai can return several answers per request, not kind {}", kind.as_str()),
+            );
+        }
+    }
 }
 
 fn is_env_var_name(name: &str) -> bool {
@@ -316,6 +326,26 @@ mod tests {
         assert_eq!(
             check(&config)[0],
             "error completion.providers[0]: unknown provider \"a\"; no providers are defined"
+        );
+    }
+
+    #[test]
+    fn several_answers_per_request_only_for_the_openai_wire_format() {
+        let mut config = Config::default();
+        let mut gateway = provider(ProviderKind::Openai, Some("qwen"));
+        gateway.max_choices = Some(4);
+        config.providers.insert("gateway".into(), gateway);
+        assert_eq!(check(&config), Vec::<String>::new());
+        let mut local = provider(ProviderKind::Ollama, Some("qwen"));
+        local.max_choices = Some(200);
+        config.providers.insert("local".into(), local);
+        assert_eq!(
+            check(&config),
+            [
+                "error providers.local.max_choices: must be between 1 and 128, got 200",
+                "error providers.local.max_choices: only kind openai can return several answers per request, not \
+                 kind ollama",
+            ]
         );
     }
 
