@@ -87,7 +87,8 @@ impl Anthropic {
             system: chat.system.as_deref(),
             messages,
             stop_sequences: &stop,
-            temperature: request.temperature,
+            // docs.anthropic.com/en/api/messages: `temperature` 0.0 to 1.0.
+            temperature: common::temperature(request.temperature, 1.0),
             stream,
         };
         let mut builder = http::client()

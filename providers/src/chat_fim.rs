@@ -102,6 +102,14 @@ pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<FimPrompt>) ->
     }
 }
 
+/// The stop sequences a FIM request keeps when it is asked of a chat model: not those without a
+/// visible character. The answer opens with a fence line (the prompt asks for one fenced block),
+/// so a line-end stop, which a single-line completion uses, would end the answer at the fence
+/// with no code in it. The caller ends a single-line answer at its first line end itself.
+pub(crate) fn chat_stops(stop: &[String]) -> Vec<String> {
+    stop.iter().filter(|stop| !stop.trim().is_empty()).cloned().collect()
+}
+
 /// The text to insert at the cursor: [`extract_code`], then the tail of the prefix or the head
 /// of the suffix removed when the model repeated them.
 pub fn extract_completion(answer: &str, fim: &FimPrompt) -> String {

@@ -91,3 +91,10 @@ macro_rules! provider_via_send {
 }
 
 pub(crate) use provider_via_send;
+
+/// The request's temperature within what the vendor accepts (`0..=max`): a higher one is
+/// refused (HTTP 400 or 422), and an invoked completion's extra items ask for a little more
+/// than the configured value.
+pub(crate) fn temperature(requested: Option<f32>, max: f32) -> Option<f32> {
+    requested.map(|t| if t.is_nan() { 0.0 } else { t.clamp(0.0, max) })
+}

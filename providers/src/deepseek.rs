@@ -105,4 +105,6 @@ static DIALECT: Dialect = Dialect {
     max_fim_tokens: MAX_FIM_TOKENS,
     stream_usage: true,
     max_completion_tokens: false,
+    // api-docs.deepseek.com/api/create-chat-completion and create-completion: `temperature` <= 2.
+    max_temperature: 2.0,
 };

@@ -74,7 +74,9 @@ impl Gemini {
             Prompt::Chat(chat) => (chat.clone(), None),
             Prompt::Fim(fim) => (crate::chat_fim::to_chat(fim), Some(fim.clone())),
         };
-        let body = self.body(&chat, &request);
+        // A FIM prompt is answered in a fenced block: a line-end stop would end it at the fence.
+        let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };
+        let body = self.body(&chat, &request, &stop);
         let url = if stream {
             format!("{}/v1beta/models/{}:streamGenerateContent?alt=sse", self.base_url, self.model)
         } else {
@@ -112,7 +114,7 @@ impl Gemini {
         Ok(crate::chat_fim::extract_from_answer(answer, fim))
     }
 
-    fn body<'a>(&self, chat: &'a ChatPrompt, request: &'a GenerateRequest) -> WireRequest<'a> {
+    fn body<'a>(&self, chat: &'a ChatPrompt, request: &'a GenerateRequest, stop: &'a [String]) -> WireRequest<'a> {
         let contents = chat
             .messages
             .iter()
@@ -132,8 +134,9 @@ impl Gemini {
                 .map(|system| SystemInstruction { parts: vec![Part { text: system }] }),
             generation_config: GenerationConfig {
                 max_output_tokens: request.max_tokens,
-                temperature: request.temperature,
-                stop_sequences: &request.stop[..request.stop.len().min(MAX_STOP_SEQUENCES)],
+                // ai.google.dev/api/generate-content (GenerationConfig): `temperature` 0.0 to 2.0.
+                temperature: common::temperature(request.temperature, 2.0),
+                stop_sequences: &stop[..stop.len().min(MAX_STOP_SEQUENCES)],
                 thinking_config: self.thinking_off.then_some(ThinkingConfig { thinking_budget: 0 }),
             },
         }

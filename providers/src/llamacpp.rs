@@ -144,7 +144,9 @@ impl LlamaCpp {
         key: Option<&Secret>,
         fim: Option<&FimPrompt>,
     ) -> Result<TextStream, ProviderError> {
-        let body = ChatRequest::new(&self.model, chat, request, &request.stop, self.capabilities.streaming);
+        // A FIM prompt is answered in a fenced block: a line-end stop would end it at the fence.
+        let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };
+        let body = ChatRequest::new(&self.model, chat, request, &stop, self.capabilities.streaming);
         let answer = self.post("/v1/chat/completions", &body, request, key).await?;
         Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned()))
     }

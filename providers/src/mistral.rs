@@ -99,7 +99,9 @@ fn refine_status(status: u16, body: &str) -> Option<ErrorKind> {
 /// Mistral reads the first choice; an in-band error without an HTTP status is the vendor's.
 static DIALECT: Dialect = Dialect {
     index_zero_only: false,
-    error_finish_reason: false,
+    // Mistral's stream chunks may end with `finish_reason: "error"` (docs.mistral.ai/api,
+    // `FinishReason`): the answer failed and is not complete.
+    error_finish_reason: true,
     other_code: |_code, _message| ErrorKind::Server,
     refine_status,
     max_stop_sequences: MAX_STOP_SEQUENCES,
@@ -107,4 +109,6 @@ static DIALECT: Dialect = Dialect {
     // Mistral is not sent `stream_options`.
     stream_usage: false,
     max_completion_tokens: false,
+    // docs.mistral.ai/api (chat and FIM): `temperature` <= 1.5; above it, 422 `less_than_equal`.
+    max_temperature: 1.5,
 };

@@ -176,11 +176,13 @@ impl Ollama {
         key: Option<&Secret>,
         fim: Option<&FimPrompt>,
     ) -> Result<TextStream, ProviderError> {
+        // A FIM prompt is answered in a fenced block: a line-end stop would end it at the fence.
+        let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };
         let body = ChatBody {
             model: &self.model,
             messages: WireMessage::all(chat),
             stream: self.capabilities.streaming,
-            options: self.options(request, &request.stop),
+            options: self.options(request, &stop),
             keep_alive: self.keep_alive.as_deref(),
         };
         let answer = self.post("/api/chat", &body, request, key).await?;

@@ -109,4 +109,6 @@ static DIALECT: Dialect = Dialect {
     stream_usage: true,
     // Not `max_tokens`: reasoning models reject that one.
     max_completion_tokens: true,
+    // platform.openai.com/docs/api-reference/chat/create: `temperature` 0 to 2.
+    max_temperature: 2.0,
 };

@@ -37,6 +37,8 @@ pub(crate) struct Dialect {
     pub stream_usage: bool,
     /// Chat requests bound the output with `max_completion_tokens` instead of `max_tokens`.
     pub max_completion_tokens: bool,
+    /// The highest `temperature` the API accepts.
+    pub max_temperature: f32,
 }
 
 /// Which endpoint a [`Prepared`] body goes to.
@@ -69,9 +71,14 @@ pub(crate) fn prepare(
     let stop = &request.stop[..request.stop.len().min(dialect.max_stop_sequences)];
     let n = choices(capabilities, request);
     let n = (n > 1).then_some(n);
+    let temperature = common::temperature(request.temperature, dialect.max_temperature);
     let stream_options = || if dialect.stream_usage { StreamOptions::usage(stream) } else { None };
-    let chat_body = |chat: &ChatPrompt| {
+    // A FIM prompt asked of a chat model is answered in a fenced block whose first line is the
+    // fence: a line-end stop would end the answer there (see `chat_fim::chat_stops`).
+    let chat_stops = crate::chat_fim::chat_stops(stop);
+    let chat_body = |chat: &ChatPrompt, stop: &[String]| {
         let mut body = ChatRequest::new(model, chat, request, stop, stream);
+        body.temperature = temperature;
         body.stream_options = stream_options();
         body.n = n;
         if dialect.max_completion_tokens {
@@ -86,7 +93,7 @@ pub(crate) fn prepare(
                 prompt: &fim.prefix,
                 suffix: &fim.suffix,
                 max_tokens: request.max_tokens.min(dialect.max_fim_tokens),
-                temperature: request.temperature,
+                temperature,
                 stop,
                 n,
                 stream,
@@ -94,8 +101,8 @@ pub(crate) fn prepare(
             });
             (Endpoint::Fim, body, None)
         }
-        Prompt::Fim(fim) => (Endpoint::Chat, chat_body(&crate::chat_fim::to_chat(fim)), Some(fim.clone())),
-        Prompt::Chat(chat) => (Endpoint::Chat, chat_body(chat), None),
+        Prompt::Fim(fim) => (Endpoint::Chat, chat_body(&crate::chat_fim::to_chat(fim), &chat_stops), Some(fim.clone())),
+        Prompt::Chat(chat) => (Endpoint::Chat, chat_body(chat, stop), None),
     };
     let body = body.map_err(|error| ProviderError::new(ErrorKind::InvalidRequest, provider, error.to_string()))?;
     Ok(Prepared { endpoint, body, chat_fim })

@@ -387,3 +387,27 @@ fn an_invoked_request_for_three_items_asks_once_where_the_vendor_takes_n() {
     assert_eq!(requests.len(), 3);
     assert!(requests.iter().all(|request| request.body.get("n").is_none()));
 }
+
+#[test]
+fn a_single_line_completion_from_a_chat_model_gets_the_code_not_the_fence() {
+    // Chat models answer a FIM prompt in a fenced block, fence line first. This loopback vendor
+    // stops at `stop` sequences as the real APIs do, so a line-end stop would leave only the fence.
+    let mock = MockProvider::start(Reply::Stream {
+        chunks: vec!["```python\n".into(), "1, 2\n".into(), "```\n".into()],
+        delay: Duration::ZERO,
+    });
+    let mut options = provider_options(&mock, 0);
+    options["providers"]["mock"]["fim"] = json!("chat");
+    let (mut server, _) = start(options, true, "utf-16");
+    let uri = "file:///chat.py";
+    server.open(uri, "python", "def add(a, b):\n    return a + b\n\nprint(add())\n");
+    let response = inline_request(&mut server, uri, 3, 10, 2);
+    assert_eq!(items(&response).first().map(|item| item["insertText"].clone()), Some(json!("1, 2")), "{response}");
+    let requests = mock.requests();
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    let fim = MockProvider::start(Reply::text("1, 2\n"));
+    let (mut native, _) = start(provider_options(&fim, 0), true, "utf-16");
+    native.open(uri, "python", "def add(a, b):\n    return a + b\n\nprint(add())\n");
+    inline_request(&mut native, uri, 3, 10, 2);
+    assert_eq!(fim.requests()[0].body["stop"], json!(["\n"]), "the position asks for a single line");
+}

@@ -172,6 +172,13 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     // Chat endpoints answer with deltas, legacy completions with text.
     let chat = path.ends_with("/chat/completions");
     let asked = body["n"].as_u64().unwrap_or(1) as usize;
+    // OpenAI-compatible `stop`: a string or a list; generation ends before the first one and the
+    // text returned does not contain it (platform.openai.com/docs/api-reference/completions).
+    let stops: Vec<String> = match &body["stop"] {
+        Value::String(stop) => vec![stop.clone()],
+        Value::Array(stops) => stops.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        _ => Vec::new(),
+    };
     let refused = if path.ends_with("/v1/messages") { anthropic_refusal(&headers, &body) } else { None };
     let reply = {
         let mut state = state.lock().expect("state");
@@ -190,8 +197,17 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
             if writer.write_all(head.as_bytes()).is_err() {
                 return None;
             }
+            let mut sent = String::new();
             for chunk in chunks {
                 std::thread::sleep(delay);
+                let so_far = format!("{sent}{chunk}");
+                let stop_at =
+                    stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| so_far.find(stop.as_str())).min();
+                let chunk = match stop_at {
+                    Some(at) => so_far.get(sent.len()..at).unwrap_or_default().to_owned(),
+                    None => chunk,
+                };
+                sent.push_str(&chunk);
                 let event = if chat {
                     json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
                         "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]})
@@ -206,6 +222,9 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
                     return None;
                 }
                 let _ = writer.flush();
+                if stop_at.is_some() {
+                    break;
+                }
             }
             let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
                 "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
