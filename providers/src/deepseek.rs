@@ -18,7 +18,16 @@ pub const DEFAULT_BASE_URL: &str = "https://api.deepseek.com";
 
 pub const DEFAULT_KEY_ENV: &str = "DEEPSEEK_API_KEY";
 
-pub const DEFAULT_MODEL: &str = "deepseek-chat";
+/// The V4 model that takes FIM. `deepseek-chat` and `deepseek-reasoner` were retired on
+/// 2026-07-24 (api-docs.deepseek.com/news/news260424) and now answer "Model Not Exist".
+pub const DEFAULT_MODEL: &str = "deepseek-v4-flash";
+
+/// Model names DeepSeek no longer serves, with what replaces them.
+pub const RETIRED_MODELS: &[(&str, &str)] = &[
+    ("deepseek-chat", "deepseek-v4-flash"),
+    ("deepseek-reasoner", "deepseek-v4-pro"),
+    ("deepseek-coder", "deepseek-v4-flash"),
+];
 
 /// The FIM endpoint refuses more output than this.
 const MAX_FIM_TOKENS: u32 = 4096;

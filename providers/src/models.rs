@@ -46,10 +46,28 @@ pub struct ModelInfo {
     /// Gemini: the model thinks by default and accepts `thinkingBudget: 0`, which cuts the
     /// latency of a completion by seconds. Models that cannot turn thinking off reject 0.
     pub thinking_off: bool,
+    /// OpenAI's reasoning models refuse a `temperature` other than 1 and any `stop` (HTTP 400
+    /// "Unsupported value" / "Unsupported parameter"): neither is sent, and the caller ends a
+    /// single-line answer itself.
+    pub fixed_sampling: bool,
 }
 
 const fn row(kind: ProviderKind, pattern: &'static str, fim: Fim, context_tokens: u32) -> ModelInfo {
-    ModelInfo { kind, pattern, fim, streaming: true, context_tokens, fallback_template: None, thinking_off: false }
+    ModelInfo {
+        kind,
+        pattern,
+        fim,
+        streaming: true,
+        context_tokens,
+        fallback_template: None,
+        thinking_off: false,
+        fixed_sampling: false,
+    }
+}
+
+/// An OpenAI reasoning model (o-series; gpt-5, gpt-5-mini and gpt-5-nano, dated or not).
+const fn reasoning(pattern: &'static str, context_tokens: u32) -> ModelInfo {
+    ModelInfo { fixed_sampling: true, ..row(Openai, pattern, Fim::Chat, context_tokens) }
 }
 
 const fn ollama(pattern: &'static str, template: &'static str) -> ModelInfo {
@@ -78,17 +96,24 @@ pub const MODELS: &[ModelInfo] = &[
     row(Openai, "gpt-3.5-turbo-instruct", Fim::Native, 4_096),
     row(Openai, "gpt-4.1*", Fim::Chat, 1_047_576),
     row(Openai, "gpt-4o*", Fim::Chat, 128_000),
+    reasoning("gpt-5", 400_000),
+    reasoning("gpt-5-2*", 400_000),
+    reasoning("gpt-5-mini*", 400_000),
+    reasoning("gpt-5-nano*", 400_000),
     row(Openai, "gpt-5*", Fim::Chat, 400_000),
+    reasoning("o1*", 200_000),
+    reasoning("o3*", 200_000),
+    reasoning("o4*", 200_000),
     // Anthropic: no FIM endpoint.
     row(Anthropic, "claude-*", Fim::Chat, 200_000),
     // Gemini: chat only; the 2.5 Flash family can switch thinking off, 2.5 Pro cannot.
     gemini("gemini-2.5-flash*", true),
     gemini("gemini-2.5-pro*", false),
     gemini("gemini-2.0-flash*", false),
-    // DeepSeek: FIM through `/beta/completions` for the chat model; the reasoner has none.
-    row(Deepseek, "deepseek-chat", Fim::Native, 128_000),
-    row(Deepseek, "deepseek-coder", Fim::Native, 128_000),
-    row(Deepseek, "deepseek-reasoner", Fim::Chat, 128_000),
+    // DeepSeek: FIM through `/beta/completions` for V4 Flash; V4 Pro is chat prompted. (The
+    // older names were retired on 2026-07-24; see `deepseek::RETIRED_MODELS`.)
+    row(Deepseek, "deepseek-v4-flash", Fim::Native, 1_048_576),
+    row(Deepseek, "deepseek-v4-pro", Fim::Chat, 1_048_576),
     // Mistral: Codestral has the FIM endpoint; the rest are chat models.
     row(Mistral, "codestral-*", Fim::Native, 256_000),
     row(Mistral, "codestral", Fim::Native, 256_000),
@@ -224,9 +249,8 @@ mod tests {
         assert_eq!(fim_of(Mistral, "codestral-latest"), Fim::Native);
         assert_eq!(fim_of(Mistral, "codestral-2501"), Fim::Native);
         assert_eq!(fim_of(Mistral, "mistral-large-latest"), Fim::Chat);
-        assert_eq!(fim_of(Deepseek, "deepseek-chat"), Fim::Native);
-        assert_eq!(fim_of(Deepseek, "deepseek-coder"), Fim::Native);
-        assert_eq!(fim_of(Deepseek, "deepseek-reasoner"), Fim::Chat);
+        assert_eq!(fim_of(Deepseek, "deepseek-v4-flash"), Fim::Native);
+        assert_eq!(fim_of(Deepseek, "deepseek-v4-pro"), Fim::Chat);
         assert_eq!(fim_of(Openai, "gpt-4o-mini"), Fim::Chat);
         assert_eq!(fim_of(Openai, "gpt-3.5-turbo-instruct"), Fim::Native);
         assert_eq!(fim_of(Anthropic, "claude-sonnet-4-5"), Fim::Chat);
@@ -236,6 +260,16 @@ mod tests {
         assert_eq!(lookup(Ollama, "qwen2.5-coder:7b-base").fallback_template, Some("qwen2.5-coder"));
         assert_eq!(lookup(Ollama, "hf.co/bartowski/codegemma-2b-GGUF").fallback_template, Some("codegemma"));
         assert_eq!(lookup(Ollama, "CodeLlama:7b-code").fallback_template, Some("codellama"));
+    }
+
+    #[test]
+    fn reasoning_models_take_no_sampling_parameters() {
+        for model in ["gpt-5", "gpt-5-2025-08-07", "gpt-5-mini", "gpt-5-nano-2025-08-07", "o3-mini", "o4-mini", "o1"] {
+            assert!(lookup(Openai, model).fixed_sampling, "{model}");
+        }
+        for model in ["gpt-5.1", "gpt-5.4-mini", "gpt-4.1-mini", "gpt-4o"] {
+            assert!(!lookup(Openai, model).fixed_sampling, "{model}");
+        }
     }
 
     #[test]
@@ -275,10 +309,10 @@ mod tests {
         assert_eq!(caps.fim, FimMode::Template("starcoder2".into()));
         assert_eq!(caps.context_tokens, OLLAMA_CONTEXT);
 
-        let (caps, _) = super::capabilities(Deepseek, "deepseek-chat", &ProviderSpec::default()).expect("valid");
+        let (caps, _) = super::capabilities(Deepseek, "deepseek-v4-flash", &ProviderSpec::default()).expect("valid");
         assert_eq!(
             caps,
-            Capabilities { fim: FimMode::Native, streaming: true, context_tokens: 128_000, max_choices: 1 }
+            Capabilities { fim: FimMode::Native, streaming: true, context_tokens: 1_048_576, max_choices: 1 }
         );
     }
 

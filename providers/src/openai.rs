@@ -37,6 +37,8 @@ pub struct OpenAi {
     headers: HeaderMap,
     capabilities: Capabilities,
     timeout: Option<Duration>,
+    /// A reasoning model: no `temperature`, no `stop` ([`crate::models::ModelInfo::fixed_sampling`]).
+    fixed_sampling: bool,
 }
 
 impl OpenAi {
@@ -54,11 +56,24 @@ impl OpenAi {
         let configured = spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str()));
         let headers = common::sensitive_headers(configured.chain(organization).chain(project))?;
         // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
-        let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Openai, &model, spec)?;
-        Ok(Self { name: name.to_owned(), model, base_url, key, headers, capabilities, timeout: common::timeout(spec) })
+        let (capabilities, info) = crate::models::capabilities(crate::spec::ProviderKind::Openai, &model, spec)?;
+        Ok(Self {
+            name: name.to_owned(),
+            model,
+            base_url,
+            key,
+            headers,
+            capabilities,
+            timeout: common::timeout(spec),
+            fixed_sampling: info.fixed_sampling,
+        })
     }
 
-    async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
+    async fn send(&self, mut request: GenerateRequest) -> Result<TextStream, ProviderError> {
+        if self.fixed_sampling {
+            request.temperature = None;
+            request.stop.clear();
+        }
         let target = openai_compat::Target {
             name: &self.name,
             model: &self.model,

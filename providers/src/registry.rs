@@ -221,7 +221,7 @@ pub fn detect_providers(env: &dyn Fn(&str) -> Option<String>, local: LocalServer
         );
     }
     if has("DEEPSEEK_API_KEY") {
-        let mut deepseek = spec(ProviderKind::Deepseek, "deepseek-chat", Some("DEEPSEEK_API_KEY"));
+        let mut deepseek = spec(ProviderKind::Deepseek, crate::deepseek::DEFAULT_MODEL, Some("DEEPSEEK_API_KEY"));
         deepseek.fim = Some("native".to_owned());
         add("deepseek", deepseek, Some(2), Some(3));
     }

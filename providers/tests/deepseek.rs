@@ -22,7 +22,7 @@ fn provider(spec: &ProviderSpec) -> DeepSeek {
 }
 
 fn chat_model(server: &MockServer) -> DeepSeek {
-    provider(&spec(server, "deepseek-chat"))
+    provider(&spec(server, "deepseek-v4-flash"))
 }
 
 fn chat_request() -> GenerateRequest {
@@ -34,7 +34,7 @@ fn fim_request(max_tokens: u32) -> GenerateRequest {
 }
 
 fn chunk(text: &str) -> String {
-    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"deepseek-chat",
+    json!({"id":"c1","object":"chat.completion.chunk","created":1,"model":"deepseek-v4-flash",
         "system_fingerprint":"fp_1","choices":[{"index":0,"delta":{"content":text},"logprobs":null,"finish_reason":null}]})
     .to_string()
 }
@@ -47,14 +47,14 @@ fn finish_chunk() -> String {
 }
 
 fn text_chunk(text: &str, finish: Option<&str>) -> String {
-    json!({"id":"f1","object":"text_completion","created":1,"model":"deepseek-chat",
+    json!({"id":"f1","object":"text_completion","created":1,"model":"deepseek-v4-flash",
         "choices":[{"text":text,"index":0,"logprobs":null,"finish_reason":finish}]})
     .to_string()
 }
 
 #[tokio::test]
 async fn chat_stream_sends_the_exact_request_and_skips_keep_alives() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(Reply::sse([
         ": keep-alive\n\n".to_owned(),
         format!("data: {}\n\n", chunk("Hel")),
@@ -75,7 +75,7 @@ async fn chat_stream_sends_the_exact_request_and_skips_keep_alives() {
     assert_eq!(
         request.json(),
         json!({
-            "model": "deepseek-chat",
+            "model": "deepseek-v4-flash",
             "messages": [{"role":"system","content":"be brief"},{"role":"user","content":"say hi"}],
             "max_tokens": 64,
             "temperature": 0.5,
@@ -88,7 +88,7 @@ async fn chat_stream_sends_the_exact_request_and_skips_keep_alives() {
 
 #[tokio::test]
 async fn fim_goes_to_the_beta_completions_endpoint_with_capped_max_tokens() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(Reply::sse_data([
         text_chunk("return ", None),
         text_chunk("a + b", None),
@@ -99,7 +99,7 @@ async fn fim_goes_to_the_beta_completions_endpoint_with_capped_max_tokens() {
         "[DONE]".to_owned(),
     ]));
     // A user `base_url` with `/v1` still reaches `/beta` at the host.
-    let mut spec = spec(&server, "deepseek-chat");
+    let mut spec = spec(&server, "deepseek-v4-flash");
     spec.base_url = Some(format!("{}/v1/", server.url()));
     let answer = collect(provider(&spec).generate(fim_request(8_000)).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -110,7 +110,7 @@ async fn fim_goes_to_the_beta_completions_endpoint_with_capped_max_tokens() {
     assert_eq!(
         request.json(),
         json!({
-            "model": "deepseek-chat",
+            "model": "deepseek-v4-flash",
             "prompt": "def add(a, b):\n    ",
             "suffix": "\n\nprint(add(1, 2))\n",
             "max_tokens": 4096,
@@ -124,8 +124,8 @@ async fn fim_goes_to_the_beta_completions_endpoint_with_capped_max_tokens() {
 
 #[tokio::test]
 async fn a_whole_answer_after_keep_alive_blank_lines() {
-    let server = MockServer::start().await;
-    let body = json!({"id":"f1","object":"text_completion","model":"deepseek-chat",
+    let server = MockServer::strict(support::vendors::deepseek).await;
+    let body = json!({"id":"f1","object":"text_completion","model":"deepseek-v4-flash",
         "choices":[{"text":"return a + b","index":0,"logprobs":null,"finish_reason":"stop"}],
         "usage":{"prompt_tokens":20,"completion_tokens":4,"total_tokens":24,
             "prompt_cache_hit_tokens":0,"prompt_cache_miss_tokens":20}});
@@ -141,7 +141,7 @@ async fn a_whole_answer_after_keep_alive_blank_lines() {
     }
     .pause_before(1, Duration::from_millis(50));
     server.push(reply);
-    let mut spec = spec(&server, "deepseek-chat");
+    let mut spec = spec(&server, "deepseek-v4-flash");
     spec.stream = Some(false);
     let answer = collect(provider(&spec).generate(fim_request(32)).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -154,7 +154,7 @@ async fn a_whole_answer_after_keep_alive_blank_lines() {
 
 #[tokio::test]
 async fn the_reasoner_is_chat_prompted_for_fim() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     let reasoning = json!({"id":"c1","object":"chat.completion.chunk","choices":[{"index":0,
         "delta":{"content":null,"reasoning_content":"Let me think."},"finish_reason":null}]});
     server.push(Reply::sse_data([
@@ -164,7 +164,7 @@ async fn the_reasoner_is_chat_prompted_for_fim() {
         finish_chunk(),
         "[DONE]".to_owned(),
     ]));
-    let answer = collect(provider(&spec(&server, "deepseek-reasoner")).generate(fim_request(32)).await.unwrap()).await;
+    let answer = collect(provider(&spec(&server, "deepseek-v4-pro")).generate(fim_request(32)).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
     let request = &server.requests()[0];
@@ -219,7 +219,7 @@ async fn every_error_is_classified() {
         },
     ];
     for case in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::deepseek).await;
         server.push(Reply::json(case.status, case.body).header("retry-after", "2"));
         let error = failed(chat_model(&server).generate(chat_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
@@ -233,7 +233,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn an_error_in_a_200_stream_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     let error =
         json!({"error":{"message":"Insufficient Balance","type":"unknown_error","code":"invalid_request_error"}});
     server.push(Reply::sse_data([chunk("par"), error.to_string()]));
@@ -244,7 +244,7 @@ async fn an_error_in_a_200_stream_is_classified() {
 
 #[tokio::test]
 async fn a_malformed_chunk_is_a_bad_response() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(Reply::sse_data([chunk("ok"), "{oops".to_owned()]));
     let answer = collect(chat_model(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "ok");
@@ -254,7 +254,7 @@ async fn a_malformed_chunk_is_a_bad_response() {
 #[tokio::test]
 async fn a_slow_drip_completes_and_a_late_one_times_out() {
     let stream = || Reply::sse_data([chunk("a"), chunk("b"), finish_chunk(), "[DONE]".to_owned()]);
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(stream().drip(Duration::from_millis(40)));
     let answer = collect(chat_model(&server).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -270,7 +270,7 @@ async fn a_slow_drip_completes_and_a_late_one_times_out() {
 
 #[tokio::test]
 async fn a_reset_mid_stream_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(Reply::sse_data([chunk("par")]).then_reset());
     let answer = collect(chat_model(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "par");
@@ -279,7 +279,7 @@ async fn a_reset_mid_stream_is_a_network_error() {
 
 #[tokio::test]
 async fn a_stream_cut_short_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(Reply::sse_data([chunk("half")]));
     let answer = collect(chat_model(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
@@ -287,7 +287,7 @@ async fn a_stream_cut_short_is_a_network_error() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::deepseek, Reply::hang()).await;
     let mut request = fim_request(32);
     request.deadline = deadline_in(300);
     let error = failed(chat_model(&server).generate(request).await);
@@ -297,7 +297,7 @@ async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::deepseek).await;
     server.push(
         Reply::sse_data([chunk("a"), chunk("b"), finish_chunk(), "[DONE]".to_owned()])
             .drip(Duration::from_millis(200))

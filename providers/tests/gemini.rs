@@ -70,7 +70,7 @@ fn hello_stream() -> Reply {
 
 #[tokio::test]
 async fn stream_sends_the_exact_request() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(hello_stream());
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -106,7 +106,7 @@ async fn stream_sends_the_exact_request() {
 
 #[tokio::test]
 async fn whole_answer_without_streaming_and_no_thinking_switch_on_pro() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::json(
         200,
         json!({"candidates":[{"content":{"role":"model","parts":[
@@ -128,7 +128,7 @@ async fn whole_answer_without_streaming_and_no_thinking_switch_on_pro() {
 
 #[tokio::test]
 async fn fim_is_chat_prompted_and_the_code_extracted() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse_data([chunk("Here is the code:\n```rust\n"), chunk("    a + b\n"), last_chunk("```\n")]));
     let answer = collect(flash(&server).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -223,7 +223,7 @@ async fn every_error_is_classified() {
         },
     ];
     for case in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::gemini).await;
         server.push(case.reply());
         let error = failed(flash(&server).generate(chat_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
@@ -237,7 +237,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn an_error_in_a_200_stream_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     let error = json!({"error":{"code":503,"message":"The model is overloaded. Please try again later.",
         "status":"UNAVAILABLE"}});
     server.push(Reply::sse_data([chunk("par"), error.to_string()]));
@@ -251,7 +251,7 @@ async fn an_error_in_a_200_stream_is_classified() {
 
 #[tokio::test]
 async fn a_blocked_prompt_is_an_invalid_request() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse_data([json!({"promptFeedback":{"blockReason":"SAFETY"},
         "usageMetadata":{"promptTokenCount":4,"totalTokenCount":4}})
     .to_string()]));
@@ -263,7 +263,7 @@ async fn a_blocked_prompt_is_an_invalid_request() {
 
 #[tokio::test]
 async fn comments_and_blank_lines_are_tolerated() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse([
         ": keep-alive\n\n".to_owned(),
         "\n".to_owned(),
@@ -277,7 +277,7 @@ async fn comments_and_blank_lines_are_tolerated() {
 
 #[tokio::test]
 async fn a_malformed_chunk_is_a_bad_response() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse_data([chunk("ok"), "{\"candidates\": [".to_owned()]));
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "ok");
@@ -286,7 +286,7 @@ async fn a_malformed_chunk_is_a_bad_response() {
 
 #[tokio::test]
 async fn a_stream_without_finish_reason_is_cut_short() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse_data([chunk("half")]));
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "half");
@@ -295,7 +295,7 @@ async fn a_stream_without_finish_reason_is_cut_short() {
 
 #[tokio::test]
 async fn a_slow_drip_within_the_deadline_completes() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(hello_stream().drip(Duration::from_millis(40)));
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -304,7 +304,7 @@ async fn a_slow_drip_within_the_deadline_completes() {
 
 #[tokio::test]
 async fn a_drip_past_the_deadline_times_out() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(hello_stream().drip(Duration::from_millis(250)));
     let mut request = chat_request();
     request.deadline = deadline_in(400);
@@ -315,7 +315,7 @@ async fn a_drip_past_the_deadline_times_out() {
 
 #[tokio::test]
 async fn a_reset_mid_stream_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(Reply::sse_data([chunk("par")]).then_reset());
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "par");
@@ -324,7 +324,7 @@ async fn a_reset_mid_stream_is_a_network_error() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_at_the_deadline() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::gemini, Reply::hang()).await;
     let mut request = chat_request();
     request.deadline = deadline_in(300);
     let started = tokio::time::Instant::now();
@@ -336,7 +336,7 @@ async fn a_server_that_never_answers_times_out_at_the_deadline() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     server.push(hello_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
     let mut stream = flash(&server).generate(chat_request()).await.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("Hel".into()));
@@ -346,7 +346,7 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
 
 #[tokio::test]
 async fn the_key_defaults_to_gemini_api_key() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::gemini).await;
     let mut spec = spec(&server, "gemini-2.5-flash");
     spec.api_key = None;
     spec.api_key_env = Some("SWITCHBOARD_TEST_SURELY_UNSET_GEMINI_KEY".into());

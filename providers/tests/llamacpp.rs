@@ -53,7 +53,7 @@ fn infill_stream() -> Reply {
 
 #[tokio::test]
 async fn infill_sends_the_exact_request() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(infill_stream());
     let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -87,7 +87,7 @@ async fn infill_sends_the_exact_request() {
 
 #[tokio::test]
 async fn the_stream_ends_at_stop_true_even_if_the_server_keeps_the_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     // Anything after the stop line is never read: the answer is complete.
     server.push(Reply::sse_data([piece("a"), stop_piece(), piece("never")]).pause_before(2, Duration::from_secs(30)));
     let mut request = fim_request();
@@ -101,7 +101,7 @@ async fn the_stream_ends_at_stop_true_even_if_the_server_keeps_the_connection() 
 
 #[tokio::test]
 async fn a_whole_answer_and_a_key() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(Reply::json(
         200,
         json!({"index":0,"content":"return a + b","tokens":[],"id_slot":0,"stop":true,"tokens_predicted":5,
@@ -126,7 +126,7 @@ async fn a_whole_answer_and_a_key() {
 
 #[tokio::test]
 async fn a_configured_template_uses_completion() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(infill_stream());
     let mut spec = spec(&server);
     spec.fim = Some("starcoder2".into());
@@ -148,7 +148,7 @@ async fn a_configured_template_uses_completion() {
 
 #[tokio::test]
 async fn chat_uses_the_openai_compatible_endpoint() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     let chunk = |text: &str| {
         json!({"choices":[{"index":0,"delta":{"content":text},"finish_reason":null}],"object":"chat.completion.chunk"})
             .to_string()
@@ -176,7 +176,7 @@ async fn chat_uses_the_openai_compatible_endpoint() {
 
 #[tokio::test]
 async fn a_model_without_fim_tokens_falls_back_to_chat_once() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(Reply::json(
         501,
         r#"{"error":{"code":501,"message":"Infill is not supported by this model","type":"not_supported_error"}}"#,
@@ -217,7 +217,7 @@ async fn every_error_is_classified() {
         ),
     ];
     for (status, body, kind) in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::llamacpp).await;
         server.push(Reply::json(status, body));
         let error = failed(provider(&spec(&server)).generate(fim_request()).await);
         assert_eq!(error.kind, kind, "HTTP {status} {body}");
@@ -229,7 +229,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn an_error_in_a_200_stream_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     let error = json!({"error":{"code":500,"message":"slot unavailable","type":"server_error"}});
     server.push(Reply::sse_data([piece("par"), error.to_string()]));
     let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
@@ -241,7 +241,7 @@ async fn an_error_in_a_200_stream_is_classified() {
 
 #[tokio::test]
 async fn a_malformed_chunk_a_cut_a_reset_and_a_drip() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     let llamacpp = provider(&spec(&server));
     server.push(Reply::sse_data([piece("ok"), "{nope".to_owned()]));
     let answer = collect(llamacpp.generate(fim_request()).await.unwrap()).await;
@@ -263,7 +263,7 @@ async fn a_malformed_chunk_a_cut_a_reset_and_a_drip() {
 
 #[tokio::test]
 async fn a_drip_past_the_deadline_times_out() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(infill_stream().drip(Duration::from_millis(250)));
     let mut request = fim_request();
     request.deadline = deadline_in(400);
@@ -274,7 +274,7 @@ async fn a_drip_past_the_deadline_times_out() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::llamacpp, Reply::hang()).await;
     let mut request = fim_request();
     request.deadline = deadline_in(300);
     let error = failed(provider(&spec(&server)).generate(request).await);
@@ -284,7 +284,7 @@ async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::llamacpp).await;
     server.push(infill_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
     let mut stream = provider(&spec(&server)).generate(fim_request()).await.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("return ".into()));

@@ -52,7 +52,7 @@ fn fim_stream() -> Reply {
 
 #[tokio::test]
 async fn codestral_fim_sends_the_exact_request() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(fim_stream());
     let answer = collect(codestral(&server).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -80,7 +80,7 @@ async fn codestral_fim_sends_the_exact_request() {
 
 #[tokio::test]
 async fn codestral_fim_whole_answer_is_chat_shaped() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(Reply::json(
         200,
         json!({"id":"m1","object":"chat.completion","model":"codestral-latest","created":1,
@@ -104,7 +104,7 @@ async fn codestral_fim_whole_answer_is_chat_shaped() {
 
 #[tokio::test]
 async fn chat_goes_to_chat_completions() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(Reply::sse_data([chunk("Hi"), finish_chunk(), "[DONE]".to_owned()]));
     let answer =
         collect(provider(&spec(&server, "mistral-large-latest")).generate(chat_request()).await.unwrap()).await;
@@ -125,7 +125,7 @@ async fn chat_goes_to_chat_completions() {
 
 #[tokio::test]
 async fn fim_on_a_chat_model_is_chat_prompted() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(Reply::sse_data([chunk("```python\n    return a + b\n```"), finish_chunk(), "[DONE]".to_owned()]));
     let provider = provider(&spec(&server, "mistral-large-latest"));
     assert_eq!(provider.capabilities().fim, FimMode::Chat);
@@ -176,7 +176,7 @@ async fn every_error_is_classified() {
         },
     ];
     for case in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::mistral).await;
         server.push(Reply::json(case.status, case.body).header("retry-after", "1"));
         let error = failed(codestral(&server).generate(fim_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
@@ -190,7 +190,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn an_error_in_a_200_stream_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     let error = json!({"object":"error","error":{"message":"Service unavailable","code":503}});
     server.push(Reply::sse_data([chunk("par"), error.to_string()]));
     let answer = collect(codestral(&server).generate(fim_request()).await.unwrap()).await;
@@ -200,7 +200,7 @@ async fn an_error_in_a_200_stream_is_classified() {
 
 #[tokio::test]
 async fn keep_alives_a_drip_a_reset_and_a_cut() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(Reply::sse([
         ": ping\n\n".to_owned(),
         format!("data: {}\n\n", chunk("a")),
@@ -226,7 +226,7 @@ async fn keep_alives_a_drip_a_reset_and_a_cut() {
 
 #[tokio::test]
 async fn a_drip_past_the_deadline_times_out() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(fim_stream().drip(Duration::from_millis(250)));
     let mut request = fim_request();
     request.deadline = deadline_in(400);
@@ -237,7 +237,7 @@ async fn a_drip_past_the_deadline_times_out() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::mistral, Reply::hang()).await;
     let mut request = fim_request();
     request.deadline = deadline_in(300);
     let error = failed(codestral(&server).generate(request).await);
@@ -247,7 +247,7 @@ async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::mistral).await;
     server.push(fim_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
     let mut stream = codestral(&server).generate(fim_request()).await.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("return ".into()));

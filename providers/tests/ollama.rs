@@ -81,7 +81,7 @@ fn no_insert(model: &str) -> Reply {
 
 #[tokio::test]
 async fn fim_sends_suffix_to_api_generate() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(fim_stream());
     let mut spec = spec(&server, "qwen2.5-coder:1.5b-base");
     spec.keep_alive = Some("30m".into());
@@ -109,7 +109,7 @@ async fn fim_sends_suffix_to_api_generate() {
 
 #[tokio::test]
 async fn no_insert_falls_back_to_the_raw_template_and_remembers() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(no_insert("qwen2.5-coder:7b-instruct"));
     server.push(fim_stream());
     server.push(fim_stream());
@@ -142,7 +142,7 @@ async fn no_insert_falls_back_to_the_raw_template_and_remembers() {
 
 #[tokio::test]
 async fn no_insert_without_a_known_template_falls_back_to_chat() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(no_insert("llama3.2:3b"));
     server.push(Reply::ndjson([chat_line("```python\n"), chat_line("return a + b\n```"), chat_done_line()]));
     server.push(Reply::ndjson([chat_line("return a * b"), chat_done_line()]));
@@ -166,7 +166,7 @@ async fn no_insert_without_a_known_template_falls_back_to_chat() {
 
 #[tokio::test]
 async fn a_configured_template_goes_raw_at_once() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(fim_stream());
     let mut spec = spec(&server, "my-finetune");
     spec.fim = Some("codellama".into());
@@ -182,7 +182,7 @@ async fn a_configured_template_goes_raw_at_once() {
 
 #[tokio::test]
 async fn chat_uses_api_chat() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(Reply::ndjson([chat_line("Hi"), chat_line(" there"), chat_done_line()]));
     let answer = collect(provider(&spec(&server, "qwen2.5-coder:7b")).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -203,7 +203,7 @@ async fn chat_uses_api_chat() {
 
 #[tokio::test]
 async fn a_whole_answer_without_streaming() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(Reply::json(
         200,
         json!({"model":"qwen2.5-coder:1.5b-base","created_at":"2026-11-25T12:00:00Z","response":"return a + b",
@@ -221,7 +221,7 @@ async fn a_whole_answer_without_streaming() {
 
 #[tokio::test]
 async fn an_error_line_after_200_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(Reply::ndjson([
         line("ret"),
         "{\"error\":\"an error was encountered while running the model: unexpected EOF\"}\n".to_owned(),
@@ -249,7 +249,7 @@ async fn every_error_is_classified() {
         ),
     ];
     for (status, body, kind) in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::ollama).await;
         server.push(Reply::json(status, body));
         let error = failed(provider(&spec(&server, "qwen2.5-coder:1.5b-base")).generate(fim_request()).await);
         assert_eq!(error.kind, kind, "HTTP {status} {body}");
@@ -261,7 +261,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn a_malformed_line_a_cut_a_reset_and_a_drip() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(Reply::ndjson([line("ok"), "{not json\n".to_owned()]));
     let ollama = provider(&spec(&server, "qwen2.5-coder:1.5b-base"));
     let answer = collect(ollama.generate(fim_request()).await.unwrap()).await;
@@ -291,7 +291,7 @@ async fn a_malformed_line_a_cut_a_reset_and_a_drip() {
 
 #[tokio::test]
 async fn a_drip_past_the_deadline_times_out() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(fim_stream().drip(Duration::from_millis(250)));
     let mut request = fim_request();
     request.deadline = deadline_in(400);
@@ -302,7 +302,7 @@ async fn a_drip_past_the_deadline_times_out() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::ollama, Reply::hang()).await;
     let mut request = fim_request();
     request.deadline = deadline_in(300);
     let error = failed(provider(&spec(&server, "qwen2.5-coder:1.5b-base")).generate(request).await);
@@ -312,7 +312,7 @@ async fn a_server_that_never_answers_times_out_and_is_hung_up_on() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::ollama).await;
     server.push(fim_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
     let mut stream = provider(&spec(&server, "qwen2.5-coder:1.5b-base")).generate(fim_request()).await.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("return ".into()));

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{ErrorCase, MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::openai::OpenAi;
 use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
@@ -52,7 +52,7 @@ fn hello_stream() -> Reply {
 
 #[tokio::test]
 async fn chat_stream_sends_the_exact_request() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(hello_stream());
     let mut spec = spec(&server);
     spec.organization = Some("org-1".into());
@@ -90,7 +90,7 @@ async fn chat_stream_sends_the_exact_request() {
 
 #[tokio::test]
 async fn chat_without_streaming() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::json(
         200,
         json!({"id":"c1","object":"chat.completion","choices":[{"index":0,
@@ -110,7 +110,7 @@ async fn chat_without_streaming() {
 
 #[tokio::test]
 async fn native_fim_uses_completions_with_suffix() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let text_chunk = |text: &str| {
         json!({"object":"text_completion","choices":[{"index":0,"text":text,"finish_reason":null}]}).to_string()
     };
@@ -137,7 +137,7 @@ async fn native_fim_uses_completions_with_suffix() {
 
 #[tokio::test]
 async fn fim_on_a_chat_model_goes_through_chat_and_extracts_the_code() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::sse_data([chunk("```rust\n"), chunk("a + b\n"), chunk("```"), finish_chunk(), "[DONE]".into()]));
     let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
     assert_eq!(answer.text, "a + b");
@@ -223,7 +223,7 @@ async fn every_error_is_classified() {
         },
     ];
     for case in cases {
-        let server = MockServer::start().await;
+        let server = MockServer::strict(support::vendors::openai).await;
         server.push(case.reply());
         let error = failed(provider(&spec(&server)).generate(chat_request()).await);
         assert_eq!(error.kind, case.kind, "HTTP {} {}", case.status, case.body);
@@ -237,7 +237,7 @@ async fn every_error_is_classified() {
 
 #[tokio::test]
 async fn should_retry_header_is_kept() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::json(500, r#"{"error":{"message":"x"}}"#).header("x-should-retry", "false"));
     let error = failed(provider(&spec(&server)).generate(chat_request()).await);
     assert_eq!(error.should_retry, Some(false));
@@ -245,7 +245,7 @@ async fn should_retry_header_is_kept() {
 
 #[tokio::test]
 async fn keep_alive_comments_are_skipped() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::sse([
         ": OPENROUTER PROCESSING\n\n".to_owned(),
         "\n".to_owned(),
@@ -261,7 +261,7 @@ async fn keep_alive_comments_are_skipped() {
 
 #[tokio::test]
 async fn an_error_chunk_in_a_200_stream_is_classified() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let error_chunk = json!({"id":"c1","object":"chat.completion.chunk",
         "error":{"code":429,"message":"Provider rate limited"},
         "choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]});
@@ -276,7 +276,7 @@ async fn an_error_chunk_in_a_200_stream_is_classified() {
 
 #[tokio::test]
 async fn a_malformed_chunk_is_a_bad_response() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::sse_data([chunk("ok"), "{not json".to_owned()]));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "ok");
@@ -285,7 +285,7 @@ async fn a_malformed_chunk_is_a_bad_response() {
 
 #[tokio::test]
 async fn a_stream_cut_short_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::sse_data([chunk("half")]));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.error.unwrap().kind, ErrorKind::Network);
@@ -293,7 +293,7 @@ async fn a_stream_cut_short_is_a_network_error() {
 
 #[tokio::test]
 async fn utf8_split_across_chunks() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let frame = format!("data: {}\n\n", chunk("héllo → ✓"));
     let bytes = frame.into_bytes();
     // Split inside the two-byte "é".
@@ -307,7 +307,7 @@ async fn utf8_split_across_chunks() {
 
 #[tokio::test]
 async fn a_slow_drip_within_the_deadline_completes() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(hello_stream().drip(Duration::from_millis(40)));
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
@@ -316,7 +316,7 @@ async fn a_slow_drip_within_the_deadline_completes() {
 
 #[tokio::test]
 async fn a_drip_past_the_deadline_times_out() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(hello_stream().drip(Duration::from_millis(250)));
     let mut request = chat_request();
     request.deadline = deadline_in(400);
@@ -328,7 +328,7 @@ async fn a_drip_past_the_deadline_times_out() {
 
 #[tokio::test]
 async fn a_reset_mid_stream_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::sse_data([chunk("par")]).then_reset());
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "par");
@@ -337,7 +337,7 @@ async fn a_reset_mid_stream_is_a_network_error() {
 
 #[tokio::test]
 async fn a_server_that_never_answers_times_out_at_the_deadline() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::openai, Reply::hang()).await;
     let mut request = chat_request();
     request.deadline = deadline_in(300);
     let started = tokio::time::Instant::now();
@@ -349,7 +349,7 @@ async fn a_server_that_never_answers_times_out_at_the_deadline() {
 
 #[tokio::test]
 async fn timeout_ms_bounds_a_request_without_deadline() {
-    let server = MockServer::always(Reply::hang()).await;
+    let server = MockServer::strict_always(support::vendors::openai, Reply::hang()).await;
     let mut spec = spec(&server);
     spec.timeout_ms = Some(200);
     let mut request = chat_request();
@@ -360,7 +360,7 @@ async fn timeout_ms_bounds_a_request_without_deadline() {
 
 #[tokio::test]
 async fn dropping_the_stream_closes_the_upstream_connection() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(hello_stream().drip(Duration::from_millis(200)).pause_before(0, Duration::ZERO));
     let mut stream = provider(&spec(&server)).generate(chat_request()).await.unwrap();
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("Hel".into()));
@@ -371,7 +371,7 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
 
 #[tokio::test]
 async fn connection_refused_is_a_network_error() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let spec = spec(&server);
     drop(server);
     // Give the aborted accept loop a moment to release the port.
@@ -382,7 +382,7 @@ async fn connection_refused_is_a_network_error() {
 
 #[tokio::test]
 async fn a_missing_key_says_which_variable() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let mut spec = spec(&server);
     spec.api_key = None;
     spec.api_key_env = Some("SWITCHBOARD_TEST_SURELY_UNSET_KEY".into());
@@ -394,6 +394,8 @@ async fn a_missing_key_says_which_variable() {
 
 #[tokio::test]
 async fn a_local_server_needs_no_key() {
+    // A local OpenAI-compatible server (LM Studio, vLLM, llama.cpp) takes no key; OpenAI's own
+    // validation, which requires one, does not apply.
     let server = MockServer::start().await;
     server.push(hello_stream());
     let mut spec = spec(&server);
@@ -418,7 +420,7 @@ fn choice_chunk(index: u32, text: &str) -> String {
 
 #[tokio::test]
 async fn several_answers_come_from_one_request_with_n() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     let last = json!({"object":"text_completion","choices":[
         {"index":0,"text":"","finish_reason":"stop"},{"index":1,"text":"","finish_reason":"stop"},
         {"index":2,"text":"","finish_reason":"stop"}]});
@@ -449,7 +451,7 @@ async fn several_answers_come_from_one_request_with_n() {
 
 #[tokio::test]
 async fn several_chat_answers_are_each_extracted_from_their_reply() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(Reply::json(
         200,
         json!({"object":"chat.completion","choices":[
@@ -474,7 +476,7 @@ async fn several_chat_answers_are_each_extracted_from_their_reply() {
 
 #[tokio::test]
 async fn a_compatible_server_gets_no_n_unless_configured() {
-    let server = MockServer::start().await;
+    let server = MockServer::strict(support::vendors::openai).await;
     server.push(hello_stream());
     // The spec points at a loopback server, not OpenAI: `n` is not assumed to work there.
     let request = GenerateRequest { choices: 3, ..chat_request() };
@@ -482,4 +484,104 @@ async fn a_compatible_server_gets_no_n_unless_configured() {
     assert_eq!(answer.text, "Hello");
     assert!(answer.alternatives.is_empty());
     assert!(server.requests()[0].json().get("n").is_none());
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_openai_refuses() {
+    let auth = [("authorization", "Bearer sk-test")];
+    let chat = json!({"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}], "stream": true,
+        "stream_options": {"include_usage": true}});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::openai,
+        "/v1/chat/completions",
+        &auth,
+        &chat,
+        &[
+            ("messages", json!([])),
+            ("model", Value::Null),
+            ("temperature", json!(2.5)),
+            ("top_p", json!(1.5)),
+            ("n", json!(0)),
+            ("n", json!(200)),
+            ("stop", json!(["a", "b", "c", "d", "e"])),
+            ("stream", json!(false)),
+            ("max_completion_tokens", json!(0)),
+            ("suffix", json!("x")),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let reasoning = json!({"model": "gpt-5-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::openai,
+        "/v1/chat/completions",
+        &auth,
+        &reasoning,
+        &[("temperature", json!(0.2)), ("stop", json!(["\n"])), ("max_tokens", json!(16))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let fim = json!({"model": "gpt-3.5-turbo-instruct", "prompt": "a", "suffix": "b", "max_tokens": 16});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::openai,
+        "/v1/completions",
+        &auth,
+        &fim,
+        &[("prompt", Value::Null), ("messages", json!([])), ("stream_options", json!({"include_usage": true}))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn a_reasoning_model_gets_no_temperature_and_no_stop() {
+    let server = MockServer::strict(support::vendors::openai).await;
+    server.push(hello_stream());
+    let mut spec = spec(&server);
+    spec.model = Some("gpt-5-mini".into());
+    let request = GenerateRequest { stop: vec!["\n".into()], temperature: Some(0.2), ..support::rust_fim_request() };
+    let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    let body = server.requests()[0].json();
+    assert!(body.get("temperature").is_none() && body.get("stop").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn a_temperature_above_the_range_is_sent_at_its_top() {
+    let server = MockServer::strict(support::vendors::openai).await;
+    server.push(hello_stream());
+    let request = GenerateRequest { temperature: Some(2.6), ..chat_request() };
+    let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(server.requests()[0].json()["temperature"], json!(2.0));
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_openrouter_refuses() {
+    let chat = json!({"model": "openai/gpt-4.1-mini", "messages": [{"role": "user", "content": "hi"}]});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::openrouter,
+        "/api/v1/chat/completions",
+        &[("authorization", "Bearer sk-or-test")],
+        &chat,
+        &[
+            ("model", json!("gpt-4.1-mini")),
+            ("messages", json!([])),
+            ("temperature", json!(2.5)),
+            ("stop", json!(["a", "b", "c", "d", "e"])),
+            ("max_tokens", json!(0)),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn openrouter_takes_single_and_multi_line_completions() {
+    let server = MockServer::strict(support::vendors::openrouter).await;
+    server.set_fallback(Reply::sse_data([chunk("```rust\na + b\n```"), finish_chunk(), "[DONE]".to_owned()]));
+    let spec = support::keyed_spec(format!("{}/api/v1", server.url()), "openai/gpt-4.1-mini", KEY);
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, temperature: Some(0.2), ..support::rust_fim_request() };
+        let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "a + b");
+    }
+    assert_eq!(server.request_count(), 2);
 }

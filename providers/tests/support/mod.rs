@@ -159,6 +159,9 @@ struct Shared {
 /// Checks a request as the real vendor would; `Some(error reply)` when the vendor refuses it.
 pub type Validator = fn(&Recorded) -> Option<Reply>;
 
+#[allow(dead_code, reason = "each test binary uses its own vendor's validation")]
+pub mod vendors;
+
 pub struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
@@ -205,6 +208,13 @@ impl MockServer {
             }
         });
         Self { addr, shared, task }
+    }
+
+    /// A strict server ([`MockServer::strict`]) that replies `reply` to every valid request.
+    pub async fn strict_always(validate: Validator, reply: Reply) -> Self {
+        let server = Self::strict(validate).await;
+        server.set_fallback(reply);
+        server
     }
 
     /// A server that replies `reply` to every request.

@@ -62,6 +62,16 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
     if spec.model.as_deref().is_some_and(|model| model.trim().is_empty()) {
         findings.error(format!("{prefix}.model"), "must not be empty");
     }
+    if spec.kind == Some(ProviderKind::Deepseek)
+        && let Some(model) = spec.model.as_deref()
+        && let Some((_, replacement)) =
+            switchboard_providers::deepseek::RETIRED_MODELS.iter().find(|(old, _)| *old == model)
+    {
+        findings.warning(
+            format!("{prefix}.model"),
+            format!("DeepSeek no longer serves \"{model}\" (retired on 2026-07-24); use \"{replacement}\""),
+        );
+    }
     if let Some(base_url) = &spec.base_url {
         validate_base_url(&format!("{prefix}.base_url"), base_url, spec, findings);
     }
