@@ -28,8 +28,10 @@ use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
 
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
 
-/// llama-server serves the one model it was started with; the name is only sent to the chat
-/// endpoint, which ignores it.
+/// llama-server serves the one model it was started with, and then ignores the name; in router
+/// mode (`--models-dir`, several models) every request must name its model, or it is refused
+/// with 400 "model name is missing from the request". So a configured name goes with every
+/// request; without one, only the chat endpoint gets this placeholder.
 pub const DEFAULT_MODEL: &str = "default";
 
 #[derive(Debug)]
@@ -41,6 +43,8 @@ pub struct LlamaCpp {
     /// Set when the server was started with `--api-key`.
     key: KeySource,
     capabilities: Capabilities,
+    /// The model the config names, sent to `/infill` and `/completion` too (router mode).
+    configured_model: Option<String>,
     /// The configured template (`fim = "<name>"`), rendered for `/completion`.
     template: Option<&'static FimTemplate>,
     /// Set once `/infill` said the model has no FIM tokens: chat prompting from then on.
@@ -63,6 +67,7 @@ impl LlamaCpp {
             base_url: common::base_url(spec, DEFAULT_BASE_URL),
             key: spec.key_source(),
             capabilities,
+            configured_model: spec.model.clone(),
             template,
             infill_refused: AtomicBool::new(false),
             timeout: common::timeout(spec),
@@ -92,9 +97,10 @@ impl LlamaCpp {
         }
     }
 
-    fn completion_options<'a>(&self, request: &GenerateRequest, stop: &'a [String]) -> CompletionOptions<'a> {
+    fn completion_options<'a>(&'a self, request: &GenerateRequest, stop: &'a [String]) -> CompletionOptions<'a> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
         CompletionOptions {
+            model: self.configured_model.as_deref(),
             n_predict: request.max_tokens,
             temperature: request.temperature,
             stop,
@@ -275,6 +281,8 @@ impl FrameDecoder<SseEvent> for Decoder {
 /// The generation options `/infill` and `/completion` share.
 #[derive(Serialize)]
 struct CompletionOptions<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<&'a str>,
     n_predict: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f32>,

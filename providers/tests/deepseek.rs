@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{Body, MockServer, Piece, Reply, collect, deadline_in, failed};
 use switchboard_providers::deepseek::DeepSeek;
 use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
@@ -318,4 +318,52 @@ fn config() {
     let spec = ProviderSpec { model: Some("deepseek-v9".into()), ..ProviderSpec::default() };
     let provider = DeepSeek::from_spec("d", &spec).expect("valid");
     assert_eq!(provider.capabilities().fim, switchboard_providers::FimMode::Chat);
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_deepseek_refuses() {
+    let auth = [("authorization", "Bearer sk-test")];
+    let fim = json!({"model": "deepseek-v4-flash", "prompt": "a", "suffix": "b", "max_tokens": 16, "stream": true,
+        "stream_options": {"include_usage": true}});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::deepseek,
+        "/beta/completions",
+        &auth,
+        &fim,
+        &[
+            ("model", json!("deepseek-chat")),
+            ("model", json!("deepseek-v4-pro")),
+            ("prompt", Value::Null),
+            ("max_tokens", json!(5000)),
+            ("n", json!(3)),
+            ("temperature", json!(2.5)),
+            ("stop", json!(vec!["x"; 17])),
+            ("stream", json!(false)),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let chat = json!({"model": "deepseek-v4-pro", "messages": [{"role": "user", "content": "hi"}]});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::deepseek,
+        "/chat/completions",
+        &auth,
+        &chat,
+        &[("model", json!("deepseek-reasoner")), ("messages", json!([]))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn the_default_model_is_one_deepseek_still_serves() {
+    let server = MockServer::strict(support::vendors::deepseek).await;
+    server.set_fallback(Reply::sse_data([text_chunk("a + b", Some("stop")), "[DONE]".to_owned()]));
+    let spec = ProviderSpec { model: None, ..spec(&server, "unused") };
+    let deepseek = provider(&spec);
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, ..fim_request(64) };
+        let answer = collect(deepseek.generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "a + b");
+    }
+    assert_eq!(server.requests()[0].json()["model"], json!("deepseek-v4-flash"));
 }

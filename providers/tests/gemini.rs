@@ -362,3 +362,53 @@ fn config_errors_say_what_to_fix() {
     let error = Gemini::from_spec("g", &spec).unwrap_err();
     assert_eq!(error, "fim = \"native\" is not supported for kind gemini; use \"chat\"");
 }
+
+#[test]
+fn the_strict_emulation_refuses_what_gemini_refuses() {
+    let valid = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "generationConfig": {"maxOutputTokens": 64, "temperature": 0.2, "thinkingConfig": {"thinkingBudget": 0}}});
+    let path = "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse";
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::gemini,
+        path,
+        &[("x-goog-api-key", KEY)],
+        &valid,
+        &[
+            ("contents", json!([])),
+            ("contents", json!([{"role": "assistant", "parts": [{"text": "hi"}]}])),
+            ("max_tokens", json!(64)),
+            ("generationConfig", json!({"temperature": 2.5})),
+            ("generationConfig", json!({"stopSequences": ["a", "b", "c", "d", "e", "f"]})),
+            ("generationConfig", json!({"maxOutputTokens": 0})),
+            ("generationConfig", json!({"stop": ["\n"]})),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let pro = json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "generationConfig": {"thinkingConfig": {"thinkingBudget": 0}}});
+    let refused = support::vendors::gemini(&support::Recorded {
+        method: "POST".into(),
+        path: "/v1beta/models/gemini-2.5-pro:generateContent".into(),
+        headers: vec![("x-goog-api-key".into(), KEY.into())],
+        body: pro.to_string(),
+    });
+    assert!(refused.is_some(), "2.5 Pro only works in thinking mode");
+}
+
+#[tokio::test]
+async fn single_and_multi_line_completions_get_the_code() {
+    let server = MockServer::strict(support::vendors::gemini).await;
+    server.set_fallback(Reply::sse_data([chunk("```rust\n"), chunk("a + b\n"), last_chunk("```\n")]));
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, temperature: Some(2.3), ..fim_request() };
+        let answer = collect(flash(&server).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "a + b");
+    }
+    for request in server.requests() {
+        let config = &request.json()["generationConfig"];
+        // The answer opens with its fence: a line-end stop would have ended it there.
+        assert!(config.get("stopSequences").is_none(), "{config}");
+        assert_eq!(config["temperature"], json!(2.0), "within Gemini's range");
+    }
+}

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::llamacpp::LlamaCpp;
 use switchboard_providers::{
@@ -290,4 +290,59 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("return ".into()));
     drop(stream);
     assert!(server.wait_closed(1, Duration::from_secs(2)).await, "the server saw the client hang up");
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_llama_server_refuses() {
+    let infill = json!({"input_prefix": "a", "input_suffix": "b", "input_extra": [{"filename": "x.py", "text": "x"}],
+        "n_predict": 16, "stream": true});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::llamacpp,
+        "/infill",
+        &[],
+        &infill,
+        &[
+            ("input_prefix", Value::Null),
+            ("input_extra", json!({"filename": "x.py"})),
+            ("input_extra", json!([{"filename": "x.py"}])),
+            ("prompt", json!(3)),
+            ("n_predict", json!(-5)),
+            ("stop", json!("\n")),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let chat = json!({"model": "default", "messages": [{"role": "user", "content": "hi"}]});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::llamacpp,
+        "/v1/chat/completions",
+        &[],
+        &chat,
+        &[("messages", json!([])), ("n", json!(3))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn a_server_in_router_mode_gets_the_configured_model_on_every_endpoint() {
+    let server = MockServer::strict(support::vendors::llamacpp_router).await;
+    server.push(infill_stream());
+    let mut spec = spec(&server);
+    spec.model = Some("qwen2.5-coder-1.5b".into());
+    let answer = collect(provider(&spec).generate(fim_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(server.requests()[0].json()["model"], json!("qwen2.5-coder-1.5b"));
+}
+
+#[tokio::test]
+async fn single_and_multi_line_infill() {
+    let server = MockServer::strict(support::vendors::llamacpp).await;
+    server.set_fallback(infill_stream());
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, ..fim_request() };
+        let answer = collect(provider(&spec(&server)).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "return a + b");
+    }
+    // A single-model server is sent no model name on `/infill` when none is configured.
+    assert!(server.requests()[0].json().get("model").is_none());
 }

@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::mistral::Mistral;
 use switchboard_providers::{ErrorKind, FimMode, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
@@ -265,4 +265,58 @@ fn a_codestral_key_picks_the_codestral_host() {
     assert!(format!("{provider:?}").contains("https://api.mistral.ai"), "{provider:?}");
     let spec = ProviderSpec { fim: Some("codestral".into()), ..ProviderSpec::default() };
     assert!(Mistral::from_spec("m", &spec).unwrap_err().contains("not supported for kind mistral"));
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_mistral_refuses() {
+    let auth = [("authorization", "Bearer test-mistral-key")];
+    let fim = json!({"model": "codestral-latest", "prompt": "a", "suffix": "b", "max_tokens": 16, "stream": true});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::mistral,
+        "/v1/fim/completions",
+        &auth,
+        &fim,
+        &[
+            ("prompt", Value::Null),
+            ("model", Value::Null),
+            ("stream_options", json!({"include_usage": true})),
+            ("n", json!(2)),
+            ("max_completion_tokens", json!(16)),
+            ("temperature", json!(1.6)),
+            ("top_p", json!(1.2)),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let chat = json!({"model": "mistral-small-latest", "messages": [{"role": "user", "content": "hi"}], "n": 2});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::mistral,
+        "/v1/chat/completions",
+        &auth,
+        &chat,
+        &[("messages", json!([])), ("stream_options", json!({"include_usage": true}))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn single_and_multi_line_completions_within_mistrals_temperature_range() {
+    let server = MockServer::strict(support::vendors::mistral).await;
+    server.set_fallback(fim_stream());
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, temperature: Some(1.9), ..fim_request() };
+        let answer = collect(codestral(&server).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert!(!answer.text.is_empty());
+    }
+    assert!(server.requests().iter().all(|request| request.json()["temperature"] == json!(1.5)));
+}
+
+#[tokio::test]
+async fn a_stream_that_ends_with_finish_reason_error_failed() {
+    let server = MockServer::strict(support::vendors::mistral).await;
+    let failed_chunk =
+        json!({"id":"x","object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"error"}]});
+    server.push(Reply::sse_data([chunk("a +"), failed_chunk.to_string(), "[DONE]".to_owned()]));
+    let answer = collect(codestral(&server).generate(fim_request()).await.unwrap()).await;
+    assert_eq!(answer.error.map(|error| error.kind), Some(ErrorKind::Server));
 }

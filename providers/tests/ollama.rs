@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{MockServer, Reply, collect, deadline_in, failed};
 use switchboard_providers::ollama::Ollama;
 use switchboard_providers::{
@@ -318,4 +318,56 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
     assert_eq!(stream.next().await.unwrap().unwrap(), StreamEvent::Text("return ".into()));
     drop(stream);
     assert!(server.wait_closed(1, Duration::from_secs(2)).await, "the server saw the client hang up");
+}
+
+#[test]
+fn the_strict_emulation_refuses_what_ollama_refuses() {
+    let generate = json!({"model": "qwen2.5-coder:1.5b-base", "prompt": "a", "suffix": "b", "stream": true,
+        "options": {"num_predict": 16, "temperature": 0.2, "stop": ["\n"]}, "keep_alive": "30m"});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::ollama,
+        "/api/generate",
+        &[],
+        &generate,
+        &[
+            ("model", Value::Null),
+            ("keep_alive", json!("3600")),
+            ("keep_alive", json!("-1")),
+            ("options", json!({"num_predict": "16"})),
+            ("options", json!({"stop": "\n"})),
+            ("prompt", json!(["a"])),
+        ],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+    let raw = json!({"model": "qwen2.5-coder:1.5b-base", "prompt": "<|fim_prefix|>a", "raw": true});
+    let wrong = support::vendors::wrongly_judged(
+        support::vendors::ollama,
+        "/api/generate",
+        &[],
+        &raw,
+        &[("system", json!("be brief")), ("template", json!("{{ .Prompt }}"))],
+    );
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+#[tokio::test]
+async fn single_and_multi_line_completions_native_and_chat() {
+    let server = MockServer::strict(support::vendors::ollama).await;
+    server.set_fallback(fim_stream());
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, ..fim_request() };
+        let answer =
+            collect(provider(&spec(&server, "qwen2.5-coder:1.5b-base")).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "return a + b");
+    }
+    let chat = MockServer::strict(support::vendors::ollama).await;
+    chat.set_fallback(Reply::ndjson([chat_line("```python\n"), chat_line("return a + b\n```"), chat_done_line()]));
+    let mut spec = spec(&chat, "qwen2.5-coder:7b");
+    spec.fim = Some("chat".into());
+    let request = GenerateRequest { stop: vec!["\n".to_owned()], ..fim_request() };
+    let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+    assert_eq!(answer.text, "return a + b");
+    // Asked of a chat model, the answer opens with its fence: no line-end stop may end it there.
+    assert!(chat.requests()[0].json()["options"].get("stop").is_none());
 }

@@ -734,3 +734,16 @@ pub fn wrongly_judged(
     }
     wrong
 }
+
+/// llama-server in router mode (`--models-dir` or model presets, several models behind one
+/// server): as [`llamacpp`], and every request names its model ("model name is missing from the
+/// request", 400, tools/server/README.md "Using multiple models").
+pub fn llamacpp_router(request: &Recorded) -> Option<Reply> {
+    let named =
+        body_of(request).is_ok_and(|fields| fields.get("model").and_then(Value::as_str).is_some_and(|m| !m.is_empty()));
+    if !named {
+        let body = json!({"error": {"code": 400, "message": "model name is missing from the request", "type": "invalid_request_error"}});
+        return Some(Reply::json(400, body.to_string()));
+    }
+    llamacpp(request)
+}

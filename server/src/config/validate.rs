@@ -117,6 +117,16 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
     if let Some(timeout_ms) = spec.timeout_ms {
         findings.range(&format!("{prefix}.timeout_ms"), timeout_ms, 1..=600_000);
     }
+    // Ollama parses `keep_alive` with Go's time.ParseDuration (api/types.go): a unit is required,
+    // and a value without one makes every request fail with 400.
+    if let Some(keep_alive) = spec.keep_alive.as_deref()
+        && !is_duration(keep_alive)
+    {
+        findings.error(
+            format!("{prefix}.keep_alive"),
+            format!("\"{keep_alive}\" is not a duration; write a number with a unit, e.g. \"30m\", \"2h\", or \"-1m\" to keep the model loaded"),
+        );
+    }
     if let Some(max_choices) = spec.max_choices {
         findings.range(&format!("{prefix}.max_choices"), max_choices, 1..=128);
         // Only the OpenAI wire format has `n`; elsewhere the setting would do nothing.
@@ -127,6 +137,23 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
             );
         }
     }
+}
+
+/// A Go duration as Ollama reads it: "0", or numbers each followed by a unit (`1h30m`, `-1m`).
+fn is_duration(text: &str) -> bool {
+    let mut rest = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if rest == "0" {
+        return true;
+    }
+    let mut parts = 0;
+    while !rest.is_empty() {
+        let digits = rest.find(|ch: char| !ch.is_ascii_digit() && ch != '.').unwrap_or(rest.len());
+        let unit = ["ns", "us", "µs", "ms", "s", "m", "h"].into_iter().find(|unit| rest[digits..].starts_with(unit));
+        let Some(unit) = unit.filter(|_| digits > 0) else { return false };
+        rest = &rest[digits + unit.len()..];
+        parts += 1;
+    }
+    parts > 0
 }
 
 fn is_env_var_name(name: &str) -> bool {
@@ -336,6 +363,39 @@ mod tests {
         assert_eq!(
             check(&config)[0],
             "error completion.providers[0]: unknown provider \"a\"; no providers are defined"
+        );
+    }
+
+    #[test]
+    fn ollama_keep_alive_is_a_duration_with_a_unit() {
+        for (value, valid) in [
+            ("30m", true),
+            ("1h30m", true),
+            ("-1m", true),
+            ("0", true),
+            ("1.5h", true),
+            ("3600", false),
+            ("-1", false),
+            ("forever", false),
+            ("", false),
+        ] {
+            let mut config = Config::default();
+            let mut local = provider(ProviderKind::Ollama, Some("qwen"));
+            local.keep_alive = Some(value.into());
+            config.providers.insert("local".into(), local);
+            assert_eq!(check(&config).is_empty(), valid, "{value}: {:?}", check(&config));
+        }
+    }
+
+    #[test]
+    fn a_retired_deepseek_model_is_named_with_its_replacement() {
+        let mut config = Config::default();
+        config.providers.insert("ds".into(), provider(ProviderKind::Deepseek, Some("deepseek-chat")));
+        assert_eq!(
+            check(&config),
+            [
+                "warning providers.ds.model: DeepSeek no longer serves \"deepseek-chat\" (retired on 2026-07-24); use \"deepseek-v4-flash\""
+            ]
         );
     }
 
