@@ -144,11 +144,15 @@ fn point(text: &str, byte: usize) -> Point {
     Point { row, column }
 }
 
-/// The reference: a plain String and a tree edited with tree-sitter's API directly.
+/// The reference: a plain String and a tree edited with tree-sitter's API directly, parsed
+/// again only after an edit, as the document is. (The history matters: tree-sitter reuses
+/// subtrees of the old tree, and where the grammar is ambiguous, as Python's `retu/*rn [x]` is, a
+/// reparse of an unchanged tree changes which parse the next incremental one settles on.)
 struct Reference {
     text: String,
     tree: Tree,
     parser: Parser,
+    edited: bool,
 }
 
 impl Reference {
@@ -156,7 +160,7 @@ impl Reference {
         let mut parser = Parser::new();
         parser.set_language(&language.ts_language()).expect("grammar loads");
         let tree = parser.parse(text, None).expect("no timeout on small texts");
-        Self { text: text.to_owned(), tree, parser }
+        Self { text: text.to_owned(), tree, parser, edited: false }
     }
 
     fn edit(&mut self, replaced: std::ops::Range<usize>, new_text: &str) {
@@ -172,10 +176,13 @@ impl Reference {
             old_end_position,
             new_end_position: point(&self.text, new_end_byte),
         });
+        self.edited = true;
     }
 
     fn reparse(&mut self) {
-        self.tree = self.parser.parse(&self.text, Some(&self.tree)).expect("no timeout on small texts");
+        if std::mem::take(&mut self.edited) {
+            self.tree = self.parser.parse(&self.text, Some(&self.tree)).expect("no timeout on small texts");
+        }
     }
 }
 
