@@ -27,6 +27,13 @@ pub const DEFAULT_KEY_ENV: &str = "GEMINI_API_KEY";
 
 pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
 
+/// The most output tokens a model accepts: more is refused with 400 ("maxOutputTokens value of N
+/// but the supported range is from 1 (inclusive) to 8193 (exclusive)" for 2.0 Flash;
+/// ai.google.dev/gemini-api/docs/models lists 8,192 for the 2.0 family, 65,536 for 2.5).
+fn max_output_tokens(model: &str) -> u32 {
+    if model.starts_with("gemini-2.0") || model.starts_with("gemini-1.5") { 8_192 } else { 65_536 }
+}
+
 /// Gemini accepts at most five stop sequences.
 const MAX_STOP_SEQUENCES: usize = 5;
 
@@ -133,7 +140,7 @@ impl Gemini {
                 .as_deref()
                 .map(|system| SystemInstruction { parts: vec![Part { text: system }] }),
             generation_config: GenerationConfig {
-                max_output_tokens: request.max_tokens,
+                max_output_tokens: request.max_tokens.min(max_output_tokens(&self.model)),
                 // ai.google.dev/api/generate-content (GenerationConfig): `temperature` 0.0 to 2.0.
                 temperature: common::temperature(request.temperature, 2.0),
                 stop_sequences: &stop[..stop.len().min(MAX_STOP_SEQUENCES)],

@@ -412,3 +412,13 @@ async fn single_and_multi_line_completions_get_the_code() {
         assert_eq!(config["temperature"], json!(2.0), "within Gemini's range");
     }
 }
+
+#[tokio::test]
+async fn output_tokens_stay_within_the_models_limit() {
+    let server = MockServer::strict(support::vendors::gemini).await;
+    server.push(hello_stream());
+    let request = GenerateRequest { max_tokens: 20_000, ..chat_request() };
+    let answer = collect(provider(&spec(&server, "gemini-2.0-flash")).generate(request).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(server.requests()[0].json()["generationConfig"]["maxOutputTokens"], json!(8192));
+}

@@ -300,17 +300,19 @@ fn a_request_that_extends_an_in_flight_call_adopts_it() {
 }
 
 #[test]
-fn reading_stops_once_a_one_line_suggestion_is_complete() {
-    // A model that would ramble on for many lines (and seconds) after the first one.
-    let mut chunks = vec!["total(items)\n".to_owned()];
+fn reading_stops_once_a_suggestion_is_complete() {
+    // A model that would ramble on for many lines (and seconds) past the end of the block: the
+    // vendor's own stop sequences cannot tell (a multi-line answer sends none), the server can.
+    let mut chunks = vec!["return sum(items)\n".to_owned(), "total = 0\n".to_owned()];
     chunks.extend((0..30).map(|idx| format!("line_{idx}()\n")));
     let mock = MockProvider::start(Reply::Stream { chunks, delay: Duration::from_millis(100) });
     let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
     let uri = "file:///stop.py";
-    server.open(uri, "python", "result = \nprint(result)\n");
-    let response = inline_request(&mut server, uri, 0, 9, 2);
-    assert_eq!(items(&response)[0]["insertText"], "total(items)");
-    // The stream was dropped after its first line: the vendor saw it closed early.
+    server.open(uri, "python", "def total(items):\n    \n\nprint(total([1]))\n");
+    let response = inline_request(&mut server, uri, 1, 4, 2);
+    assert_eq!(items(&response)[0]["insertText"], "return sum(items)", "{response}");
+    assert!(mock.requests()[0].body.get("stop").is_none(), "a multi-line request");
+    // The stream was dropped once the answer left the block: the vendor saw it closed early.
     let started = std::time::Instant::now();
     while mock.closed_early() == 0 && started.elapsed() < Duration::from_secs(2) {
         std::thread::sleep(Duration::from_millis(20));

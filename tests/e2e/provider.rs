@@ -179,7 +179,13 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
         Value::Array(stops) => stops.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
     };
-    let refused = if path.ends_with("/v1/messages") { anthropic_refusal(&headers, &body) } else { None };
+    let refused = if path.ends_with("/v1/messages") {
+        anthropic_refusal(&headers, &body)
+    } else if path.ends_with("/completions") {
+        openai_refusal(&body, chat)
+    } else {
+        None
+    };
     let reply = {
         let mut state = state.lock().expect("state");
         state.requests.push(Recorded { path, headers, body });
@@ -258,6 +264,50 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     }
     let _ = writer.flush();
     Some(arrived)
+}
+
+/// What OpenAI's Chat Completions and Completions refuse (platform.openai.com/docs/api-reference;
+/// the provider tests' emulation checks the full schema): unknown fields ("Unrecognized request
+/// argument supplied"), values out of range, more than four stop sequences, `stream_options`
+/// without `stream`.
+fn openai_refusal(body: &Value, chat: bool) -> Option<Reply> {
+    let invalid = |message: String| Reply::Error {
+        status: 400,
+        body: json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": null}}),
+    };
+    let fields = body.as_object()?;
+    let known: &[&str] = if chat {
+        &[
+            "model",
+            "messages",
+            "max_tokens",
+            "max_completion_tokens",
+            "temperature",
+            "top_p",
+            "n",
+            "stop",
+            "stream",
+            "stream_options",
+        ]
+    } else {
+        &["model", "prompt", "suffix", "max_tokens", "temperature", "top_p", "n", "stop", "stream", "stream_options"]
+    };
+    if let Some(extra) = fields.keys().find(|key| !known.contains(&key.as_str())) {
+        return Some(invalid(format!("Unrecognized request argument supplied: {extra}")));
+    }
+    let out_of = |name: &str, min: f64, max: f64| {
+        fields.get(name).and_then(Value::as_f64).is_some_and(|value| !(min..=max).contains(&value))
+    };
+    if out_of("temperature", 0.0, 2.0) || out_of("n", 1.0, 128.0) || out_of("top_p", 0.0, 1.0) {
+        return Some(invalid("a sampling parameter is out of its range".into()));
+    }
+    if fields.get("stop").and_then(Value::as_array).is_some_and(|stops| stops.len() > 4) {
+        return Some(invalid("Invalid 'stop': array too long. Expected an array with maximum length 4.".into()));
+    }
+    if fields.contains_key("stream_options") && fields.get("stream") != Some(&Value::Bool(true)) {
+        return Some(invalid("The 'stream_options' parameter is only allowed when 'stream' is enabled.".into()));
+    }
+    None
 }
 
 /// What Anthropic's Messages API refuses before it looks at the credential
