@@ -585,3 +585,23 @@ async fn openrouter_takes_single_and_multi_line_completions() {
     }
     assert_eq!(server.request_count(), 2);
 }
+
+#[tokio::test]
+async fn openai_takes_single_and_multi_line_completions_from_a_chat_model() {
+    let server = MockServer::strict(support::vendors::openai).await;
+    server.set_fallback(Reply::sse_data([
+        chunk("```rust\n"),
+        chunk("a + b\n```"),
+        finish_chunk(),
+        "[DONE]".to_owned(),
+    ]));
+    let spec = support::keyed_spec(format!("{}/v1", server.url()), "gpt-4.1-mini", KEY);
+    for stop in [vec!["\n".to_owned()], Vec::new()] {
+        let request = GenerateRequest { stop, temperature: Some(0.2), ..support::rust_fim_request() };
+        let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+        assert_eq!(answer.text, "a + b");
+    }
+    // The answer opens with its fence: a line-end stop would have ended it there.
+    assert!(server.requests().iter().all(|request| request.json().get("stop").is_none()));
+}

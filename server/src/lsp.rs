@@ -11,6 +11,7 @@
 
 pub mod capabilities;
 pub mod completion_support;
+pub mod config_watch;
 pub mod convert;
 pub mod dispatch;
 pub mod ext;

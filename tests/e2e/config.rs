@@ -130,3 +130,51 @@ fn a_broken_layer_with_nothing_to_fall_back_on_uses_no_provider() {
         assert!(shown.iter().any(|m| m.contains("sends nothing to any provider")), "{layer}: {shown:?}");
     }
 }
+
+/// Defect: editing `config.toml` while the editor ran changed nothing. The file is watched: a
+/// change applies with the same validation and messages, a broken save keeps the last good
+/// configuration, and a fix says the configuration is valid again.
+#[test]
+fn editing_the_config_file_applies_live() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("config.toml");
+    let provider = |name: &str| {
+        format!(
+            "[providers.{name}]\nkind = \"ollama\"\nmodel = \"qwen2.5-coder:1.5b-base\"\nbase_url = \"http://127.0.0.1:9\"\n\
+             [completion]\nproviders = [\"{name}\"]\n"
+        )
+    };
+    std::fs::write(&path, provider("first")).expect("write");
+    let mut server = TestServer::start_with(Options {
+        env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into())],
+        args: vec!["--config".into(), path.display().to_string()],
+    });
+    server.initialize();
+    messages(&mut server);
+    let chain = |server: &mut TestServer| server.call("switchboard/status", Value::Null)["completion_chain"].clone();
+    assert_eq!(chain(&mut server), json!(["first"]));
+    let wait_for = |server: &mut TestServer, expected: Value| {
+        let started = std::time::Instant::now();
+        while chain(server) != expected && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        chain(server)
+    };
+
+    std::fs::write(&path, provider("second")).expect("write");
+    assert_eq!(wait_for(&mut server, json!(["second"])), json!(["second"]), "the edit was not applied");
+
+    std::fs::write(&path, "[completion\nproviders = [\"third\"]\n").expect("write");
+    let started = std::time::Instant::now();
+    let mut shown = Vec::new();
+    while !shown.iter().any(|m: &String| m.contains("config.toml")) && started.elapsed() < Duration::from_secs(5) {
+        shown.extend(messages(&mut server));
+    }
+    assert!(shown.iter().any(|m| m.contains("config.toml") && m.contains("TOML")), "{shown:?}");
+    assert_eq!(chain(&mut server), json!(["second"]), "a broken save keeps the last good configuration");
+
+    std::fs::write(&path, provider("fourth")).expect("write");
+    assert_eq!(wait_for(&mut server, json!(["fourth"])), json!(["fourth"]));
+    let shown = messages(&mut server);
+    assert!(shown.iter().any(|m| m.contains("valid again")), "{shown:?}");
+}

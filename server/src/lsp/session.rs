@@ -14,7 +14,7 @@ use tower_lsp_server::gen_lsp_types::MessageType;
 use crate::chains;
 use crate::chains::completion_settings;
 use crate::completion::CompletionEngine;
-use crate::config::{Config, ConfigProblem, ConfigState, ConfigUpdate, Severity, UserConfigLocation};
+use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -52,6 +52,8 @@ pub struct Session {
     pub health: Arc<Health>,
     /// Messages already shown, so a problem that persists is told once.
     shown: Mutex<HashSet<String>>,
+    /// Configuration problems shown and not yet fixed.
+    shown_config: Mutex<HashSet<String>>,
     /// The first workspace folder, where `.switchboard.toml` is read.
     pub root: Mutex<Option<PathBuf>>,
     /// The provider chains in force.
@@ -73,6 +75,7 @@ impl Session {
             config: Mutex::new(ConfigState::new()),
             health: Arc::new(Health::default()),
             shown: Mutex::new(HashSet::new()),
+            shown_config: Mutex::new(HashSet::new()),
             root: Mutex::new(None),
             chains: Mutex::new(chains::Chains::default()),
             engine: CompletionEngine::default(),
@@ -80,7 +83,7 @@ impl Session {
     }
 
     /// Runs `change` on the configuration state and returns its update.
-    pub fn update_config(&self, change: impl FnOnce(&mut ConfigState) -> ConfigUpdate) -> Option<ConfigUpdate> {
+    pub fn update_config<T>(&self, change: impl FnOnce(&mut ConfigState) -> T) -> Option<T> {
         self.config.lock().ok().map(|mut state| change(&mut state))
     }
 
@@ -97,11 +100,29 @@ impl Session {
         }
     }
 
-    /// Shows configuration problems (once each).
+    /// Shows configuration problems, each once while it lasts: the same problem sent again (the
+    /// same bad settings, the file saved again unchanged) is not repeated, but once the
+    /// configuration is valid again the user is told so, and a problem that comes back later is
+    /// told again.
     pub async fn tell_config_problems(&self, problems: &[ConfigProblem]) {
+        if problems.is_empty() {
+            let had_problems =
+                self.shown_config.lock().map(|mut shown| std::mem::take(&mut *shown)).unwrap_or_default();
+            if !had_problems.is_empty() {
+                self.client
+                    .show_message(MessageType::Info, "Switchboard: the configuration is valid again".to_owned())
+                    .await;
+            }
+            return;
+        }
         for problem in problems {
             let kind = if problem.severity == Severity::Error { MessageType::Error } else { MessageType::Warning };
-            self.tell_once(kind, problem.to_string()).await;
+            let message = problem.to_string();
+            let is_new = self.shown_config.lock().map(|mut shown| shown.insert(message.clone())).unwrap_or(true);
+            if is_new {
+                tracing::info!(%message, "telling the user");
+                self.client.show_message(kind, format!("Switchboard: {message}")).await;
+            }
         }
     }
 

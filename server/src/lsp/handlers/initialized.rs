@@ -12,6 +12,7 @@ use crate::lsp::session::Session;
 pub async fn handle(session: &Arc<Session>) {
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
+    crate::lsp::config_watch::spawn(session);
     let mut events = session.health.subscribe();
     let session = Arc::clone(session);
     tokio::spawn(async move {
