@@ -356,7 +356,8 @@ impl Chain {
     ) -> ChainError {
         let error = self.give_up(errors, skipped, notices.clone());
         if error.kind != ErrorKind::Cancelled && (self.health.tell_chain_failed(&self.name) || !notices.is_empty()) {
-            let message = format!("All providers failed for {}: {}", self.name, error.message);
+            // Short, one line: editors show it in a status line or a notification.
+            let message = format!("No {} from any provider: {}.", self.name, error.message);
             self.health.emit(ProviderEvent::AllFailed { chain: self.name.clone(), message });
         }
         error
@@ -376,6 +377,11 @@ impl Chain {
             let notice = notices.iter().find(|notice| notice.provider == error.provider && notice.error == *error);
             parts.push(match notice {
                 Some(notice) => advice(notice, &self.health.info(&notice.provider)),
+                None if matches!(error.kind, ErrorKind::Network | ErrorKind::Timeout) => {
+                    let endpoint = self.health.info(&error.provider).endpoint;
+                    let at = endpoint.map(|endpoint| format!(" at {endpoint}")).unwrap_or_default();
+                    format!("{}{at}: {}", error.provider, crate::health::unreachable_reason(error))
+                }
                 None => format!("{}: {} ({})", error.provider, error.kind.as_str(), error.message),
             });
         }

@@ -50,6 +50,9 @@ pub struct ProviderInfo {
     pub key_url: Option<String>,
     /// Where the user adds credit.
     pub billing_url: Option<String>,
+    /// Where requests go, as the user would recognise it: scheme, host and port of the base URL
+    /// (never a path or query, which could carry a token).
+    pub endpoint: Option<String>,
 }
 
 /// A message for the user, sent once per (provider, kind) episode.
@@ -428,6 +431,38 @@ fn human_duration(duration: Duration) -> String {
     }
 }
 
+/// "Ollama (local) at http://127.0.0.1:11434", or `who` alone when the endpoint is unknown.
+fn where_(who: &str, info: &ProviderInfo) -> String {
+    match &info.endpoint {
+        Some(endpoint) => format!("{who} at {endpoint}"),
+        None => who.to_owned(),
+    }
+}
+
+/// Why a provider could not be reached, in a few plain words rather than the HTTP client's
+/// chain of causes ("error sending request: client error (Connect): tcp connect error: …").
+pub fn unreachable_reason(error: &ProviderError) -> String {
+    if error.kind == ErrorKind::Timeout {
+        return "no answer in time".to_owned();
+    }
+    let message = error.message.to_lowercase();
+    let known = [
+        ("connection refused", "connection refused (is it running?)"),
+        ("dns error", "host not found"),
+        ("failed to lookup address", "host not found"),
+        ("name or service not known", "host not found"),
+        ("certificate", "TLS certificate not accepted"),
+        ("connection reset", "connection reset"),
+        ("ended before the answer was complete", "the answer was cut off"),
+        ("network is unreachable", "network unreachable"),
+    ];
+    if let Some((_, reason)) = known.iter().find(|(needle, _)| message.contains(needle)) {
+        return (*reason).to_owned();
+    }
+    let last = error.message.rsplit(": ").next().unwrap_or(&error.message);
+    crate::http::shorten(last)
+}
+
 /// What to tell the user about one failure, in words that say what to do.
 /// What to tell the user about `error` from `provider`, in the same words the editor gets
 /// (`switchboard doctor` uses it for its own report).
@@ -473,6 +508,17 @@ pub(crate) fn advice(notice: &Notice, info: &ProviderInfo) -> String {
             "{who} rejected the request ({}). Check the model name and settings in [providers.{}].",
             error.message, notice.provider
         ),
+        ErrorKind::Network | ErrorKind::Timeout => {
+            let pause = notice
+                .paused_for
+                .map(|pause| format!("; pausing it for {}", human_duration(pause)))
+                .unwrap_or_default();
+            let times = match notice.failures_in_a_row {
+                0 | 1 => String::new(),
+                n => format!(" ({n} times in a row)"),
+            };
+            format!("{}: {}{times}{pause}.", where_(&who, info), unreachable_reason(error))
+        }
         _ => {
             let pause = notice
                 .paused_for
@@ -546,6 +592,7 @@ mod tests {
             key_env: Some("ANTHROPIC_API_KEY".into()),
             key_url: Some("console.anthropic.com".into()),
             billing_url: None,
+            endpoint: Some("https://api.anthropic.com".into()),
         };
         let notice = Notice {
             provider: "claude".into(),
@@ -557,6 +604,18 @@ mod tests {
             advice(&notice, &info),
             "Anthropic (claude) rejected the credential: subscription logins are not allowed outside the vendor's \
              own tool. Set an API key from console.anthropic.com in ANTHROPIC_API_KEY."
+        );
+        let refused = ProviderError::new(
+            ErrorKind::Network,
+            "claude",
+            "error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)",
+        );
+        let notice =
+            Notice { error: refused, paused_for: Some(Duration::from_secs(30)), failures_in_a_row: 3, ..notice };
+        assert_eq!(
+            advice(&notice, &info),
+            "Anthropic (claude) at https://api.anthropic.com: connection refused (is it running?) (3 times in a row); \
+             pausing it for 30 s."
         );
     }
 }

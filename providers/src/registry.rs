@@ -88,7 +88,31 @@ pub fn provider_info(spec: &ProviderSpec) -> ProviderInfo {
         key_env,
         key_url: key_url.map(str::to_owned),
         billing_url: billing_url.map(str::to_owned),
+        endpoint: endpoint(spec),
     }
+}
+
+/// Scheme, host and port of where the provider's requests go: the configured `base_url`, else
+/// the vendor's default. No path or query (a gateway URL may carry a token there).
+fn endpoint(spec: &ProviderSpec) -> Option<String> {
+    let default = match spec.kind? {
+        ProviderKind::Openai => crate::openai::DEFAULT_BASE_URL,
+        ProviderKind::Anthropic => crate::anthropic::DEFAULT_BASE_URL,
+        ProviderKind::Gemini => crate::gemini::DEFAULT_BASE_URL,
+        ProviderKind::Mistral if spec.api_key_env.as_deref() == Some(crate::mistral::CODESTRAL_KEY_ENV) => {
+            crate::mistral::CODESTRAL_BASE_URL
+        }
+        ProviderKind::Mistral => crate::mistral::DEFAULT_BASE_URL,
+        ProviderKind::Deepseek => crate::deepseek::DEFAULT_BASE_URL,
+        ProviderKind::Ollama => crate::ollama::DEFAULT_BASE_URL,
+        ProviderKind::Llamacpp => crate::llamacpp::DEFAULT_BASE_URL,
+    };
+    let url = spec.base_url.as_deref().unwrap_or(default);
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // Never credentials (validation refuses them; this is a second guard).
+    let host = authority.rsplit('@').next().unwrap_or_default();
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
 /// The configured providers and the health state their chains share.

@@ -69,7 +69,7 @@ fn anthropic_info() -> ProviderInfo {
         vendor: Some("Anthropic".into()),
         key_env: Some("ANTHROPIC_API_KEY".into()),
         key_url: Some("console.anthropic.com".into()),
-        billing_url: None,
+        ..ProviderInfo::default()
     }
 }
 

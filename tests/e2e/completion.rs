@@ -413,3 +413,28 @@ fn a_single_line_completion_from_a_chat_model_gets_the_code_not_the_fence() {
     inline_request(&mut native, uri, 3, 10, 2);
     assert_eq!(fim.requests()[0].body["stop"], json!(["\n"]), "the position asks for a single line");
 }
+
+#[test]
+fn a_provider_that_cannot_be_reached_is_named_with_its_address_in_one_short_line() {
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let options = json!({
+        "providers": {"down": {"kind": "openai", "model": "m", "base_url": format!("http://127.0.0.1:{dead_port}/v1"),
+                               "api_key_env": "MOCK_KEY", "fim": "native"}},
+        "completion": {"providers": ["down"], "debounce_ms": 0},
+    });
+    let (mut server, _) = start(options, true, "utf-16");
+    let uri = "file:///down.py";
+    server.open(uri, "python", "x = \n");
+    inline_request(&mut server, uri, 0, 4, 2);
+    let shown: Vec<String> = server
+        .take_notifications("window/showMessage", Duration::from_millis(500))
+        .iter()
+        .map(|m| m["params"]["message"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let expected = format!(
+        "Switchboard: No completion from any provider: down at http://127.0.0.1:{dead_port}: connection refused (is it running?)."
+    );
+    assert_eq!(shown, [expected], "one line, in the user's terms");
+    let status = server.call("switchboard/status", Value::Null);
+    assert_eq!(status["messages"].as_array().map(Vec::len), Some(1), "{status}");
+}

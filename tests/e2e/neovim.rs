@@ -67,6 +67,48 @@ fn settings(mock: &MockProvider) -> Value {
     })
 }
 
+/// The driver's environment: hermetic (no user config for Neovim or the server, no keys from the
+/// developer's machine, logs under `home`), and what the driver reads (see nvim_driver.lua).
+fn driver_env(
+    command: &mut Command,
+    home: &Path,
+    settings: &Value,
+    file: &Path,
+    mode: &str,
+    out: &Path,
+    extra: &[(&str, &str)],
+) {
+    command
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env_remove("SWITCHBOARD_CONFIG")
+        .env_remove("NVIM")
+        .env("MOCK_KEY", "test-key")
+        .env("SWITCHBOARD_BIN", env!("CARGO_BIN_EXE_switchboard"))
+        .env("SWITCHBOARD_PLUGIN", workspace_root().join("editors/nvim"))
+        .env("SWITCHBOARD_SETTINGS", settings.to_string())
+        .env("SWITCHBOARD_FILE", file)
+        .env("SWITCHBOARD_MODE", mode)
+        .env("SWITCHBOARD_OUT", out);
+    for key in [
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "MISTRAL_API_KEY",
+        "CODESTRAL_API_KEY",
+        "OPENROUTER_API_KEY",
+    ] {
+        command.env_remove(key);
+    }
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+}
+
 struct Run {
     result: Value,
     file_text: String,
@@ -91,37 +133,8 @@ fn run_driver(nvim: &Path, mode: &str, source: &str, extra: &[(&str, &str)], moc
         .current_dir(&project)
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
-        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"))
-        // Hermetic: no user config for Neovim or the server, logs in the temp dir.
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_STATE_HOME", home.join(".local/state"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env_remove("SWITCHBOARD_CONFIG")
-        .env_remove("NVIM")
-        .env("MOCK_KEY", "test-key")
-        .env("SWITCHBOARD_BIN", env!("CARGO_BIN_EXE_switchboard"))
-        .env("SWITCHBOARD_PLUGIN", workspace_root().join("editors/nvim"))
-        .env("SWITCHBOARD_SETTINGS", settings(mock).to_string())
-        .env("SWITCHBOARD_FILE", &file)
-        .env("SWITCHBOARD_MODE", mode)
-        .env("SWITCHBOARD_OUT", &out);
-    for key in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "DEEPSEEK_API_KEY",
-        "MISTRAL_API_KEY",
-        "CODESTRAL_API_KEY",
-        "OPENROUTER_API_KEY",
-    ] {
-        command.env_remove(key);
-    }
-    for (key, value) in extra {
-        command.env(key, value);
-    }
-
+        .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
+    driver_env(&mut command, &home, &settings(mock), &file, mode, &out, extra);
     let started = Instant::now();
     let mut child = command.spawn().unwrap_or_else(|error| panic!("cannot start {}: {error}", nvim.display()));
     let status = loop {
@@ -262,4 +275,73 @@ fn neovim_checkhealth_reports_binary_and_client() {
         assert!(health.contains(&version_line), "no {version_line} in {health}");
         assert_eq!(run.result["client"]["filetype"], "python");
     }
+}
+
+/// Defect: a provider error arrived as a long `window/showMessage`, which Neovim's own handler
+/// echoes; wider than the command line, it opened the "Press ENTER" prompt in Insert mode and the
+/// next key typed went to the prompt (`urn 1` became `rn 1`). Typed through tmux into Neovim 0.12
+/// with its UI, as a user types, against a provider that refuses connections.
+#[test]
+fn neovim_a_provider_error_never_eats_a_keystroke() {
+    let nvim = nvim_binary("0.12", "SWITCHBOARD_NVIM_0_12", "forky");
+    assert!(
+        Command::new("tmux").arg("-V").output().is_ok_and(|output| output.status.success()),
+        "tmux is not installed: run ./scripts/test, which installs it (apt-get install tmux)"
+    );
+    // A port nobody listens on: every request fails at once with "connection refused".
+    let dead_port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port").port();
+    let settings = json!({
+        "providers": {"down": {"kind": "openai", "model": "mock", "base_url": format!("http://127.0.0.1:{dead_port}/v1"),
+                               "api_key_env": "MOCK_KEY", "fim": "native"}},
+        "completion": {"providers": ["down"], "debounce_ms": 0},
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let project = dir.path().join("project");
+    std::fs::create_dir_all(project.join(".git")).expect("project dir");
+    let file = project.join("main.py");
+    std::fs::write(&file, "def one():\n    \n").expect("write source");
+    let home = dir.path().join("home");
+    let out = dir.path().join("result.json");
+    let socket = dir.path().join("tmux.sock");
+    let tmux = |args: &[&str]| Command::new("tmux").arg("-S").arg(&socket).args(args).output().expect("tmux runs");
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p", "-t", "nvim"]).stdout).into_owned();
+    let mut start = Command::new("tmux");
+    start.arg("-S").arg(&socket).args(["new-session", "-d", "-s", "nvim", "-x", "80", "-y", "24"]);
+    start.arg(&nvim).args(["-n", "-i", "NONE", "-u"]).arg(workspace_root().join("tests/e2e/editors/nvim_driver.lua"));
+    start.current_dir(&project);
+    driver_env(&mut start, &home, &settings, &file, "tui", &out, &[("SWITCHBOARD_LINE", "2")]);
+    assert!(start.status().expect("tmux starts").success());
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let wait_until = |what: &str, seconds: u64, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(
+                started.elapsed() < Duration::from_secs(seconds),
+                "{what} within {seconds} s; screen:\n{}",
+                screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_until("the driver is ready", 15, &|| out.exists());
+    // Typing asks for a completion; the provider fails and the server says so.
+    tmux(&["send-keys", "-t", "nvim", "-l", "ret"]);
+    wait_until("the failure is shown", 10, &|| screen().contains("Switchboard"));
+    std::thread::sleep(Duration::from_millis(300));
+    let shown = screen();
+    assert!(!shown.contains("Press ENTER"), "a message opened the prompt:\n{shown}");
+    tmux(&["send-keys", "-t", "nvim", "-l", "urn 1"]);
+    std::thread::sleep(Duration::from_millis(300));
+    tmux(&["send-keys", "-t", "nvim", "Escape"]);
+    tmux(&["send-keys", "-t", "nvim", "-l", ":wq"]);
+    tmux(&["send-keys", "-t", "nvim", "Enter"]);
+    wait_until("Neovim writes the file and quits", 10, &|| !tmux(&["has-session", "-t", "nvim"]).status.success());
+    let text = std::fs::read_to_string(&file).expect("read back");
+    assert_eq!(text, "def one():\n    return 1\n", "keys were lost; the message line was:\n{shown}");
 }

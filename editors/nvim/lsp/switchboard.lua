@@ -11,4 +11,6 @@ return {
   cmd = { 'switchboard' },
   root_markers = { '.switchboard.toml', '.git' },
   settings = {},
+  -- Server messages never open the Press-ENTER prompt (which would eat the next key typed).
+  handlers = { ['window/showMessage'] = require('switchboard.notify').handler },
 }

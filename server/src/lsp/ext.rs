@@ -80,6 +80,8 @@ pub struct Status {
     pub detected: bool,
     pub providers: Vec<ProviderStatus>,
     pub completion: CompletionCounters,
+    /// The last messages shown to the user (`window/showMessage`), oldest first.
+    pub messages: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -143,6 +145,7 @@ pub async fn status(session: &Session) -> Result<Status> {
         actions_chain,
         detected,
         providers,
+        messages: session.recent_messages(),
         completion: CompletionCounters {
             provider_calls: counters.provider_calls.load(Relaxed),
             cache_hits: counters.cache_hits.load(Relaxed),

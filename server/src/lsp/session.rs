@@ -34,6 +34,9 @@ pub struct ClientFlags {
     pub process_id: Option<i32>,
 }
 
+/// How many shown messages `switchboard/status` reports.
+const RECENT_MESSAGES: usize = 20;
+
 #[derive(Debug)]
 pub struct Session {
     pub client: Client,
@@ -54,6 +57,8 @@ pub struct Session {
     shown: Mutex<HashSet<String>>,
     /// Configuration problems shown and not yet fixed.
     shown_config: Mutex<HashSet<String>>,
+    /// The last messages shown, oldest first, for `switchboard/status`.
+    recent_messages: Mutex<std::collections::VecDeque<String>>,
     /// The first workspace folder, where `.switchboard.toml` is read.
     pub root: Mutex<Option<PathBuf>>,
     /// The provider chains in force.
@@ -76,6 +81,7 @@ impl Session {
             health: Arc::new(Health::default()),
             shown: Mutex::new(HashSet::new()),
             shown_config: Mutex::new(HashSet::new()),
+            recent_messages: Mutex::new(std::collections::VecDeque::new()),
             root: Mutex::new(None),
             chains: Mutex::new(chains::Chains::default()),
             engine: CompletionEngine::default(),
@@ -91,12 +97,29 @@ impl Session {
         self.config.lock().map(|state| state.config()).unwrap_or_default()
     }
 
+    /// Shows `message` (without the "Switchboard: " prefix, which is added) with
+    /// `window/showMessage`, logs it and keeps it for `switchboard/status`.
+    pub async fn show(&self, kind: MessageType, message: &str) {
+        tracing::info!(%message, "telling the user");
+        if let Ok(mut recent) = self.recent_messages.lock() {
+            if recent.len() == RECENT_MESSAGES {
+                recent.pop_front();
+            }
+            recent.push_back(message.to_owned());
+        }
+        self.client.show_message(kind, format!("Switchboard: {message}")).await;
+    }
+
+    /// The last messages shown, oldest first.
+    pub fn recent_messages(&self) -> Vec<String> {
+        self.recent_messages.lock().map(|recent| recent.iter().cloned().collect()).unwrap_or_default()
+    }
+
     /// Shows `message` with `window/showMessage` unless it was shown before.
     pub async fn tell_once(&self, kind: MessageType, message: String) {
         let is_new = self.shown.lock().map(|mut shown| shown.insert(message.clone())).unwrap_or(true);
         if is_new {
-            tracing::info!(%message, "telling the user");
-            self.client.show_message(kind, format!("Switchboard: {message}")).await;
+            self.show(kind, &message).await;
         }
     }
 
@@ -109,9 +132,7 @@ impl Session {
             let had_problems =
                 self.shown_config.lock().map(|mut shown| std::mem::take(&mut *shown)).unwrap_or_default();
             if !had_problems.is_empty() {
-                self.client
-                    .show_message(MessageType::Info, "Switchboard: the configuration is valid again".to_owned())
-                    .await;
+                self.show(MessageType::Info, "the configuration is valid again").await;
             }
             return;
         }
@@ -120,8 +141,7 @@ impl Session {
             let message = problem.to_string();
             let is_new = self.shown_config.lock().map(|mut shown| shown.insert(message.clone())).unwrap_or(true);
             if is_new {
-                tracing::info!(%message, "telling the user");
-                self.client.show_message(kind, format!("Switchboard: {message}")).await;
+                self.show(kind, &message).await;
             }
         }
     }

@@ -8,7 +8,10 @@
 --   SWITCHBOARD_PLUGIN    editors/nvim, prepended to 'runtimepath'
 --   SWITCHBOARD_SETTINGS  JSON server settings (setup({ settings = ... }))
 --   SWITCHBOARD_FILE      the file to open
---   SWITCHBOARD_MODE      attach | health | inline | items
+--   SWITCHBOARD_MODE      attach | health | inline | items | tui
+--                         (tui: Neovim runs with its UI in tmux; the driver only puts the cursor at
+--                         the end of SWITCHBOARD_LINE in Insert mode and writes {ready = true}: the
+--                         test types through tmux, as a user does, and writes the file with :wq)
 --   SWITCHBOARD_KEYS      inline: keys typed from Normal mode (e.g. "Goreturn "), termcodes allowed
 --   SWITCHBOARD_LINE      items: 1-based line whose end is the completion position
 --   SWITCHBOARD_EXPECT    inline/items: text the accepted suggestion must put into the buffer
@@ -75,6 +78,9 @@ end
 
 -- Hard stop: a test must end well within its budget even if a step hangs.
 vim.defer_fn(function()
+  if mode == 'tui' and result.ok then
+    return vim.cmd('cquit 1')
+  end
   finish('driver timeout (25 s)')
 end, 25000)
 
@@ -272,6 +278,15 @@ local function main()
     run_items()
   elseif mode == 'health' then
     run_health()
+  elseif mode == 'tui' then
+    local line = tonumber(env.SWITCHBOARD_LINE or '1')
+    vim.api.nvim_win_set_cursor(0, { line, 0 })
+    vim.cmd('startinsert!')
+    step('ready', true)
+    result.ok = true
+    local f = assert(io.open(out_path, 'w'))
+    f:write(vim.json.encode(result))
+    f:close()
   else
     finish()
   end

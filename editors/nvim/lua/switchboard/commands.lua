@@ -41,6 +41,13 @@ function M.attach(bufnr)
   vim.api.nvim_buf_create_user_command(bufnr, 'SwitchboardStatus', function()
     vim.notify(table.concat(M.status_lines(bufnr), '\n'))
   end, { desc = 'Switchboard: server, root, encoding and completion surface for this buffer' })
+  vim.api.nvim_buf_create_user_command(bufnr, 'SwitchboardMessages', function()
+    local chunks = {}
+    for _, line in ipairs(require('switchboard.notify').lines()) do
+      chunks[#chunks + 1] = { line .. '\n' }
+    end
+    vim.api.nvim_echo(chunks, false, {})
+  end, { desc = 'Switchboard: every message the server sent, in full' })
   if vim.lsp.inline_completion then
     vim.api.nvim_buf_create_user_command(bufnr, 'SwitchboardToggle', function()
       local inline = vim.lsp.inline_completion

@@ -123,6 +123,8 @@ function M.setup(opts)
     settings = settings,
     -- An empty table would be sent as `[]`; nil sends nothing.
     init_options = next(config.settings) ~= nil and config.settings or nil,
+    -- Server messages never open the Press-ENTER prompt (which would eat the next key typed).
+    handlers = { ['window/showMessage'] = require('switchboard.notify').handler },
   }
 
   local group = vim.api.nvim_create_augroup('switchboard', { clear = true })

@@ -26,7 +26,7 @@ pub async fn handle(session: &Arc<Session>) {
                     };
                     // The provider layer already tells each episode once; no de-duplication here,
                     // so a provider that fails again after recovering is reported again.
-                    session.client.show_message(kind, format!("Switchboard: {}", event.message())).await;
+                    session.show(kind, event.message()).await;
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n_missed)) => {
                     tracing::warn!(n_missed, "provider events were dropped");
