@@ -45,14 +45,22 @@ fn toml_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
-#[test]
-fn helix_shows_and_accepts_an_ai_completion_item() {
+/// What one Helix session produced: the written file, and everything to explain a failure.
+struct HelixRun {
+    file_text: String,
+    details: String,
+    mock: MockProvider,
+}
+
+/// Helix types `keys` at the end of line 6 of [`SOURCE`], the model answers `model_text`, the menu must show
+/// `expect`, and the accepted item is written to the file.
+fn run_helix(model_text: &str, expect: &str, keys: &str) -> HelixRun {
     let hx = helix_binary();
     assert!(
         Command::new("tmux").arg("-V").output().is_ok_and(|output| output.status.success()),
         "tmux is not installed: run ./scripts/test, which installs it (apt-get install tmux)"
     );
-    let mock = MockProvider::start(Reply::text("urn x * x"));
+    let mock = MockProvider::start(Reply::text(model_text));
     let dir = tempfile::tempdir().expect("temp dir");
     let work = dir.path();
     let helix_config = work.join("config/helix");
@@ -95,7 +103,8 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
     let output = Command::new(workspace_root().join("tests/e2e/editors/helix_driver.sh"))
         .arg(&hx)
         .arg(work)
-        .env("EXPECT", "return x * x")
+        .env("EXPECT", expect)
+        .env("KEYS", keys)
         .env("SERVER_LOG", &server_log)
         .env_remove("SWITCHBOARD_CONFIG")
         .env_remove("TMUX")
@@ -123,15 +132,33 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
         )
     };
     assert!(output.status.success(), "the Helix driver failed ({})\n{}", output.status, details());
-    assert!(
-        file_text.lines().any(|line| line == EXPECTED_LINE),
-        "the written file lacks {EXPECTED_LINE:?}\n{}",
-        details()
-    );
-    assert!(
-        mock.requests().iter().any(|request| request.body.to_string().contains(r"def square(x):\n    re")),
-        "no provider request carried the typed prefix\n{}",
-        details()
-    );
     assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}");
+    let details = details();
+    HelixRun { file_text, details, mock }
+}
+
+#[test]
+fn helix_shows_and_accepts_an_ai_completion_item() {
+    let run = run_helix("urn x * x", "return x * x", "ret");
+    assert!(
+        run.file_text.lines().any(|line| line == EXPECTED_LINE),
+        "the written file lacks {EXPECTED_LINE:?}\n{}",
+        run.details
+    );
+    assert!(
+        run.mock.requests().iter().any(|request| request.body.to_string().contains(r"def square(x):\n    re")),
+        "no provider request carried the typed prefix\n{}",
+        run.details
+    );
+}
+
+/// Defect: Helix indented every line after the first of a multi-line AI item once more (the item
+/// was a `Snippet`, which Helix renders with the cursor line's indentation added, and parses for
+/// `$` tabstops). The text written must be exactly what ghost text would have shown.
+#[test]
+fn helix_inserts_a_multi_line_item_with_the_indentation_it_has() {
+    // On the empty line of the body, where a suggestion may span lines (C-x asks).
+    let run = run_helix("return (\n        x * x  # $HOME\n    )", "return (", "");
+    let expected = "def square(x):\n    return (\n        x * x  # $HOME\n    )\n";
+    assert!(run.file_text.ends_with(expected), "the written file:\n{}\n{}", run.file_text, run.details);
 }

@@ -10,7 +10,8 @@
 # AUTO_WAIT seconds the driver presses C-x (Helix's manual completion) and says so. It then
 # accepts the item (Tab, Enter), writes the file and quits. Exit status 0 iff every step passed.
 #
-# Environment: EXPECT (text of the item), SERVER_LOG (the server's --log-file), TIMEOUT (s).
+# Environment: EXPECT (text of the item), SERVER_LOG (the server's --log-file), TIMEOUT (s),
+# KEYS (typed after A; default "ret"; empty: nothing is typed, so only C-x asks).
 set -euo pipefail
 
 HX=$1
@@ -19,6 +20,7 @@ EXPECT=${EXPECT:?}
 SERVER_LOG=${SERVER_LOG:?}
 TIMEOUT=${TIMEOUT:-10}
 AUTO_WAIT=${AUTO_WAIT:-3}
+KEYS=${KEYS-ret}
 SOCK=$WORK/tmux.sock
 SESSION=hx
 FAIL=0
@@ -69,7 +71,7 @@ tm send-keys -t "$SESSION" Enter
 sleep 0.2
 tm send-keys -t "$SESSION" A
 sleep 0.2
-tm send-keys -t "$SESSION" -l "ret"
+[ -n "$KEYS" ] && tm send-keys -t "$SESSION" -l "$KEYS"
 if wait_pane "$EXPECT" "$AUTO_WAIT"; then
   pass "completion menu shows the AI item while typing (auto-completion)"
 else

@@ -89,7 +89,9 @@ fn completion_item(
     let fence = site.language.unwrap_or("");
     lsp::CompletionItem {
         label,
-        kind: Some(lsp::CompletionItemKind::Snippet),
+        // Not `Snippet`: Helix parses a snippet item's text for `$` tabstops and re-indents its
+        // lines; this text is code, inserted exactly as ghost text would show it.
+        kind: Some(lsp::CompletionItemKind::Text),
         detail: Some(format!("AI · {source}")),
         documentation: Some(lsp::Documentation::MarkupContent(lsp::MarkupContent {
             kind: lsp::MarkupKind::Markdown,
@@ -103,6 +105,9 @@ fn completion_item(
         // Matches the typed word, so the client's fuzzy filter keeps the item while typing.
         filter_text: Some(full.clone()),
         insert_text_format: Some(lsp::InsertTextFormat::PlainText),
+        // The continuation lines carry their whole indentation already (VS Code's default is to
+        // add the cursor line's).
+        insert_text_mode: Some(lsp::InsertTextMode::AsIs),
         text_edit: Some(lsp::CompletionItemTextEdit::TextEdit(lsp::TextEdit {
             range: site.word_range(),
             new_text: full,
