@@ -273,6 +273,10 @@ fn neovim_checkhealth_reports_binary_and_client() {
         let health = run.result["health"].to_string();
         let version_line = format!("(switchboard {})", env!("CARGO_PKG_VERSION"));
         assert!(health.contains(&version_line), "no {version_line} in {health}");
+        // The client's own line, with the version the server reports (it was `?` on 0.10).
+        let client_line = format!("switchboard {} (client", env!("CARGO_PKG_VERSION"));
+        assert!(health.contains(&client_line), "no {client_line} in {health} ({version})");
+        assert!(health.contains("completion providers: mock"), "no providers in {health} ({version})");
         assert_eq!(run.result["client"]["filetype"], "python");
     }
 }

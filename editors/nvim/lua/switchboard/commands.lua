@@ -1,11 +1,26 @@
 -- Buffer-local :Switchboard* commands, created when the server attaches to a buffer.
--- Actions (explain, document, fix) are code actions, not commands.
+-- AI code actions, once served, are code actions, not commands.
 local M = {}
 
 ---@param bufnr integer
 ---@return vim.lsp.Client?
 local function client_for(bufnr)
   return vim.lsp.get_clients({ name = 'switchboard', bufnr = bufnr })[1]
+end
+
+--- The server's own `switchboard/status` (version, chains, providers), or nil if it does not
+--- answer within a second.
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@return table?
+function M.server_status(client, bufnr)
+  local ok, response
+  if vim.fn.has('nvim-0.11') == 1 then
+    ok, response = pcall(client.request_sync, client, 'switchboard/status', vim.NIL, 1000, bufnr)
+  else
+    ok, response = pcall(client.request_sync, 'switchboard/status', vim.NIL, 1000, bufnr)
+  end
+  return ok and response and response.result or nil
 end
 
 ---@param bufnr integer
@@ -27,13 +42,44 @@ function M.status_lines(bufnr)
   else
     surface = 'none offered by the server'
   end
-  return {
-    ('switchboard %s (client %d)'):format(info.version or '?', client.id),
+  local status = M.server_status(client, bufnr) or {}
+  local lines = {
+    ('switchboard %s (client %d)'):format(info.version or status.version or '?', client.id),
     'command: ' .. table.concat(client.config.cmd or {}, ' '),
     'root: ' .. (client.root_dir or '(none)'),
     'position encoding: ' .. tostring(client.offset_encoding),
     'surface: ' .. surface,
   }
+  for _, line in ipairs(M.provider_lines(status)) do
+    lines[#lines + 1] = line
+  end
+  return lines
+end
+
+--- One line for the completion chain and one per provider: requests, failures, circuit.
+---@param status table the result of switchboard/status
+---@return string[]
+function M.provider_lines(status)
+  if not status.completion_chain then
+    return { 'providers: the server did not report them' }
+  end
+  local chain = #status.completion_chain > 0 and table.concat(status.completion_chain, ' → ') or '(none)'
+  local lines = { 'completion providers: ' .. chain .. (status.detected and ' (detected)' or '') }
+  for _, provider in ipairs(status.providers or {}) do
+    local failures = {}
+    for kind, n in pairs(provider.failures or {}) do
+      failures[#failures + 1] = ('%s %d'):format(kind, n)
+    end
+    table.sort(failures)
+    lines[#lines + 1] = ('  %s: %d requests, %d answered%s, %s'):format(
+      provider.name,
+      provider.requests or 0,
+      provider.successes or 0,
+      #failures > 0 and (', failed: ' .. table.concat(failures, ', ')) or '',
+      provider.circuit == 'closed' and 'in use' or tostring(provider.circuit)
+    )
+  end
+  return lines
 end
 
 ---@param bufnr integer

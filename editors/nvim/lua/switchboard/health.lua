@@ -47,8 +47,31 @@ function M.check()
     table.sort(buffers)
     if #buffers > 0 then
       health.ok(('client %d attached to %d buffer(s)'):format(client.id, #buffers))
-      for _, line in ipairs(require('switchboard.commands').status_lines(buffers[1])) do
+      local commands = require('switchboard.commands')
+      for _, line in ipairs(commands.status_lines(buffers[1])) do
         health.info(line)
+      end
+      -- Green only while some provider can answer: say which fail, and what the server said.
+      local status = commands.server_status(client, buffers[1]) or {}
+      if status.completion_chain and #status.completion_chain == 0 then
+        health.warn('no completion provider is in use', { 'configure one, or run `switchboard doctor`' })
+      end
+      local working, failing = 0, {}
+      for _, provider in ipairs(status.providers or {}) do
+        if provider.circuit ~= 'closed' or ((provider.successes or 0) == 0 and (provider.requests or 0) > 0) then
+          failing[#failing + 1] = provider.name .. ' (' .. tostring(provider.circuit) .. ')'
+        else
+          working = working + 1
+        end
+      end
+      if #failing > 0 then
+        local advice = { 'run `switchboard doctor` in a terminal for what to fix' }
+        local messages = status.messages or {}
+        if #messages > 0 then
+          table.insert(advice, 1, 'last message: ' .. messages[#messages])
+        end
+        local report = working > 0 and health.warn or health.error
+        report('failing providers: ' .. table.concat(failing, ', '), advice)
       end
     else
       health.warn(('client %d is running but attached to no buffer'):format(client.id))
