@@ -438,3 +438,30 @@ fn a_provider_that_cannot_be_reached_is_named_with_its_address_in_one_short_line
     let status = server.call("switchboard/status", Value::Null);
     assert_eq!(status["messages"].as_array().map(Vec::len), Some(1), "{status}");
 }
+
+/// Defect: the first explicit request for menu items (Neovim 0.10's `<C-x><C-o>`) always came
+/// back empty, after 250 ms, and the user had to ask again. An explicit request waits for its
+/// answer; an automatic one still answers at once and marks the list incomplete.
+#[test]
+fn an_explicit_items_request_waits_for_its_answer() {
+    let mock =
+        MockProvider::start(Reply::Stream { chunks: vec!["total(items)\n".into()], delay: Duration::from_millis(400) });
+    let (mut server, _) = start(provider_options(&mock, 0), false, "utf-16");
+    let ask = |server: &mut TestServer, uri: &str, trigger: u32| {
+        server.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}, "context": {"triggerKind": trigger}}),
+        )
+    };
+    server.open("file:///automatic.py", "python", "result = \n");
+    let automatic = ask(&mut server, "file:///automatic.py", 2);
+    assert_eq!(automatic["result"]["items"], json!([]), "an automatic request does not wait: {automatic}");
+    server.open("file:///explicit.py", "python", "answer = \n");
+    let explicit = ask(&mut server, "file:///explicit.py", 1);
+    let items = explicit["result"]["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        items.first().map(|item| item["textEdit"]["newText"].clone()),
+        Some(json!("total(items)")),
+        "{explicit}"
+    );
+}

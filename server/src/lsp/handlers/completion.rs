@@ -5,6 +5,11 @@
 //! fast: from the cache when the user is typing through a suggestion, else after at most
 //! `ITEMS_WAIT`; the model call goes on in the background and the list is marked incomplete,
 //! so the next keystroke asks again and finds the suggestion in the cache.
+//!
+//! A request the user made explicitly (`triggerKind` 1, Invoked: Neovim's `<C-x><C-o>`, a
+//! completion plugin's manual key) waits for its answer instead, within the completion
+//! deadline, and offers up to `n_items_invoked` alternatives: an empty menu there would make
+//! the user ask twice. (Helix sends no `context`, so its requests count as automatic.)
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +26,9 @@ use crate::lsp::session::Session;
 /// How long an items request waits for a model before answering without AI items.
 pub const ITEMS_WAIT: Duration = Duration::from_millis(250);
 
+/// How long an explicit items request may wait at most (the completion deadline comes first).
+const INVOKED_WAIT: Duration = Duration::from_secs(10);
+
 pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Result<Option<lsp::CompletionResponse>> {
     let position = params.text_document_position_params;
     let uri = convert::uri(&position.text_document.uri).to_owned();
@@ -36,11 +44,16 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
     if !session.items_enabled(&config) {
         return Ok(None);
     }
-    let Some(site) = Site::resolve(session, &uri, convert::line_col(position.position), Trigger::Automatic, &config)
-    else {
+    let invoked =
+        params.context.as_ref().is_some_and(|context| context.trigger_kind == lsp::CompletionTriggerKind::Invoked);
+    let trigger = if invoked { Trigger::Invoked } else { Trigger::Automatic };
+    let Some(site) = Site::resolve(session, &uri, convert::line_col(position.position), trigger, &config) else {
         return empty();
     };
-    let request = CompletionRequest { uri, byte_offset: site.byte_offset, trigger: Trigger::Automatic, max_items: 1 };
+    let max_items = if invoked { config.completion.n_items_invoked as usize } else { 1 };
+    let request = CompletionRequest { uri, byte_offset: site.byte_offset, trigger, max_items };
+    // The engine ends every call at its deadline; this bound is only a backstop.
+    let wait = if invoked { INVOKED_WAIT } else { ITEMS_WAIT };
     // The call runs on its own task so it outlives this request: its answer fills the cache.
     let task_session = Arc::clone(session);
     let call = tokio::spawn(async move {
@@ -48,7 +61,7 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
         completion_support::report(&outcome);
         outcome
     });
-    let outcome = match tokio::time::timeout(ITEMS_WAIT, call).await {
+    let outcome = match tokio::time::timeout(wait, call).await {
         Ok(Ok(outcome)) => outcome,
         _ => return empty(),
     };
