@@ -75,15 +75,7 @@ async fn reload(session: &Session, before: &Seen, now: &Seen) {
         }
         update
     });
-    let Some(Some(update)) = update else { return };
-    tracing::info!(
-        applied = update.applied,
-        changed = update.changed,
-        n_problems = update.problems.len(),
-        "a configuration file changed"
-    );
-    session.tell_config_problems(&update.problems).await;
-    if update.changed {
-        session.install_chains().await;
+    if let Some(Some(update)) = update {
+        session.config_changed(&update, "a configuration file changed").await;
     }
 }

@@ -146,6 +146,21 @@ impl Session {
         }
     }
 
+    /// Follows a configuration change from any source (`what` names it in the log): tells the
+    /// problems, and rebuilds the chains if the configuration in force changed.
+    pub async fn config_changed(&self, update: &crate::config::ConfigUpdate, what: &str) {
+        tracing::info!(
+            applied = update.applied,
+            changed = update.changed,
+            n_problems = update.problems.len(),
+            "{what}"
+        );
+        self.tell_config_problems(&update.problems).await;
+        if update.changed {
+            self.install_chains().await;
+        }
+    }
+
     /// Rebuilds the provider chains from the configuration in force and tells the user what
     /// cannot work. Returns the chains for the features to use.
     pub async fn install_chains(&self) {

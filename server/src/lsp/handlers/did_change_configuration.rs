@@ -6,15 +6,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use crate::lsp::session::Session;
 
 pub async fn handle(session: &Session, params: lsp::DidChangeConfigurationParams) {
-    let Some(update) = session.update_config(|state| state.apply_settings(&params.settings)) else { return };
-    tracing::info!(
-        applied = update.applied,
-        changed = update.changed,
-        n_problems = update.problems.len(),
-        "settings changed"
-    );
-    session.tell_config_problems(&update.problems).await;
-    if update.changed {
-        session.install_chains().await;
+    if let Some(update) = session.update_config(|state| state.apply_settings(&params.settings)) {
+        session.config_changed(&update, "settings changed").await;
     }
 }
