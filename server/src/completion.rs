@@ -24,17 +24,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
 use switchboard_core::placement::{self, Placement};
 use switchboard_core::related::{DefinitionIndex, RecentChunks};
 use switchboard_providers::chain::{Chain, ChainError};
-use switchboard_providers::{GenerateRequest, Purpose, StreamEvent};
+use switchboard_providers::{GenerateRequest, Purpose};
 use tokio::sync::watch;
 
 use self::cache::{AFTER_WINDOW, BEFORE_WINDOW, CursorKey, SuggestionCache};
 use self::debounce::TypingRhythm;
 use self::stream::StopRule;
+use crate::runtime::call::{self, Answers};
 
 /// What the feature needs from the configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -436,14 +436,16 @@ impl CompletionEngine {
                     purpose: Purpose::InlineCompletion,
                     choices: choices as u32,
                 };
-                run_call(chain.clone(), request, stop.clone(), deadline)
+                let stop = stop.clone();
+                let chain = chain.clone();
+                async move { call::run(chain, request, &stop, deadline, |_| {}).await }
             });
             let answers = futures_util::future::join_all(calls).await;
             let mut suggestions: Vec<Suggestion> = Vec::new();
             let mut last_error = None;
             for answer in answers {
                 match answer {
-                    Ok((provider, texts)) => {
+                    Ok(Answers { provider, texts }) => {
                         for raw in texts {
                             if let Some(text) = prepared.postprocess.run(&raw)
                                 && !suggestions.iter().any(|s| s.text == text)
@@ -512,58 +514,4 @@ fn extends_by(shorter: &str, longer: &str, max: usize) -> Option<usize> {
         let cut = longer.len() - extra;
         longer.is_char_boundary(cut) && longer[..cut].ends_with(shorter) && !longer[cut..].contains('\n')
     })
-}
-
-/// One model call, read only as far as `stop` needs, cut at `deadline`: the answer first, then
-/// any alternatives the request asked for (`GenerateRequest::choices`), each read until it is
-/// complete. The connection closes once every answer is.
-async fn run_call(
-    chain: Arc<Chain>,
-    request: GenerateRequest,
-    stop: StopRule,
-    deadline: Duration,
-) -> Result<(String, Vec<String>), ChainError> {
-    let started = tokio::time::Instant::now();
-    let wanted = request.choices.max(1) as usize;
-    let chain_stream = chain.stream(request).await?;
-    let provider = chain_stream.provider;
-    let mut events = chain_stream.stream;
-    let mut texts = vec![String::new(); wanted];
-    let mut complete = vec![false; wanted];
-    let until = started + deadline;
-    loop {
-        let (choice, piece) = match tokio::time::timeout_at(until, events.next()).await {
-            Err(_) => {
-                // Deadline: keep the complete lines only.
-                let usable = texts.iter().map(|text| stream::usable_at_deadline(text).to_owned()).collect();
-                return Ok((provider, usable));
-            }
-            Ok(None) => break,
-            Ok(Some(Ok(StreamEvent::Text(piece)))) => (0, piece),
-            Ok(Some(Ok(StreamEvent::Alternative { choice, text }))) => (choice as usize, text),
-            Ok(Some(Ok(StreamEvent::Usage(_)))) => continue,
-            Ok(Some(Err(error))) => {
-                if texts.iter().all(String::is_empty) {
-                    return Err(ChainError {
-                        kind: error.kind,
-                        message: error.to_string(),
-                        errors: vec![error],
-                        skipped: Vec::new(),
-                    });
-                }
-                break;
-            }
-        };
-        let Some(text) = texts.get_mut(choice).filter(|_| !complete[choice]) else { continue };
-        text.push_str(&piece);
-        if stop.is_complete(text) {
-            complete[choice] = true;
-            if complete.iter().all(|done| *done) {
-                // Dropping the stream closes the connection: no more tokens are paid for.
-                break;
-            }
-        }
-    }
-    texts.retain(|text| !text.is_empty());
-    Ok((provider, texts))
 }

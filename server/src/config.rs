@@ -24,8 +24,9 @@
 //!   by key (`check`) so every bad key is reported with its path and its layer and then
 //!   removed; the merged tree is deserialized once and validated as a whole (`validate`:
 //!   chains, ranges, URLs), so one evaluation reports every problem.
-//! - `completion.exclude` globs are matched here too (`CompletionConfig::is_excluded`), so
-//!   their documented semantics and their validation live in one module.
+//! - `exclude` globs are matched here too (`Config::is_excluded`), so their documented
+//!   semantics and their validation live in one module; `completion.exclude`, the older name,
+//!   is moved to `exclude` in each layer before anything else reads it (`check::resolve_aliases`).
 //! - Any error keeps the last good config in force when it was built from the same layers (a
 //!   typo while editing a file that worked); otherwise, as when the very first file read is
 //!   broken, the config in force is [`Config::locked`]: no provider, nothing detected, because
@@ -40,7 +41,7 @@
 //! server. The workspace file may therefore set only `completion.*` and `actions.*`; anything
 //! under `providers` (a new provider, `base_url`, `api_key*`, `headers`, …) or `server` is
 //! reported as a warning naming the key and ignored, while the rest of the file applies. Its
-//! chains may only name providers the user defined, and its `completion.exclude` adds to the
+//! chains may only name providers the user defined, and its `exclude` adds to the
 //! user's exclusions instead of replacing them.
 //!
 //! Invariant: no problem message contains an `api_key` or header value.

@@ -11,3 +11,4 @@ pub mod config;
 pub mod doctor;
 pub mod lsp;
 pub mod oneshot;
+pub mod runtime;

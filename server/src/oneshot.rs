@@ -14,6 +14,7 @@ use switchboard_providers::Health;
 use crate::chains::{self, completion_settings};
 use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
 use crate::config::Config;
+use crate::runtime::gate::{self, Feature, Refusal};
 
 /// `FILE:LINE:COLUMN`, with a 1-based line and a 1-based column counted in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,11 +71,10 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     // The workspace is the current directory, as for an editor started there: exclusion globs
     // are relative to it (`secrets/**`), like the server's are to the workspace root.
     let cwd = std::env::current_dir().ok().and_then(|cwd| std::fs::canonicalize(cwd).ok());
-    if config.completion.is_excluded_under(cwd.as_deref(), &path) {
-        return Ok(Report {
-            reason: Some("the file is excluded by completion.exclude".to_owned()),
-            ..Report::default()
-        });
+    if let Err(refusal @ (Refusal::Excluded | Refusal::Locked)) =
+        gate::check(config, Feature::Completion, cwd.as_deref(), &path, &[])
+    {
+        return Ok(Report { reason: Some(refusal.to_string()), ..Report::default() });
     }
     let uri = file_uri(&path);
     let store = DocumentStore::new(StoreLimits::default());
@@ -82,12 +82,9 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     store.open(&uri, "", 1, &text);
     let snapshot = store.snapshot_with_syntax(&uri).ok_or("the document could not be opened")?;
     if let Some(language) = snapshot.language()
-        && config.completion.languages_disabled.iter().any(|id| id == language.name)
+        && let Err(refusal) = gate::check(config, Feature::Completion, cwd.as_deref(), &path, &[language.name])
     {
-        return Ok(Report {
-            reason: Some(format!("completion is disabled for {} (completion.languages_disabled)", language.name)),
-            ..Report::default()
-        });
+        return Ok(Report { reason: Some(format!("{refusal} (completion.languages_disabled)")), ..Report::default() });
     }
     let at = LineCol::new(target.line - 1, target.column - 1);
     let byte_offset = position::to_byte_offset(snapshot.rope(), at, PositionEncoding::Utf32);

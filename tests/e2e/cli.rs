@@ -219,7 +219,7 @@ fn complete_honours_folder_exclusions_and_disabled_languages() {
     let (code, output) =
         switchboard_in(Some(dir.path()), &["--config", config, "complete", "secrets/deep/keys.py:2:12"], &env);
     assert_eq!(code, 1, "{output}");
-    assert!(output.contains("excluded by completion.exclude"), "{output}");
+    assert!(output.contains("the file matches `exclude`"), "{output}");
     let (code, output) = switchboard_in(Some(dir.path()), &["--config", config, "complete", "lib.rs:2:5"], &env);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("disabled for rust"), "{output}");

@@ -41,6 +41,17 @@ impl StopRule {
     }
 }
 
+impl crate::runtime::call::Reading for StopRule {
+    fn is_complete(&self, text: &str) -> bool {
+        StopRule::is_complete(self, text)
+    }
+
+    /// A suggestion keeps its complete lines at the deadline.
+    fn at_deadline(&self, text: &str) -> Option<String> {
+        Some(usable_at_deadline(text).to_owned())
+    }
+}
+
 /// Two blank lines in a row after some code: the model has moved on to something else.
 fn has_blank_run(lines: &[&str]) -> bool {
     let mut seen_code = false;

@@ -14,19 +14,42 @@ use super::problem::{ConfigProblem, ConfigSource};
 use super::schema::{ActionsConfig, CompletionConfig, ServerConfig};
 use super::tree::{Table, join, leaf_paths};
 
-const SECTIONS: &[&str] = &["providers", "completion", "actions", "server"];
+const SECTIONS: &[&str] = &["providers", "exclude", "completion", "actions", "server"];
 
 /// Sections a workspace file may set. `providers` is absent on purpose: a provider table decides
 /// where the user's key is sent (`base_url`, `headers`) and which key (`api_key*`), so a cloned
 /// repository must not be able to touch it. `server` is absent because nothing there is a
 /// project's business.
-pub const WORKSPACE_ALLOWED_SECTIONS: &[&str] = &["completion", "actions"];
+/// `exclude` is allowed because a workspace can only add to it (see `state.rs`).
+pub const WORKSPACE_ALLOWED_SECTIONS: &[&str] = &["exclude", "completion", "actions"];
+
+/// Moves `completion.exclude`, the older name of the top-level `exclude`, to `exclude` (the
+/// two lists joined when a layer sets both), so every later step sees one key.
+pub(crate) fn resolve_aliases(layer: &mut Table) {
+    let Some(Value::Object(completion)) = layer.get_mut("completion") else { return };
+    let Some(old) = completion.remove("exclude") else { return };
+    match (layer.get_mut("exclude"), old) {
+        (Some(Value::Array(current)), Value::Array(old)) => {
+            for glob in old {
+                if !current.contains(&glob) {
+                    current.push(glob);
+                }
+            }
+        }
+        // One of the two is not a list: keep the old key's value where the check reports it.
+        (Some(_), _) => {}
+        (None, old) => {
+            layer.insert("exclude".to_owned(), old);
+        }
+    }
+}
 
 /// Reports every unknown key and wrong type in `layer` and removes those keys from it.
 pub(crate) fn check_layer(layer: &mut Table, source: &ConfigSource) -> Vec<ConfigProblem> {
     let mut problems = Vec::new();
     layer.retain(|section, value| match section.as_str() {
         "providers" => check_providers(value, source, &mut problems),
+        "exclude" => check_key::<super::schema::Config>("", section, value, source, &mut problems),
         "completion" => check_section::<CompletionConfig>(section, value, source, &mut problems),
         "actions" => check_section::<ActionsConfig>(section, value, source, &mut problems),
         "server" => check_section::<ServerConfig>(section, value, source, &mut problems),
@@ -171,7 +194,7 @@ pub(crate) fn restrict_workspace(layer: Table, source: &ConfigSource) -> (Table,
             "only your own config may define providers, their endpoints and their keys, so that a cloned repository \
              cannot send your API key to its own server; ignored"
         } else {
-            "a workspace file may set only [completion] and [actions] keys; ignored"
+            "a workspace file may set only `exclude` and [completion] and [actions] keys; ignored"
         };
         for path in leaf_paths(&Value::Object(Table::from_iter([(section, value)]))) {
             problems.push(ConfigProblem::warning(
@@ -220,12 +243,12 @@ mod tests {
                 "actions: expected a table, found a number",
                 "completion.debounce: unknown field `debounce`, expected one of `providers`, `enabled`, `surfaces`, \
                  `trigger`, `debounce_ms`, `max_tokens`, `context_tokens`, `n_items_invoked`, `hedge_after_ms`, \
-                 `exclude`, `languages_disabled`, `temperature`, `items_sort`, `prompt`",
+                 `languages_disabled`, `temperature`, `items_sort`, `prompt`",
                 "completion.debounce_ms: invalid type: string \"fast\", expected u64",
                 "completion.providers[1]: invalid type: integer `3`, expected a string",
                 "completion.surfaces.inline: invalid type: string \"yes\", expected a boolean",
                 "completion.trigger: unknown variant `sometimes`, expected `automatic` or `invoked`",
-                "provider: unknown key; expected one of providers, completion, actions, server",
+                "provider: unknown key; expected one of providers, exclude, completion, actions, server",
                 "providers.a.base_uri: unknown field `base_uri`, expected one of `kind`, `model`, `base_url`, \
                  `api_key_env`, `api_key_cmd`, `api_key`, `headers`, `organization`, `project`, `fim`, `stream`, \
                  `context_tokens`, `max_choices`, `timeout_ms`, `keep_alive`",

@@ -1,4 +1,4 @@
-//! Matching `completion.exclude` globs against file paths, so that the semantics documented in
+//! Matching `exclude` globs against file paths, so that the semantics documented in
 //! docs/configuration.md live next to the key and its validation.
 //!
 //! A glob without `/` matches the file name; a glob with `/` matches the whole path relative to
@@ -7,9 +7,9 @@
 
 use std::path::Path;
 
-use super::schema::CompletionConfig;
+use super::schema::Config;
 
-impl CompletionConfig {
+impl Config {
     /// Whether the file at `path` is excluded, with globs relative to `root` (the workspace
     /// root; a path outside it is matched as it is).
     pub fn is_excluded_under(&self, root: Option<&Path>, path: &Path) -> bool {
@@ -86,16 +86,13 @@ mod tests {
     use super::*;
 
     fn excluded(globs: &[&str], path: &str) -> bool {
-        let completion = CompletionConfig {
-            exclude: globs.iter().map(|glob| (*glob).to_owned()).collect(),
-            ..CompletionConfig::default()
-        };
-        completion.is_excluded(path)
+        let config = Config { exclude: globs.iter().map(|glob| (*glob).to_owned()).collect(), ..Config::default() };
+        config.is_excluded(path)
     }
 
     #[test]
     fn default_exclusions_cover_secrets() {
-        let defaults = CompletionConfig::default();
+        let defaults = Config::default();
         for path in [
             ".env",
             ".env.local",

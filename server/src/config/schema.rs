@@ -17,11 +17,14 @@ use switchboard_providers::ProviderSpec;
 ///
 /// It derives `Serialize` so tests can list its key paths; do not serialize it for display,
 /// because `providers.*.api_key` would serialize in clear (use `Debug`, which redacts it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// One entry per `[providers.NAME]` table, keyed by the user's label.
     pub providers: BTreeMap<String, ProviderSpec>,
+    /// Globs of files that no feature ever sends to a provider (secrets by default). Read also
+    /// from `completion.exclude`, its older name (see [`crate::config`]).
+    pub exclude: Vec<String>,
     pub completion: CompletionConfig,
     pub actions: ActionsConfig,
     pub server: ServerConfig,
@@ -35,6 +38,19 @@ pub struct Config {
 
 /// What the user is told, wherever a provider would have been used, while [`Config::locked`].
 pub const LOCKED_MESSAGE: &str = "Switchboard sends nothing to any provider until the configuration error is fixed (run `switchboard check-config` to list the problems)";
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            providers: BTreeMap::new(),
+            exclude: DEFAULT_EXCLUDE.iter().map(|glob| (*glob).to_owned()).collect(),
+            completion: CompletionConfig::default(),
+            actions: ActionsConfig::default(),
+            server: ServerConfig::default(),
+            locked: false,
+        }
+    }
+}
 
 impl Config {
     /// The configuration in force while the user's configuration is invalid (see [`Config::locked`]).
@@ -64,8 +80,6 @@ pub struct CompletionConfig {
     /// Send the same request to the next provider of the chain when the first has not answered
     /// after this long; `None` or 0 turns hedging off.
     pub hedge_after_ms: Option<u64>,
-    /// Globs of files that are never sent to a provider (secrets by default).
-    pub exclude: Vec<String>,
     /// LSP language ids for which completion is off.
     pub languages_disabled: Vec<String>,
     pub temperature: f32,
@@ -113,6 +127,8 @@ pub struct ActionsConfig {
     pub enabled: bool,
     /// Most tokens one action's answer may generate.
     pub max_tokens: u32,
+    /// LSP language ids for which actions are off.
+    pub languages_disabled: Vec<String>,
 }
 
 /// `[server]`: the server process itself.
@@ -204,7 +220,6 @@ impl Default for CompletionConfig {
             context_tokens: 4096,
             n_items_invoked: 3,
             hedge_after_ms: None,
-            exclude: DEFAULT_EXCLUDE.iter().map(|glob| (*glob).to_owned()).collect(),
             languages_disabled: Vec::new(),
             temperature: 0.2,
             items_sort: ItemsSort::After,
@@ -221,7 +236,7 @@ impl Default for Surfaces {
 
 impl Default for ActionsConfig {
     fn default() -> Self {
-        Self { providers: Vec::new(), enabled: true, max_tokens: 1024 }
+        Self { providers: Vec::new(), enabled: true, max_tokens: 1024, languages_disabled: Vec::new() }
     }
 }
 
@@ -259,6 +274,7 @@ pub const ALL_KEYS: &[&str] = &[
     "providers.<name>.max_choices",
     "providers.<name>.timeout_ms",
     "providers.<name>.keep_alive",
+    "exclude",
     "completion.providers",
     "completion.enabled",
     "completion.surfaces.inline",
@@ -269,7 +285,6 @@ pub const ALL_KEYS: &[&str] = &[
     "completion.context_tokens",
     "completion.n_items_invoked",
     "completion.hedge_after_ms",
-    "completion.exclude",
     "completion.languages_disabled",
     "completion.temperature",
     "completion.items_sort",
@@ -277,6 +292,7 @@ pub const ALL_KEYS: &[&str] = &[
     "actions.providers",
     "actions.enabled",
     "actions.max_tokens",
+    "actions.languages_disabled",
     "server.log_level",
     "server.position_encoding",
 ];

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::check::{check_layer, restrict_workspace};
+use super::check::{check_layer, resolve_aliases, restrict_workspace};
 use super::problem::{ConfigProblem, ConfigSource, has_errors};
 use super::schema::Config;
 use super::tree::{Table, from_toml, merge, sets_path, strip_nulls};
@@ -254,6 +254,7 @@ impl ConfigState {
                     } else {
                         tree.clone()
                     };
+                    resolve_aliases(&mut tree);
                     problems.extend(check_layer(&mut tree, &layer.source));
                     trees.push((&layer.source, tree));
                 }
@@ -318,18 +319,12 @@ fn defaults_tree() -> Table {
     }
 }
 
-/// A workspace may add exclusions but never remove the user's: its `completion.exclude`
-/// extends the list merged so far instead of replacing it, so a repository cannot get its
-/// `.env` sent to a model by emptying the list.
+/// A workspace may add exclusions but never remove the user's: its `exclude` (or
+/// `completion.exclude`) extends the list merged so far instead of replacing it, so a
+/// repository cannot get its `.env` sent to a model by emptying the list.
 fn append_workspace_exclusions(merged: &Table, workspace: &mut Table) {
-    let Some(Value::Object(completion)) = workspace.get_mut("completion") else { return };
-    let Some(Value::Array(added)) = completion.get_mut("exclude") else { return };
-    let mut combined = merged
-        .get("completion")
-        .and_then(|completion| completion.get("exclude"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+    let Some(Value::Array(added)) = workspace.get_mut("exclude") else { return };
+    let mut combined = merged.get("exclude").and_then(Value::as_array).cloned().unwrap_or_default();
     for glob in added.drain(..) {
         if !combined.contains(&glob) {
             combined.push(glob);

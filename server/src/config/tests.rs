@@ -63,7 +63,7 @@ fn user_file_sets_providers_and_chains() {
     assert_eq!(config.actions.providers, ["smart"]);
     // Keys the file does not name keep their defaults.
     assert_eq!(config.completion.context_tokens, CompletionConfig::default().context_tokens);
-    assert_eq!(config.completion.exclude.len(), DEFAULT_EXCLUDE.len());
+    assert_eq!(config.exclude.len(), DEFAULT_EXCLUDE.len());
 }
 
 #[test]
@@ -197,7 +197,7 @@ debounce = 3
         [
             "/home/me/.config/switchboard/config.toml: completion.debounce: unknown field `debounce`, expected one of \
              `providers`, `enabled`, `surfaces`, `trigger`, `debounce_ms`, `max_tokens`, `context_tokens`, \
-             `n_items_invoked`, `hedge_after_ms`, `exclude`, `languages_disabled`, `temperature`, `items_sort`, `prompt`",
+             `n_items_invoked`, `hedge_after_ms`, `languages_disabled`, `temperature`, `items_sort`, `prompt`",
             "/home/me/.config/switchboard/config.toml: providers.a.kind: unknown provider kind \"gpt\"; valid kinds: \
              openai, anthropic, gemini, mistral, deepseek, ollama, llamacpp",
             "/home/me/.config/switchboard/config.toml: providers.b.kind: missing; every provider needs a kind, one of: \
@@ -282,7 +282,7 @@ exclude = []
     assert_eq!(config.completion.providers, ["smart"]);
     assert_eq!(config.completion.prompt.as_deref(), Some("You are a careful Rust programmer."));
     // An empty exclude list adds nothing and removes nothing.
-    assert_eq!(config.completion.exclude, before.completion.exclude);
+    assert_eq!(config.exclude, before.exclude);
 
     let prefix = format!("{}: ", workspace.path().join(WORKSPACE_FILE_NAME).display());
     let keys: Vec<String> = lines(&update)
@@ -332,9 +332,28 @@ fn workspace_exclusions_add_to_the_users() {
     let mut state = state_with_user_file();
     let workspace = write_workspace("[completion]\nexclude = [\"fixtures/**\", \"*.pem\"]\n");
     let _update = state.load_workspace_file(workspace.path());
-    let exclude = &state.config().completion.exclude;
+    let exclude = &state.config().exclude;
     assert_eq!(exclude.len(), DEFAULT_EXCLUDE.len() + 1);
     assert_eq!(exclude.last().map(String::as_str), Some("fixtures/**"));
+}
+
+#[test]
+fn workspace_exclude_adds_under_either_name_and_a_bad_one_is_reported() {
+    let mut state = state_with_user_file();
+    let workspace = write_workspace("exclude = [\"generated/**\"]\n[completion]\nexclude = [\"fixtures/**\"]\n");
+    let update = state.load_workspace_file(workspace.path());
+    assert!(update.problems.is_empty(), "{:?}", update.problems);
+    let exclude = &state.config().exclude;
+    assert_eq!(exclude.len(), DEFAULT_EXCLUDE.len() + 2);
+    assert!(exclude.iter().any(|glob| glob == "generated/**") && exclude.iter().any(|glob| glob == "fixtures/**"));
+
+    let update = state.apply_user_toml(Path::new("/test/config.toml"), "exclude = 3\n");
+    assert!(!update.applied);
+    assert!(
+        lines(&update).iter().any(|line| line.contains("exclude: invalid type: integer `3`")),
+        "{:?}",
+        lines(&update)
+    );
 }
 
 #[test]

@@ -15,6 +15,11 @@ pub(crate) fn validate(config: &Config, attribute: &dyn Fn(&str) -> ConfigSource
     for (name, spec) in &config.providers {
         validate_provider(&format!("providers.{name}"), spec, &mut findings);
     }
+    for (idx, glob) in config.exclude.iter().enumerate() {
+        if let Some(problem) = glob_problem(glob) {
+            findings.error(format!("exclude[{idx}]"), problem);
+        }
+    }
     validate_completion(&config.completion, config, &mut findings);
     validate_actions(&config.actions, config, &mut findings);
     findings
@@ -239,11 +244,6 @@ fn validate_completion(completion: &CompletionConfig, config: &Config, findings:
     } else {
         findings.range("completion.temperature", completion.temperature, 0.0..=2.0);
     }
-    for (idx, glob) in completion.exclude.iter().enumerate() {
-        if let Some(problem) = glob_problem(glob) {
-            findings.error(format!("completion.exclude[{idx}]"), problem);
-        }
-    }
     for (idx, language) in completion.languages_disabled.iter().enumerate() {
         if language.trim().is_empty() {
             findings.error(format!("completion.languages_disabled[{idx}]"), "must not be empty");
@@ -427,7 +427,7 @@ mod tests {
         config.completion.n_items_invoked = 50;
         config.completion.temperature = 3.5;
         config.completion.hedge_after_ms = Some(120_000);
-        config.completion.exclude.push("[abc".into());
+        config.exclude.push("[abc".into());
         config.completion.prompt = Some("  ".into());
         config.completion.surfaces.inline = false;
         config.completion.surfaces.items = false;
@@ -435,12 +435,12 @@ mod tests {
         assert_eq!(
             check(&config),
             [
+                "error exclude[18]: \"[abc\" has an unclosed [",
                 "error completion.debounce_ms: must be between 0 and 10000, got 60000",
                 "error completion.max_tokens: must be between 1 and 32768, got 0",
                 "error completion.n_items_invoked: must be between 1 and 10, got 50",
                 "error completion.hedge_after_ms: must be between 0 and 60000, got 120000",
                 "error completion.temperature: must be between 0 and 2, got 3.5",
-                "error completion.exclude[18]: \"[abc\" has an unclosed [",
                 "error completion.prompt: must not be empty; leave it out to use the built-in prompt",
                 "warning completion.surfaces: both surfaces are off, so completions have nowhere to appear",
                 "error actions.max_tokens: must be between 1 and 32768, got 0",

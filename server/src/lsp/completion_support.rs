@@ -1,6 +1,6 @@
 //! What both completion surfaces share: where the cursor is (as a byte offset, and the word it
 //! ends in, as an LSP range), whether completion is allowed there (exclusions, disabled
-//! languages, trigger mode), and how suggestion text is written back (the document's line
+//! languages, trigger mode: see `runtime::gate`), and how suggestion text is written back (the document's line
 //! endings).
 
 use switchboard_core::documents::{LineCol, Range, position};
@@ -10,6 +10,7 @@ use crate::completion::{Outcome, Trigger};
 use crate::config::{self, Config};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
+use crate::runtime::gate::Feature;
 
 /// A cursor where a completion may be offered.
 #[derive(Debug, Clone)]
@@ -39,12 +40,8 @@ impl Site {
             tracing::warn!(uri, "completion for a document that is not open");
             return None;
         };
-        if completion.languages_disabled.iter().any(|id| id == snapshot.language_id()) {
-            return None;
-        }
-        let root = session.root.lock().ok().and_then(|root| root.clone());
-        if completion.is_excluded_under(root.as_deref(), std::path::Path::new(snapshot.path())) {
-            tracing::debug!(path = snapshot.path(), "excluded from completion");
+        if let Err(refusal) = session.may_send(&snapshot, Feature::Completion, config) {
+            tracing::debug!(path = snapshot.path(), %refusal, "no completion");
             return None;
         }
         let encoding = session.encoding();
@@ -106,22 +103,5 @@ pub fn report(outcome: &Outcome) {
         Outcome::Suggestions { suggestions, from_cache } => {
             tracing::debug!(n = suggestions.len(), from_cache, "completion");
         }
-    }
-}
-
-/// A spawned task that is aborted when this handle is dropped (a cancelled request drops it).
-#[derive(Debug)]
-pub struct AbortOnDrop<T>(pub tokio::task::JoinHandle<T>);
-
-impl<T> AbortOnDrop<T> {
-    /// Waits for the task; an error if it panicked or was aborted.
-    pub async fn join(mut self) -> Result<T, tokio::task::JoinError> {
-        (&mut self.0).await
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }

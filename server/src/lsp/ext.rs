@@ -136,7 +136,7 @@ pub async fn status(session: &Session) -> Result<Status> {
             output_tokens: usage.output_tokens,
         })
         .collect();
-    let counters = &session.engine.counters;
+    let counters = &session.features.completion.counters;
     Ok(Status {
         version: env!("CARGO_PKG_VERSION"),
         position_encoding: session.encoding().lsp_name(),

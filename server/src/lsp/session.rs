@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-use switchboard_core::documents::{DocumentStore, PositionEncoding, StoreLimits};
+use switchboard_core::documents::{DocumentSnapshot, DocumentStore, PositionEncoding, StoreLimits};
 use switchboard_providers::Health;
 use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
@@ -15,6 +15,7 @@ use crate::chains;
 use crate::chains::completion_settings;
 use crate::completion::CompletionEngine;
 use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
+use crate::runtime::gate::{self, Feature, Refusal};
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -63,8 +64,16 @@ pub struct Session {
     pub root: Mutex<Option<PathBuf>>,
     /// The provider chains in force.
     pub chains: Mutex<chains::Chains>,
-    /// The completion feature's state (cache, in-flight calls, typing rhythm, related code).
-    pub engine: CompletionEngine,
+    /// The features and their state.
+    pub features: Features,
+}
+
+/// Every feature the server runs; each keeps its own state between requests and gets its chain
+/// and settings from [`Session::install_chains`].
+#[derive(Debug, Default)]
+pub struct Features {
+    /// Cache, in-flight calls, typing rhythm, related code.
+    pub completion: CompletionEngine,
 }
 
 impl Session {
@@ -84,7 +93,7 @@ impl Session {
             recent_messages: Mutex::new(std::collections::VecDeque::new()),
             root: Mutex::new(None),
             chains: Mutex::new(chains::Chains::default()),
-            engine: CompletionEngine::default(),
+            features: Features::default(),
         }
     }
 
@@ -171,8 +180,8 @@ impl Session {
             "provider chains ready"
         );
         let config = self.config();
-        self.engine.set_settings(completion_settings(&config));
-        self.engine.set_chain(chains.completion.clone());
+        self.features.completion.set_settings(completion_settings(&config));
+        self.features.completion.set_chain(chains.completion.clone());
         if let Ok(mut slot) = self.chains.lock() {
             *slot = chains;
         }
@@ -203,6 +212,20 @@ impl Session {
             self.tell_once(MessageType::Warning, problem.clone()).await;
         }
         built
+    }
+
+    /// The privacy gate (`runtime::gate`) for `snapshot`: whether any of it may be sent to a
+    /// provider for `feature`.
+    pub fn may_send(&self, snapshot: &DocumentSnapshot, feature: Feature, config: &Config) -> Result<(), Refusal> {
+        let root = self.root.lock().ok().and_then(|root| root.clone());
+        let recognised = snapshot.language().map_or("", |language| language.name);
+        gate::check(
+            config,
+            feature,
+            root.as_deref(),
+            std::path::Path::new(snapshot.path()),
+            &[snapshot.language_id(), recognised],
+        )
     }
 
     pub fn encoding(&self) -> PositionEncoding {

@@ -57,7 +57,7 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
     // The call runs on its own task so it outlives this request: its answer fills the cache.
     let task_session = Arc::clone(session);
     let call = tokio::spawn(async move {
-        let outcome = task_session.engine.complete(&task_session.documents, request).await;
+        let outcome = task_session.features.completion.complete(&task_session.documents, request).await;
         completion_support::report(&outcome);
         outcome
     });

@@ -15,6 +15,6 @@ pub fn handle(session: &Session, params: lsp::DidChangeTextDocumentParams) {
     }
     // O(1) bookkeeping for completion: typing rhythm and where the user is editing.
     if let Some(line) = changes.last().and_then(|change| change.range).map(|range| range.start.line as usize) {
-        session.engine.note_edit(uri, line);
+        session.features.completion.note_edit(uri, line);
     }
 }

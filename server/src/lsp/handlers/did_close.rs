@@ -7,7 +7,7 @@ use crate::lsp::session::Session;
 
 pub fn handle(session: &Session, params: lsp::DidCloseTextDocumentParams) {
     let uri = convert::uri(&params.text_document.uri);
-    session.engine.forget(uri);
+    session.features.completion.forget(uri);
     if !session.documents.close(uri) {
         tracing::warn!(uri, "didClose for a document that was not open");
     }

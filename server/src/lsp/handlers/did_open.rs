@@ -11,5 +11,5 @@ pub fn handle(session: &Session, params: lsp::DidOpenTextDocumentParams) {
     let language_id = String::from(document.language_id);
     let uri = convert::uri(&document.uri);
     session.documents.open(uri, &language_id, document.version, &document.text);
-    session.engine.note_open(uri);
+    session.features.completion.note_open(uri);
 }

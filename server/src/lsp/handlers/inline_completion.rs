@@ -9,9 +9,10 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::completion::{CompletionRequest, Outcome, Trigger};
-use crate::lsp::completion_support::{self, AbortOnDrop, Site};
+use crate::lsp::completion_support::{self, Site};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
+use crate::runtime::AbortOnDrop;
 
 pub async fn handle(
     session: &Arc<Session>,
@@ -35,7 +36,8 @@ pub async fn handle(
     // The pipeline runs on a worker, not on the task that reads the editor's messages; if the
     // editor cancels this request, dropping the handle aborts it (and with it the model call).
     let worker = Arc::clone(session);
-    let call = AbortOnDrop(tokio::spawn(async move { worker.engine.complete(&worker.documents, request).await }));
+    let call =
+        AbortOnDrop(tokio::spawn(async move { worker.features.completion.complete(&worker.documents, request).await }));
     let Ok(outcome) = call.join().await else {
         return Ok(None);
     };
