@@ -21,6 +21,7 @@
 
 mod imports;
 mod lines;
+pub mod region;
 mod scope;
 mod window;
 

@@ -4,6 +4,7 @@
 //! This crate knows nothing of LSP, documents, ropes or syntax trees. Callers hand it typed
 //! requests made of strings and numbers and get text back.
 
+pub mod answer;
 pub mod anthropic;
 pub mod chain;
 pub mod chat_fim;
