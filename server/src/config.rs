@@ -57,7 +57,7 @@ mod validate;
 pub use check::WORKSPACE_ALLOWED_SECTIONS;
 pub use problem::{ConfigProblem, ConfigSource, Severity, has_errors, render_problems};
 pub use schema::{
-    ALL_KEYS, ActionsConfig, CompletionConfig, Config, DEFAULT_EXCLUDE, ItemsSort, LOCKED_MESSAGE, LogLevel,
+    ALL_KEYS, ActionOutput, ActionScope, ActionsConfig, CompletionConfig, Config, CustomAction, DEFAULT_EXCLUDE, ItemsSort, LOCKED_MESSAGE, LogLevel,
     PROVIDER_NAME_PLACEHOLDER, PositionEncodingSetting, ServerConfig, Surfaces, Trigger, schema_key_paths,
 };
 pub use state::{

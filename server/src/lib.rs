@@ -5,6 +5,7 @@
 //! module that knows LSP types). The editor-independent layers live in `switchboard-core`
 //! (documents, syntax, context) and `switchboard-providers` (model vendors and failover).
 
+pub mod actions;
 pub mod chains;
 pub mod completion;
 pub mod config;

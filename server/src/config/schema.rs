@@ -129,6 +129,75 @@ pub struct ActionsConfig {
     pub max_tokens: u32,
     /// LSP language ids for which actions are off.
     pub languages_disabled: Vec<String>,
+    /// How long one action may take, from the request to the last token of the answer.
+    pub timeout_ms: u64,
+    /// The user's own actions (`[[actions.custom]]`), offered beside the built-in ones.
+    pub custom: Vec<CustomAction>,
+}
+
+/// One `[[actions.custom]]` table: an action the user defined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CustomAction {
+    /// Lowercase letters, digits and `-`; unique; not the id of a built-in action.
+    pub id: String,
+    /// The menu entry; `{symbol}` is replaced by the symbol's name.
+    pub title: String,
+    /// The LSP code action kind (`refactor.rewrite`, `quickfix`, `source`, …).
+    pub kind: String,
+    pub scope: ActionScope,
+    /// LSP language ids the action is offered for; empty: every language.
+    pub languages: Vec<String>,
+    /// The request to the model; `{code}`, `{language}`, `{path}`, `{symbol}`, `{before}`,
+    /// `{after}` and `{diagnostics}` are replaced.
+    pub prompt: String,
+    pub output: ActionOutput,
+}
+
+/// What part of the document a custom action works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionScope {
+    /// The selection's lines; with no selection, the enclosing symbol.
+    Selection,
+    /// The enclosing symbol (function, class, block); offered only inside one.
+    #[default]
+    Symbol,
+    /// The cursor's line.
+    Line,
+    /// The whole file.
+    File,
+    /// The enclosing symbol, offered only where the editor reports diagnostics.
+    Diagnostics,
+}
+
+/// What becomes of a custom action's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionOutput {
+    /// The code in the answer replaces the scope (as the smallest line edit).
+    #[default]
+    Replace,
+    /// The code in the answer is inserted above the scope.
+    InsertBefore,
+    /// The code in the answer is inserted below the scope.
+    InsertAfter,
+    /// The answer is shown to the user as a Markdown document.
+    Message,
+}
+
+impl Default for CustomAction {
+    fn default() -> Self {
+        Self {
+            id: String::new(),
+            title: String::new(),
+            kind: "refactor.rewrite".to_owned(),
+            scope: ActionScope::default(),
+            languages: Vec::new(),
+            prompt: String::new(),
+            output: ActionOutput::default(),
+        }
+    }
 }
 
 /// `[server]`: the server process itself.
@@ -236,7 +305,14 @@ impl Default for Surfaces {
 
 impl Default for ActionsConfig {
     fn default() -> Self {
-        Self { providers: Vec::new(), enabled: true, max_tokens: 1024, languages_disabled: Vec::new() }
+        Self {
+            providers: Vec::new(),
+            enabled: true,
+            max_tokens: 2048,
+            languages_disabled: Vec::new(),
+            timeout_ms: 60_000,
+            custom: Vec::new(),
+        }
     }
 }
 
@@ -293,6 +369,8 @@ pub const ALL_KEYS: &[&str] = &[
     "actions.enabled",
     "actions.max_tokens",
     "actions.languages_disabled",
+    "actions.timeout_ms",
+    "actions.custom",
     "server.log_level",
     "server.position_encoding",
 ];

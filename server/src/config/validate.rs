@@ -276,6 +276,48 @@ fn glob_problem(glob: &str) -> Option<String> {
 fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Findings) {
     validate_chain("actions.providers", &actions.providers, config, findings);
     findings.range("actions.max_tokens", actions.max_tokens, 1..=32_768);
+    findings.range("actions.timeout_ms", actions.timeout_ms, 1_000..=600_000);
+    for (idx, language) in actions.languages_disabled.iter().enumerate() {
+        if language.trim().is_empty() {
+            findings.error(format!("actions.languages_disabled[{idx}]"), "must not be empty");
+        }
+    }
+    for (idx, custom) in actions.custom.iter().enumerate() {
+        let key = |field: &str| format!("actions.custom[{idx}].{field}");
+        let id_ok = !custom.id.is_empty()
+            && custom.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
+        if !id_ok {
+            findings.error(key("id"), format!("\"{}\" must be lowercase letters, digits and -, and not empty", custom.id));
+        } else if crate::actions::catalog::BUILTIN_IDS.contains(&custom.id.as_str()) {
+            findings.error(
+                key("id"),
+                format!("\"{}\" is a built-in action; choose another id", custom.id),
+            );
+        } else if actions.custom[..idx].iter().any(|earlier| earlier.id == custom.id) {
+            findings.error(key("id"), format!("\"{}\" is used by an earlier custom action", custom.id));
+        }
+        if custom.title.trim().is_empty() {
+            findings.error(key("title"), "must not be empty: it is the action's name in the menu");
+        }
+        if custom.kind.trim().is_empty() || custom.kind.contains(char::is_whitespace) {
+            findings.error(key("kind"), "must be a code action kind such as \"refactor.rewrite\" or \"quickfix\"");
+        }
+        if custom.prompt.trim().is_empty() {
+            findings.error(key("prompt"), "must not be empty: it is what the model is asked");
+        }
+        for field in ["title", "prompt"] {
+            let text = if field == "title" { &custom.title } else { &custom.prompt };
+            if let Some(unknown) = crate::actions::prompt::unknown_variable(text) {
+                findings.error(
+                    key(field),
+                    format!(
+                        "unknown variable {{{unknown}}}; known: {}",
+                        crate::actions::prompt::VARIABLES.iter().map(|v| format!("{{{v}}}")).collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -432,6 +474,15 @@ mod tests {
         config.completion.surfaces.inline = false;
         config.completion.surfaces.items = false;
         config.actions.max_tokens = 0;
+        config.actions.custom = vec![
+            crate::config::CustomAction {
+                id: "Fix".into(),
+                title: "Do {thing}".into(),
+                prompt: "x {code}".into(),
+                ..Default::default()
+            },
+            crate::config::CustomAction { id: "document".into(), kind: "a b".into(), ..Default::default() },
+        ];
         assert_eq!(
             check(&config),
             [
@@ -444,6 +495,12 @@ mod tests {
                 "error completion.prompt: must not be empty; leave it out to use the built-in prompt",
                 "warning completion.surfaces: both surfaces are off, so completions have nowhere to appear",
                 "error actions.max_tokens: must be between 1 and 32768, got 0",
+                "error actions.custom[0].id: \"Fix\" must be lowercase letters, digits and -, and not empty",
+                "error actions.custom[0].title: unknown variable {thing}; known: {code}, {code_block}, {language}, {path}, {symbol}, {before}, {after}, {diagnostics}, {diagnostic}, {line}, {instruction}, {test_place}",
+                "error actions.custom[1].id: \"document\" is a built-in action; choose another id",
+                "error actions.custom[1].title: must not be empty: it is the action's name in the menu",
+                "error actions.custom[1].kind: must be a code action kind such as \"refactor.rewrite\" or \"quickfix\"",
+                "error actions.custom[1].prompt: must not be empty: it is what the model is asked",
             ]
         );
     }
