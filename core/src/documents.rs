@@ -9,6 +9,6 @@ mod document;
 pub mod position;
 mod store;
 
-pub use document::{ContentChange, Document, DocumentError, DocumentSnapshot, path_of_uri};
+pub use document::{ContentChange, Document, DocumentError, DocumentSnapshot, path_of_uri, uri_of_path};
 pub use position::{LineCol, PositionEncoding, Range};
 pub use store::{DocumentStore, StoreLimits};

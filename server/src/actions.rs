@@ -91,6 +91,10 @@ pub struct Job {
     pub instruction: Option<String>,
     /// The workspace root, where test files go.
     pub root: Option<PathBuf>,
+    /// The document when the run was asked for (with its syntax tree): the prompt is built from
+    /// it, and `lines` refer to it. Taken before any later edit is applied, so an edit made
+    /// while the model writes is re-anchored, not mistaken for the original.
+    pub snapshot: DocumentSnapshot,
 }
 
 /// What a run produced.
@@ -319,7 +323,7 @@ impl ActionsEngine {
             .find(|action| action.id == job.action_id)
             .cloned()
             .ok_or_else(|| ActionError::UnknownAction(job.action_id.clone()))?;
-        let snapshot = store.snapshot_with_syntax(&job.uri).ok_or(ActionError::NotOpen)?;
+        let snapshot = job.snapshot.clone();
         let chain = self.chain().ok_or(ActionError::NoProvider)?;
         let lines = clamp_lines(&snapshot, job.lines.clone());
         let original = document_lines(&snapshot)[lines.clone()].to_vec();
@@ -384,7 +388,8 @@ fn offer_title(action: &ActionDef, inputs: &prompt::Inputs) -> String {
 /// The document's lines without their line ends.
 pub fn document_lines(snapshot: &DocumentSnapshot) -> Vec<String> {
     let text = snapshot.text();
-    let mut lines: Vec<String> = text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line).to_owned()).collect();
+    let mut lines: Vec<String> =
+        text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line).to_owned()).collect();
     if text.ends_with('\n') {
         lines.pop();
     }
@@ -503,7 +508,7 @@ fn test_outcome(
         };
     };
     let text = format!("{}\n", code.trim_matches('\n'));
-    let target_uri = format!("file://{}", target.display());
+    let target_uri = switchboard_core::documents::uri_of_path(&target.display().to_string());
     if store.is_open(&target_uri) || target.exists() {
         Outcome::Append { path: target, text, provider }
     } else {

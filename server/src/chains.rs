@@ -25,6 +25,9 @@ pub struct Chains {
     pub detected: bool,
 }
 
+/// The actions chain's name (in events and messages).
+pub const ACTIONS_CHAIN: &str = "actions";
+
 /// Per-provider attempt limit within a request: a hanging provider must leave time for the next.
 const COMPLETION_ATTEMPT_TIMEOUT: Duration = Duration::from_millis(1500);
 const ACTIONS_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -81,7 +84,7 @@ pub fn build(
         },
     );
     let actions = chain(
-        "actions",
+        ACTIONS_CHAIN,
         &config.actions.providers,
         &config.completion.providers,
         &detected.actions,
@@ -132,6 +135,18 @@ pub fn completion_settings(config: &Config) -> CompletionSettings {
         system_prompt: completion.prompt.clone(),
         config_locked: config.locked,
         ..defaults
+    }
+}
+
+/// The actions feature's settings from the configuration.
+pub fn action_settings(config: &Config) -> crate::actions::ActionSettings {
+    let actions = &config.actions;
+    crate::actions::ActionSettings {
+        enabled: actions.enabled,
+        max_tokens: actions.max_tokens,
+        timeout: std::time::Duration::from_millis(actions.timeout_ms),
+        actions: crate::actions::catalog::all(&actions.custom),
+        config_locked: config.locked,
     }
 }
 

@@ -14,6 +14,7 @@ pub mod completion_support;
 pub mod config_watch;
 pub mod convert;
 pub mod dispatch;
+pub mod edits;
 pub mod ext;
 pub mod handlers;
 pub mod server;

@@ -53,16 +53,7 @@ pub struct Report {
 }
 
 fn file_uri(path: &Path) -> String {
-    let shown = path.display().to_string();
-    let encoded: String = shown
-        .chars()
-        .map(|ch| match ch {
-            '%' => "%25".to_owned(),
-            ' ' => "%20".to_owned(),
-            other => other.to_string(),
-        })
-        .collect();
-    format!("file://{encoded}")
+    switchboard_core::documents::uri_of_path(&path.display().to_string())
 }
 
 pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Report, String> {

@@ -4,6 +4,7 @@
 mod provider;
 mod support;
 
+mod actions;
 mod cli;
 mod completion;
 mod config;

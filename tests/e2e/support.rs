@@ -20,6 +20,8 @@ pub struct TestServer {
     /// Messages read while waiting for something else.
     backlog: VecDeque<Value>,
     next_id: i64,
+    /// What the client answers to `workspace/applyEdit` (an editor that applies the edit).
+    pub apply_edit_result: Value,
     pub stderr_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -80,7 +82,16 @@ impl TestServer {
                 }
             }
         });
-        Self { child, stdin, incoming, backlog: VecDeque::new(), next_id: 1, stderr_path, _dir: dir }
+        Self {
+            child,
+            stdin,
+            incoming,
+            backlog: VecDeque::new(),
+            next_id: 1,
+            apply_edit_result: json!({"applied": true}),
+            stderr_path,
+            _dir: dir,
+        }
     }
 
     pub fn temp_dir(&self) -> &Path {
@@ -132,6 +143,8 @@ impl TestServer {
                     let id = message["id"].clone();
                     let result = match message["method"].as_str() {
                         Some("workspace/configuration") => json!([null]),
+                        Some("workspace/applyEdit") => self.apply_edit_result.clone(),
+                        Some("window/showDocument") => json!({"success": true}),
                         _ => Value::Null,
                     };
                     self.send(&json!({"jsonrpc": "2.0", "id": id, "result": result}));
@@ -166,6 +179,22 @@ impl TestServer {
         let deadline = Instant::now() + wait;
         while let Some(message) = self.next_message(deadline) {
             if message["method"] == method && message.get("id").is_none() {
+                return Some(message);
+            }
+            self.backlog.push_back(message);
+        }
+        None
+    }
+
+    /// Waits for a request from the server with this method (already answered by the client),
+    /// taking it from the backlog first.
+    pub fn server_request(&mut self, method: &str, wait: Duration) -> Option<Value> {
+        if let Some(idx) = self.backlog.iter().position(|m| m["method"] == method && m.get("id").is_some()) {
+            return self.backlog.remove(idx);
+        }
+        let deadline = Instant::now() + wait;
+        while let Some(message) = self.next_message(deadline) {
+            if message["method"] == method && message.get("id").is_some() {
                 return Some(message);
             }
             self.backlog.push_back(message);

@@ -277,6 +277,20 @@ pub fn path_of_uri(uri: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// The `file:` URI of an absolute path, percent-encoding what a URI path may not hold as is
+/// (the inverse of [`path_of_uri`]).
+pub fn uri_of_path(path: &str) -> String {
+    let mut uri = String::with_capacity(path.len() + 7);
+    uri.push_str("file://");
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => uri.push(byte as char),
+            _ => uri.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    uri
+}
+
 /// An immutable view of a document at one version.
 #[derive(Debug, Clone)]
 pub struct DocumentSnapshot {
@@ -335,6 +349,17 @@ impl DocumentSnapshot {
 mod tests {
     use super::*;
     use crate::documents::position::LineCol;
+
+    #[test]
+    fn paths_become_uris_and_back() {
+        for path in ["/home/me/src/main.rs", "/tmp/with space/100%.py", "/tmp/ünï/c++/a:b.ts"] {
+            let uri = uri_of_path(path);
+            assert!(uri.starts_with("file:///"), "{uri}");
+            assert!(!uri["file://".len()..].contains([' ', ':']), "{uri}");
+            assert_eq!(path_of_uri(&uri), path);
+        }
+        assert_eq!(uri_of_path("/tmp/a b.rs"), "file:///tmp/a%20b.rs");
+    }
 
     #[test]
     fn file_uris_become_decoded_paths() {

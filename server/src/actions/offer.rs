@@ -6,8 +6,8 @@ use std::ops::Range;
 use switchboard_core::context::region::{self, Region, RegionKind};
 use switchboard_core::documents::DocumentSnapshot;
 
-use super::catalog::{ActionDef, Scope};
 use super::Diagnostic;
+use super::catalog::{ActionDef, Scope};
 
 /// At most this many diagnostics get a "Fix" action each.
 const MAX_FIXES: usize = 3;
@@ -112,7 +112,8 @@ pub fn offers(actions: &[ActionDef], site: &Site<'_>) -> Vec<Offer> {
             Scope::File => offers.push(offer(0..n_lines.max(1), "this file")),
             Scope::AnyDiagnostics => {
                 if let Some(first) = site.diagnostics.first() {
-                    let lines = symbol.as_ref().map_or_else(|| fix_lines(snapshot, first, n_lines), |s| s.lines.clone());
+                    let lines =
+                        symbol.as_ref().map_or_else(|| fix_lines(snapshot, first, n_lines), |s| s.lines.clone());
                     offers.push(Offer { diagnostic: Some(0), ..offer(lines, "") });
                 }
             }
@@ -142,7 +143,11 @@ fn symbol_title(region: &Region) -> String {
 /// A menu entry stays one short line.
 fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default().trim();
-    if line.chars().count() > 60 { format!("{}…", line.chars().take(59).collect::<String>()) } else { line.to_owned() }
+    if line.chars().count() > 60 {
+        format!("{}…", line.chars().take(59).collect::<String>())
+    } else {
+        line.to_owned()
+    }
 }
 
 /// The lines a fix rewrites: the enclosing symbol when it is short, else the diagnostic's lines
@@ -229,8 +234,10 @@ mod tests {
     fn inside_a_function_every_builtin_that_fits_is_offered() {
         let doc = snapshot("file:///p.py", PYTHON);
         let at = PYTHON.find("return").expect("return");
-        let diagnostics = [Diagnostic { lines: 5..6, message: "Missing type annotation".into(), ..Diagnostic::default() }];
-        let offers = offers(&catalog::all(&[]), &Site { snapshot: &doc, start: at, end: at, diagnostics: &diagnostics });
+        let diagnostics =
+            [Diagnostic { lines: 5..6, message: "Missing type annotation".into(), ..Diagnostic::default() }];
+        let offers =
+            offers(&catalog::all(&[]), &Site { snapshot: &doc, start: at, end: at, diagnostics: &diagnostics });
         assert_eq!(ids(&offers), ["fix", "comment", "document", "improve", "tests", "explain"]);
         let titles: Vec<&str> = offers.iter().map(|offer| offer.title.as_str()).collect();
         assert_eq!(

@@ -126,17 +126,13 @@ impl Inputs {
 
 /// A fence longer than any run of backticks in the texts, so code with fences stays inside.
 fn fence_for(texts: &[&str]) -> String {
-    let longest = texts
-        .iter()
-        .flat_map(|text| text.split(|ch| ch != '`'))
-        .map(str::len)
-        .max()
-        .unwrap_or(0);
+    let longest = texts.iter().flat_map(|text| text.split(|ch| ch != '`')).map(str::len).max().unwrap_or(0);
     "`".repeat(longest.max(2) + 1)
 }
 
 const CODE_SYSTEM: &str = "You are an expert programmer editing a file in the user's editor. Answer with exactly one fenced code block that holds the complete result, and nothing else: no explanation before or after it. Keep the file's style: its indentation, quotes and naming. Never shorten the code with placeholders such as \"...\" or \"rest unchanged\".";
-const PROSE_SYSTEM: &str = "You are an expert programmer helping a colleague in their editor. Answer in Markdown, clearly and briefly.";
+const PROSE_SYSTEM: &str =
+    "You are an expert programmer helping a colleague in their editor. Answer in Markdown, clearly and briefly.";
 
 /// The chat request for `template` filled from `inputs`.
 pub fn chat(template: &str, inputs: &Inputs, writes_code: bool) -> ChatPrompt {
@@ -154,7 +150,10 @@ mod tests {
     #[test]
     fn variables_are_replaced_and_braces_in_code_are_left_alone() {
         let values = HashMap::from([("symbol", "parse".to_owned())]);
-        assert_eq!(render("Document {symbol}: fn f() {{ }} {x: 1} {nope}", &values), "Document parse: fn f() { } {x: 1} {nope}");
+        assert_eq!(
+            render("Document {symbol}: fn f() {{ }} {x: 1} {nope}", &values),
+            "Document parse: fn f() { } {x: 1} {nope}"
+        );
         assert_eq!(unknown_variable("Fix {symbol} in {langauge}"), Some("langauge".to_owned()));
         assert_eq!(unknown_variable("a {{literal}} and { x } and {code}"), None);
     }

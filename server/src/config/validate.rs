@@ -287,12 +287,10 @@ fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Fin
         let id_ok = !custom.id.is_empty()
             && custom.id.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-');
         if !id_ok {
-            findings.error(key("id"), format!("\"{}\" must be lowercase letters, digits and -, and not empty", custom.id));
+            findings
+                .error(key("id"), format!("\"{}\" must be lowercase letters, digits and -, and not empty", custom.id));
         } else if crate::actions::catalog::BUILTIN_IDS.contains(&custom.id.as_str()) {
-            findings.error(
-                key("id"),
-                format!("\"{}\" is a built-in action; choose another id", custom.id),
-            );
+            findings.error(key("id"), format!("\"{}\" is a built-in action; choose another id", custom.id));
         } else if actions.custom[..idx].iter().any(|earlier| earlier.id == custom.id) {
             findings.error(key("id"), format!("\"{}\" is used by an earlier custom action", custom.id));
         }
@@ -312,7 +310,11 @@ fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Fin
                     key(field),
                     format!(
                         "unknown variable {{{unknown}}}; known: {}",
-                        crate::actions::prompt::VARIABLES.iter().map(|v| format!("{{{v}}}")).collect::<Vec<_>>().join(", ")
+                        crate::actions::prompt::VARIABLES
+                            .iter()
+                            .map(|v| format!("{{{v}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 );
             }

@@ -31,17 +31,49 @@ pub fn negotiate_encoding(
 
 pub fn client_flags(params: &lsp::InitializeParams) -> ClientFlags {
     let text_document = params.capabilities.text_document.as_ref();
+    // The capabilities are read as JSON: most of these are deep optional chains in the types.
+    let caps = serde_json::to_value(&params.capabilities).unwrap_or_default();
+    let flag = |pointer: &str| caps.pointer(pointer).and_then(serde_json::Value::as_bool).unwrap_or(false);
+    let contains = |pointer: &str, wanted: &serde_json::Value| {
+        caps.pointer(pointer).and_then(serde_json::Value::as_array).is_some_and(|values| values.contains(wanted))
+    };
     ClientFlags {
         name: params.client_info.as_ref().map(|info| info.name.clone()),
         inline_completion: text_document.and_then(|caps| caps.inline_completion.as_ref()).is_some(),
         show_message: true,
         process_id: params.process_id,
+        work_done_progress: flag("/window/workDoneProgress"),
+        show_document: flag("/window/showDocument/support"),
+        document_changes: flag("/workspace/workspaceEdit/documentChanges"),
+        create_files: contains("/workspace/workspaceEdit/resourceOperations", &serde_json::json!("create")),
+        // `CodeActionTag.LLMGenerated` is 1.
+        llm_generated_tag: contains("/textDocument/codeAction/tagSupport/valueSet", &serde_json::json!(1)),
     }
+}
+
+/// The commands `workspace/executeCommand` serves.
+pub const RUN_ACTION: &str = "switchboard.runAction";
+pub const CANCEL_ACTION: &str = "switchboard.cancelAction";
+
+/// The code action kinds we offer (a client may filter the menu by kind).
+const ACTION_KINDS: &[&str] = &["quickfix", "refactor", "refactor.rewrite"];
+
+/// What we serve, decided at `initialize`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Offered {
+    pub encoding: PositionEncoding,
+    /// Ghost text (`textDocument/inlineCompletion`).
+    pub inline: bool,
+    /// Completion items (`textDocument/completion`).
+    pub items: bool,
+    /// AI code actions (`textDocument/codeAction` and the commands that run them).
+    pub actions: bool,
 }
 
 /// Our capabilities. Ghost text for clients that show it; completion items for the others (a
 /// client with both would show every suggestion twice).
-pub fn server_capabilities(encoding: PositionEncoding, inline: bool, items: bool) -> lsp::ServerCapabilities {
+pub fn server_capabilities(offered: Offered) -> lsp::ServerCapabilities {
+    let Offered { encoding, inline, items, actions } = offered;
     let sync = lsp::TextDocumentSyncOptions {
         open_close: Some(true),
         change: Some(lsp::TextDocumentSyncKind::Incremental),
@@ -56,6 +88,17 @@ pub fn server_capabilities(encoding: PositionEncoding, inline: bool, items: bool
             resolve_provider: Some(false),
             ..Default::default()
         }),
+        code_action_provider: actions
+            .then(|| {
+                serde_json::from_value(serde_json::json!({ "codeActionKinds": ACTION_KINDS, "resolveProvider": false }))
+                    .ok()
+            })
+            .flatten(),
+        // Declared even with actions off, so turning them on in the configuration needs no restart.
+        execute_command_provider: Some(lsp::ExecuteCommandOptions::new(
+            vec![RUN_ACTION.to_owned(), CANCEL_ACTION.to_owned()],
+            lsp::WorkDoneProgressOptions::default(),
+        )),
         ..Default::default()
     }
 }

@@ -80,6 +80,7 @@ pub struct Status {
     pub detected: bool,
     pub providers: Vec<ProviderStatus>,
     pub completion: CompletionCounters,
+    pub actions: ActionCounters,
     /// The last messages shown to the user (`window/showMessage`), oldest first.
     pub messages: Vec<String>,
 }
@@ -104,6 +105,19 @@ pub struct CompletionCounters {
     pub cache_hits: u64,
     pub superseded: u64,
     pub adopted: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ActionCounters {
+    /// `textDocument/codeAction` requests answered (none calls a model).
+    pub listings: u64,
+    pub provider_calls: u64,
+    /// Runs that produced an edit, a file or a message.
+    pub applied: u64,
+    pub failed: u64,
+    pub cancelled: u64,
+    /// Actions running now.
+    pub running: usize,
 }
 
 pub async fn status(session: &Session) -> Result<Status> {
@@ -151,6 +165,18 @@ pub async fn status(session: &Session) -> Result<Status> {
             cache_hits: counters.cache_hits.load(Relaxed),
             superseded: counters.superseded.load(Relaxed),
             adopted: counters.adopted.load(Relaxed),
+        },
+        actions: {
+            let actions = &session.features.actions;
+            let counters = &actions.counters;
+            ActionCounters {
+                listings: counters.listings.load(Relaxed),
+                provider_calls: counters.provider_calls.load(Relaxed),
+                applied: counters.applied.load(Relaxed),
+                failed: counters.failed.load(Relaxed),
+                cancelled: counters.cancelled.load(Relaxed),
+                running: actions.n_running(),
+            }
         },
     })
 }

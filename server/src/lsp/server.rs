@@ -41,6 +41,13 @@ impl Backend {
         dispatch::request("switchboard/debug/document", ext::debug_document(&self.session, params)).await
     }
 
+    async fn work_done_progress_cancel(&self, params: lsp::WorkDoneProgressCancelParams) {
+        dispatch::notification("window/workDoneProgress/cancel", async {
+            handlers::execute_command::cancel_progress(&self.session, &params.token);
+        })
+        .await;
+    }
+
     async fn debug_panic(&self) -> Result<Option<()>> {
         dispatch::request("switchboard/debug/panic", ext::debug_panic(&self.session)).await
     }
@@ -87,6 +94,15 @@ impl LanguageServer for Backend {
     ) -> Result<Option<lsp::InlineCompletionResponse>> {
         dispatch::request("textDocument/inlineCompletion", handlers::inline_completion::handle(&self.session, params))
             .await
+    }
+
+    async fn code_action(&self, params: lsp::CodeActionParams) -> Result<Option<Vec<lsp::CodeActionResponse>>> {
+        dispatch::request("textDocument/codeAction", async { handlers::code_action::handle(&self.session, params) })
+            .await
+    }
+
+    async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<lsp::LspAny>> {
+        dispatch::request("workspace/executeCommand", handlers::execute_command::handle(&self.session, params)).await
     }
 
     async fn did_change_configuration(&self, params: lsp::DidChangeConfigurationParams) {
@@ -141,6 +157,7 @@ pub async fn serve_stdio(options: ServerOptions) -> i32 {
         .custom_method("switchboard/debug/sleep", Backend::debug_sleep)
         .custom_method("switchboard/debug/panic", Backend::debug_panic)
         .custom_method("switchboard/debug/document", Backend::debug_document)
+        .custom_method("window/workDoneProgress/cancel", Backend::work_done_progress_cancel)
         .finish();
     let session = service.inner().session().clone();
     let (server_input, server_output, writer) =

@@ -11,8 +11,9 @@ use switchboard_providers::Health;
 use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
 
+use crate::actions::ActionsEngine;
 use crate::chains;
-use crate::chains::completion_settings;
+use crate::chains::{action_settings, completion_settings};
 use crate::completion::CompletionEngine;
 use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
 use crate::runtime::gate::{self, Feature, Refusal};
@@ -33,6 +34,16 @@ pub struct ClientFlags {
     pub inline_completion: bool,
     pub show_message: bool,
     pub process_id: Option<i32>,
+    /// `window.workDoneProgress`: the client shows server-created `$/progress`.
+    pub work_done_progress: bool,
+    /// `window.showDocument.support`.
+    pub show_document: bool,
+    /// `workspace.workspaceEdit.documentChanges`: versioned edits.
+    pub document_changes: bool,
+    /// `workspace.workspaceEdit.resourceOperations` includes `create`.
+    pub create_files: bool,
+    /// `textDocument.codeAction.tagSupport` includes `LLMGenerated` (LSP 3.18).
+    pub llm_generated_tag: bool,
 }
 
 /// How many shown messages `switchboard/status` reports.
@@ -74,6 +85,8 @@ pub struct Session {
 pub struct Features {
     /// Cache, in-flight calls, typing rhythm, related code.
     pub completion: CompletionEngine,
+    /// Offers, running jobs and their cancellation.
+    pub actions: ActionsEngine,
 }
 
 impl Session {
@@ -176,12 +189,15 @@ impl Session {
         let chains = self.rebuild_chains().await;
         tracing::info!(
             completion = ?chains.completion.as_ref().map(|c| c.providers().iter().map(|p| p.name().to_owned()).collect::<Vec<_>>()),
+            actions = ?chains.actions.as_ref().map(|c| c.providers().iter().map(|p| p.name().to_owned()).collect::<Vec<_>>()),
             detected = chains.detected,
             "provider chains ready"
         );
         let config = self.config();
         self.features.completion.set_settings(completion_settings(&config));
         self.features.completion.set_chain(chains.completion.clone());
+        self.features.actions.set_settings(action_settings(&config));
+        self.features.actions.set_chain(chains.actions.clone());
         if let Ok(mut slot) = self.chains.lock() {
             *slot = chains;
         }

@@ -63,7 +63,14 @@ pub async fn handle(session: &Session, params: lsp::InitializeParams) -> Result<
     session.set_flags(flags);
     let items = session.items_enabled(&session.config());
     Ok(lsp::InitializeResult {
-        capabilities: capabilities::server_capabilities(encoding, inline, items),
+        capabilities: capabilities::server_capabilities(capabilities::Offered {
+            encoding,
+            inline,
+            items,
+            // Always declared: listing is free and `actions.enabled` is read at each request, so
+            // turning actions on or off needs no restart.
+            actions: true,
+        }),
         server_info: Some(lsp::ServerInfo::new("switchboard".to_owned(), Some(env!("CARGO_PKG_VERSION").to_owned()))),
     })
 }

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use switchboard_providers::Severity;
+use switchboard_providers::{ProviderEvent, Severity};
 use tower_lsp_server::gen_lsp_types::MessageType;
 
 use crate::lsp::session::Session;
@@ -18,6 +18,8 @@ pub async fn handle(session: &Arc<Session>) {
     tokio::spawn(async move {
         loop {
             match events.recv().await {
+                // A failed action tells its own failure, naming the action.
+                Ok(ProviderEvent::AllFailed { chain, .. }) if chain == crate::chains::ACTIONS_CHAIN => {}
                 Ok(event) => {
                     let kind = match event.severity() {
                         Severity::Error => MessageType::Error,
