@@ -69,7 +69,9 @@ fn main() {
     let memory = memory(scale);
     let through = typing_through();
     let burst = burst(scale);
+    let actions = actions(scale);
     report(scale, &overhead, &memory, &through, &burst);
+    report_actions(&actions);
 }
 
 #[allow(clippy::print_stdout, reason = "a bench reports on stdout")]
@@ -635,6 +637,133 @@ fn burst(scale: Scale) -> Burst {
     // Let any call still in flight reach the provider.
     std::thread::sleep(Duration::from_millis(300));
     Burst { keystrokes: scale.burst, calls: mock.request_count(), answered, elapsed }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Code actions
+
+struct Actions {
+    lines: usize,
+    /// `textDocument/codeAction` round trips, cursor inside functions.
+    listing: Vec<Duration>,
+    /// Actions offered per listing (the first one), to show listing did real work.
+    offered: usize,
+    /// Provider calls the listings caused (must be 0).
+    listing_calls: usize,
+    /// From `workspace/executeCommand` sent to `workspace/applyEdit` received, instant provider.
+    to_edit: Vec<Duration>,
+    /// Lines the edit touched (a line diff of a one-line change is one line).
+    edit_lines: usize,
+}
+
+fn actions(scale: Scale) -> Actions {
+    let (text, _) = rust_source(scale.big_lines, 11);
+    let lines: Vec<&str> = text.lines().collect();
+    // The function whose rewrite the provider answers: the first checksum, one line changed.
+    let start = lines.iter().position(|line| line.starts_with("pub fn checksum_")).expect("a checksum function");
+    let end = start + lines[start..].iter().position(|line| *line == "}").expect("its end") + 1;
+    let answer = lines[start..end].join("\n").replace("count += 1;", "count += 2;");
+    let mock = MockProvider::start(Reply::text(&format!("```rust\n{answer}\n```")));
+    let mut server = TestServer::start_with(Options {
+        env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".to_owned()), ("MOCK_KEY", "bench-key".to_owned())],
+        args: Vec::new(),
+    });
+    let options = json!({
+        "providers": {"mock": {"kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url), "api_key_env": "MOCK_KEY"}},
+        "completion": {"enabled": false},
+        "actions": {"providers": ["mock"]},
+    });
+    let capabilities = json!({
+        "general": {"positionEncodings": ["utf-16"]},
+        "window": {"workDoneProgress": true},
+        "workspace": {"workspaceEdit": {"documentChanges": true}},
+    });
+    server.initialize_with(capabilities, options);
+    let uri = "file:///bench/actions.rs";
+    server.open(uri, "rust", &text);
+    // Cursors inside function bodies, spread over the file.
+    let bodies: Vec<usize> =
+        lines.iter().enumerate().filter(|(_, line)| line.starts_with("        ")).map(|(n, _)| n).collect();
+    let positions: Vec<usize> = (0..scale.positions).map(|i| bodies[i * bodies.len() / scale.positions]).collect();
+    let list = |server: &mut TestServer, line: usize| {
+        server.call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 8}, "end": {"line": line, "character": 8}},
+                   "context": {"diagnostics": [], "triggerKind": 1}}),
+        )
+    };
+    // The first listing parses the whole file; warm up as an editor would have.
+    for line in positions.iter().take(scale.warmup) {
+        list(&mut server, *line);
+    }
+    let mut listing = Vec::with_capacity(positions.len());
+    let mut offered = 0;
+    for line in &positions {
+        let started = Instant::now();
+        let result = list(&mut server, *line);
+        listing.push(started.elapsed());
+        offered = offered.max(result.as_array().map_or(0, Vec::len));
+    }
+    let listing_calls = mock.request_count();
+    let runs = (scale.positions / 10).max(3);
+    let mut to_edit = Vec::with_capacity(runs);
+    let mut edit_lines = 0;
+    for _ in 0..runs {
+        let actions = list(&mut server, start + 2);
+        let improve = actions
+            .as_array()
+            .and_then(|actions| {
+                actions.iter().find(|a| a["title"].as_str().is_some_and(|t| t.starts_with("AI: Improve")))
+            })
+            .expect("an improve action")
+            .clone();
+        let started = Instant::now();
+        let response = server.request(
+            "workspace/executeCommand",
+            json!({"command": improve["command"]["command"], "arguments": improve["command"]["arguments"]}),
+        );
+        assert!(response.get("error").is_none(), "{response}");
+        let edit = server.server_request("workspace/applyEdit", Duration::from_secs(10)).expect("an edit");
+        to_edit.push(started.elapsed());
+        let edits = &edit["params"]["edit"]["documentChanges"][0]["edits"];
+        edit_lines = edits.as_array().map_or(0, |edits| {
+            edits
+                .iter()
+                .map(|e| {
+                    (e["range"]["end"]["line"].as_u64().unwrap_or(0)
+                        - e["range"]["start"]["line"].as_u64().unwrap_or(0)) as usize
+                })
+                .sum()
+        });
+        server.take_notifications("$/progress", Duration::from_millis(5));
+    }
+    Actions { lines: lines.len(), listing, offered, listing_calls, to_edit, edit_lines }
+}
+
+fn report_actions(actions: &Actions) {
+    let lines = [
+        String::new(),
+        format!("{:<58} {:<34} target", "code actions", ""),
+        "-".repeat(100),
+        format!(
+            "{:<58} {:<34} p50 < 1 ms",
+            format!("listing round trip p50/p95/p99 ({} pos., {} lines)", actions.listing.len(), actions.lines),
+            pcts(&actions.listing)
+        ),
+        format!("{:<58} {:<34} 0", "  provider calls for all listings", actions.listing_calls.to_string()),
+        format!("{:<58} {:<34}", "  actions offered inside a function", actions.offered.to_string()),
+        format!(
+            "{:<58} {:<34}",
+            format!("command to applied edit, instant provider ({} runs)", actions.to_edit.len()),
+            pcts(&actions.to_edit)
+        ),
+        format!("{:<58} {:<34}", "  lines replaced by a one-line change", actions.edit_lines.to_string()),
+    ];
+    for line in lines {
+        say(&line);
+    }
+    assert_eq!(actions.listing_calls, 0, "listing code actions called the model");
+    assert_eq!(actions.edit_lines, 1, "a one-line change must be a one-line edit");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -145,6 +145,7 @@ async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_p
         written_tx.send_replace(n);
     });
     tokio::pin!(running);
+    let mut last_report: Option<tokio::time::Instant> = None;
     let outcome = loop {
         tokio::select! {
             outcome = &mut running => break outcome,
@@ -153,10 +154,12 @@ async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_p
                     break running.await;
                 }
                 let n = *written.borrow_and_update();
-                if let Some(progress) = &progress {
+                // At most one report per REPORT_EVERY; the answer is never held up for one.
+                let due = last_report.is_none_or(|at| at.elapsed() >= REPORT_EVERY);
+                if let Some(progress) = progress.as_ref().filter(|_| due) {
+                    last_report = Some(tokio::time::Instant::now());
                     progress.report_with_message(format!("{n} characters written"), None).await;
                 }
-                tokio::time::sleep(REPORT_EVERY).await;
             }
         }
     };
