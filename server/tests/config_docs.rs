@@ -4,7 +4,14 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use switchboard::config::{ALL_KEYS, schema_key_paths};
+use switchboard::config::{ALL_KEYS, CustomAction, schema_key_paths};
+
+/// The fields of one `[[actions.custom]]` table, as `actions.custom[].<field>`.
+fn custom_action_fields() -> Vec<String> {
+    let fields = serde_json::to_value(CustomAction::default()).expect("a custom action serializes");
+    let fields = fields.as_object().expect("a table");
+    fields.keys().map(|field| format!("actions.custom[].{field}")).collect()
+}
 
 fn configuration_md() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
@@ -16,10 +23,12 @@ fn every_key_is_documented() {
     let docs = configuration_md();
     let derived = schema_key_paths();
     assert!(!derived.is_empty(), "the schema yields no key paths");
+    let fields = custom_action_fields();
     let missing: Vec<&str> = ALL_KEYS
         .iter()
         .copied()
         .chain(derived.iter().map(String::as_str))
+        .chain(fields.iter().map(String::as_str))
         .filter(|key| !docs.contains(&format!("| `{key}` |")))
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -30,7 +39,8 @@ fn every_key_is_documented() {
 #[test]
 fn every_documented_key_exists() {
     let docs = configuration_md();
-    let known: BTreeSet<&str> = ALL_KEYS.iter().copied().collect();
+    let fields = custom_action_fields();
+    let known: BTreeSet<&str> = ALL_KEYS.iter().copied().chain(fields.iter().map(String::as_str)).collect();
     let stale: Vec<&str> = docs
         .lines()
         .filter_map(|line| line.strip_prefix("| `")?.split_once("` |").map(|(key, _)| key))
