@@ -499,3 +499,26 @@ fn secrets_files_get_no_actions_and_nothing_is_sent() {
     assert!(list(&mut server, CART_URI, range((4, 4), (4, 4)), json!([]), None).is_empty());
     assert_eq!(mock.request_count(), 0);
 }
+
+#[test]
+fn a_client_without_progress_or_versioned_edits_gets_a_message_and_plain_changes() {
+    let fixed =
+        "def total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result\n";
+    let mock = MockProvider::start(Reply::text(fixed));
+    // What a minimal client declares: nothing about progress, edits or resolve.
+    let mut server = start(options_for(&mock), json!({"general": {"positionEncodings": ["utf-16"]}}));
+    server.open(CART_URI, "python", CART);
+    let actions = list(&mut server, CART_URI, range((7, 11), (7, 11)), undefined_name(), None);
+    let fix = titled(&actions, "AI: Fix");
+    assert!(fix.get("tags").is_none(), "no tags for a client without tagSupport: {fix}");
+    assert_eq!(run(&mut server, fix)["result"], Value::Null);
+    let request = server.server_request("workspace/applyEdit", WAIT).expect("an edit is applied");
+    let edit = &request["params"]["edit"];
+    assert!(edit.get("documentChanges").is_none(), "{edit}");
+    let edits = edit["changes"][CART_URI].as_array().cloned().expect("changes for the document");
+    assert_eq!(apply(CART, &edits), CART.replace("return reslt", "return result"));
+    assert!(server.server_request("window/workDoneProgress/create", Duration::from_millis(100)).is_none());
+    let shown = messages(&mut server, Duration::from_millis(300));
+    assert_eq!(shown.len(), 1, "one message says it started: {shown:?}");
+    assert!(shown[0].contains("asking mock"), "{}", shown[0]);
+}
