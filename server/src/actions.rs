@@ -345,7 +345,10 @@ impl ActionsEngine {
         match action.output {
             Output::Message => {
                 let markdown = answer::prose(&text);
-                if markdown.is_empty() {
+                // Nothing but fence lines (an empty code block) says nothing either.
+                let says_something =
+                    markdown.lines().any(|line| !line.trim().is_empty() && !line.trim_start().starts_with("```"));
+                if !says_something {
                     return Err(ActionError::Empty);
                 }
                 let title = offer_title(&action, &inputs);
@@ -536,7 +539,123 @@ pub fn test_path(path: &Path, language: &str, root: Option<&Path>) -> Option<Pat
 
 #[cfg(test)]
 mod tests {
+    use switchboard_core::documents::{ContentChange, LineCol, PositionEncoding, Range as TextRange, StoreLimits};
+    use switchboard_providers::chain::ChainOptions;
+    use switchboard_providers::fake::{FakeProvider, FakeReply};
+    use switchboard_providers::{ErrorKind, Health};
+
     use super::*;
+
+    const GO: &str = "package cart\n\nfunc Total(items []Item) int {\n\tsum := 0\n\tfor _, item := range items {\n\t\tsum += item.Price\n\t}\n\treturn sum\n}\n";
+
+    fn engine_with(replies: Vec<FakeReply>) -> (ActionsEngine, Arc<FakeProvider>) {
+        let fake = Arc::new(FakeProvider::new("fake"));
+        for reply in replies {
+            fake.push(reply);
+        }
+        let chain = Chain::new("actions", vec![fake.clone()], ChainOptions::default(), Arc::new(Health::default()));
+        let engine = ActionsEngine::default();
+        engine.set_chain(Some(Arc::new(chain)));
+        (engine, fake)
+    }
+
+    fn job(store: &DocumentStore, action: &str, uri: &str, lines: Range<usize>) -> Job {
+        Job {
+            action_id: action.into(),
+            uri: uri.into(),
+            lines,
+            diagnostics: Vec::new(),
+            instruction: None,
+            root: None,
+            snapshot: store.snapshot_with_syntax(uri).expect("open"),
+        }
+    }
+
+    fn store_with(uri: &str, language: &str, text: &str) -> DocumentStore {
+        let store = DocumentStore::new(StoreLimits::default());
+        store.open(uri, language, 1, text);
+        store
+    }
+
+    fn applied(store: &DocumentStore, uri: &str, outcome: &Outcome) -> String {
+        let Outcome::Edit { edits, .. } = outcome else { panic!("not an edit: {outcome:?}") };
+        let lines = document_lines(&store.snapshot(uri).unwrap());
+        let mut text = rewrite::apply(&lines, edits).join("\n");
+        text.push('\n');
+        text
+    }
+
+    #[tokio::test]
+    async fn a_go_answer_with_thinking_fences_and_spaces_becomes_a_tab_indented_minimal_edit() {
+        let answer = "<think>use a better name</think>Here you go:\n```go\nfunc Total(items []Item) int {\n    total := 0\n    for _, item := range items {\n        total += item.Price\n    }\n    return total\n}\n```\nDone.";
+        let (engine, fake) = engine_with(vec![FakeReply::text(answer)]);
+        let uri = "file:///src/cart.go";
+        let store = store_with(uri, "go", GO);
+        let ticket = engine.register(uri, 2..9, "AI: Improve");
+        let outcome = engine.run(&store, job(&store, "improve", uri, 2..9), ticket, |_| {}).await.expect("an edit");
+        let Outcome::Edit { edits, version, provider, .. } = &outcome else { panic!("{outcome:?}") };
+        assert_eq!((*version, provider.as_str()), (1, "fake"));
+        assert!(edits.iter().all(|edit| edit.start >= 3), "the unchanged signature is not rewritten: {edits:?}");
+        assert_eq!(applied(&store, uri, &outcome), GO.replace("sum", "total"));
+        let Prompt::Chat(prompt) = &fake.requests()[0].prompt else { panic!("a chat prompt") };
+        assert!(prompt.messages[0].content.contains("```go\nfunc Total"), "{:?}", prompt.messages[0].content);
+        assert_eq!(engine.counters.applied.load(Ordering::Relaxed), 1);
+        assert_eq!(engine.n_running(), 0);
+    }
+
+    #[tokio::test]
+    async fn an_edit_inside_the_region_while_the_model_writes_is_refused() {
+        let (engine, _) = engine_with(vec![
+            FakeReply::text("func Total(items []Item) int {\n\treturn 0\n}").delayed(Duration::from_millis(50)),
+        ]);
+        let uri = "file:///src/cart.go";
+        let store = store_with(uri, "go", GO);
+        let ticket = engine.register(uri, 2..9, "AI: Improve");
+        let run = engine.run(&store, job(&store, "improve", uri, 2..9), ticket, |_| {});
+        let edit = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            let at = TextRange::new(LineCol::new(3, 1), LineCol::new(3, 4));
+            store.change(uri, 2, &[ContentChange::replace(at, "acc")], PositionEncoding::Utf8).expect("applied");
+        };
+        let (result, ()) = tokio::join!(run, edit);
+        assert_eq!(result, Err(ActionError::Changed));
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_job_stops_its_call_and_reports_cancelled() {
+        let (engine, _) = engine_with(vec![FakeReply::Hang]);
+        let uri = "file:///src/cart.go";
+        let store = store_with(uri, "go", GO);
+        let ticket = engine.register(uri, 2..9, "AI: Improve");
+        let id = ticket.id;
+        let run = engine.run(&store, job(&store, "improve", uri, 2..9), ticket, |_| {});
+        let cancel = async {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            assert!(engine.is_running(id));
+            // A newer run on overlapping lines replaces it.
+            engine.register(uri, 4..5, "AI: Document")
+        };
+        let (result, newer) = tokio::join!(run, cancel);
+        assert_eq!(result, Err(ActionError::Cancelled));
+        assert!(!engine.is_running(id) && engine.is_running(newer.id));
+        engine.forget(uri);
+        assert_eq!(engine.n_running(), 0);
+    }
+
+    #[tokio::test]
+    async fn failures_and_empty_answers_are_errors_not_edits() {
+        let uri = "file:///src/cart.go";
+        let store = store_with(uri, "go", GO);
+        let (engine, _) = engine_with(vec![FakeReply::fail(ErrorKind::Auth, "invalid key")]);
+        let ticket = engine.register(uri, 2..9, "AI: Improve");
+        let failed = engine.run(&store, job(&store, "improve", uri, 2..9), ticket, |_| {}).await;
+        assert!(matches!(&failed, Err(ActionError::Failed(error)) if error.kind == ErrorKind::Auth), "{failed:?}");
+        let (engine, _) = engine_with(vec![FakeReply::text("```\n```")]);
+        let ticket = engine.register(uri, 2..9, "AI: Explain");
+        let empty = engine.run(&store, job(&store, "explain", uri, 2..9), ticket, |_| {}).await;
+        assert_eq!(empty, Err(ActionError::Empty));
+        assert_eq!(engine.counters.failed.load(Ordering::Relaxed), 1);
+    }
 
     #[test]
     fn a_region_is_found_again_only_where_it_is_unique() {
