@@ -1,8 +1,13 @@
-//! A real Helix as the client, driven through tmux by `tests/e2e/editors/helix_driver.sh`: Helix
-//! (no inline completion) starts the built binary as python's server with
-//! `only-features = ["completion", "code-action"]`, as `editors/helix/languages.toml` sets it up,
-//! asks for completions while the user types, shows the AI item in its menu, and the accepted item
-//! ends up in the written file.
+//! A real Helix as the client, driven through tmux: Helix (no inline completion) starts the built
+//! binary as python's server with `only-features = ["completion", "code-action"]`, as
+//! `editors/helix/languages.toml` sets it up.
+//!
+//! - Completion (`tests/e2e/editors/helix_driver.sh`): Helix asks for completions while the user
+//!   types, shows the AI item in its menu, and the accepted item ends up in the written file.
+//! - Code actions (`tests/e2e/editors/helix_action_driver.sh`): `<space>a` lists the AI actions,
+//!   choosing one runs its command (`workspace/executeCommand`; `code-action` is the only feature
+//!   this needs), Helix stays responsive while the model writes, shows the progress and errors in
+//!   its status line, and applies the edit (`workspace/applyEdit`) that ends up in the written file.
 //!
 //! Helix 25.07 comes from `./scripts/test` (into `target/editors/forky`, with tmux); a missing
 //! editor or tmux fails the test with that instruction.
@@ -45,6 +50,19 @@ fn toml_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
+/// The last `n` lines of `text`.
+fn log_tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn assert_tmux() {
+    assert!(
+        Command::new("tmux").arg("-V").output().is_ok_and(|output| output.status.success()),
+        "tmux is not installed: run ./scripts/test, which installs it (apt-get install tmux)"
+    );
+}
+
 /// What one Helix session produced: the written file, and everything to explain a failure.
 struct HelixRun {
     file_text: String,
@@ -56,10 +74,7 @@ struct HelixRun {
 /// `expect`, and the accepted item is written to the file.
 fn run_helix(model_text: &str, expect: &str, keys: &str) -> HelixRun {
     let hx = helix_binary();
-    assert!(
-        Command::new("tmux").arg("-V").output().is_ok_and(|output| output.status.success()),
-        "tmux is not installed: run ./scripts/test, which installs it (apt-get install tmux)"
-    );
+    assert_tmux();
     let mock = MockProvider::start(Reply::text(model_text));
     let dir = tempfile::tempdir().expect("temp dir");
     let work = dir.path();
@@ -120,15 +135,7 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
             String::from_utf8_lossy(&output.stderr),
             read("screen-menu.txt"),
             read("screen-accepted.txt"),
-            read("server.log")
-                .lines()
-                .rev()
-                .take(30)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect::<Vec<_>>()
-                .join("\n"),
+            log_tail(&read("server.log"), 30),
         )
     };
     assert!(output.status.success(), "the Helix driver failed ({})\n{}", output.status, details());
@@ -161,4 +168,208 @@ fn helix_inserts_a_multi_line_item_with_the_indentation_it_has() {
     let run = run_helix("return (\n        x * x  # $HOME\n    )", "return (", "");
     let expected = "def square(x):\n    return (\n        x * x  # $HOME\n    )\n";
     assert!(run.file_text.ends_with(expected), "the written file:\n{}\n{}", run.file_text, run.details);
+}
+
+/// A method with a bug, for the code actions: lines 5-9 are `Cart.total`.
+const CART: &str = "import math\n\n\nclass Cart:\n    def total(self, items):\n        result = 0\n        for item in items:\n            result += item.price\n        return reslt\n\n\nprint(Cart().total([]))\n";
+
+/// One code action run in Helix by `tests/e2e/editors/helix_action_driver.sh`.
+struct Action<'a> {
+    /// 1-based line the cursor goes to before `<space>a`.
+    line: usize,
+    /// The start of the menu entry to choose, and the action id the server must start.
+    title: &'a str,
+    id: &'a str,
+    /// What shows on screen once the edit is applied.
+    applied: &'a str,
+    /// Typed on a new line after the last one right after choosing the action (empty: nothing).
+    typed: &'a str,
+    /// What the status line must show while the model writes (empty: not checked).
+    status: &'a str,
+    /// Helix's config.toml.
+    config: &'a str,
+    /// Whether the action must fail (then `applied` is the error Helix shows).
+    fails: bool,
+}
+
+/// What one code-action session produced: the written file, the driver's report, and everything
+/// to explain a failure.
+struct ActionRun {
+    file_text: String,
+    stdout: String,
+    details: String,
+    mock: MockProvider,
+}
+
+/// Helix opens [`CART`] as `main.py`, with switchboard as python's server for completions and code
+/// actions (`only-features` as `editors/helix/languages.toml` sets it) and `reply` as the model's
+/// answer; the driver runs `action` through `<space>a` and writes the file.
+fn run_helix_action(reply: Reply, action: &Action<'_>) -> ActionRun {
+    let hx = helix_binary();
+    assert_tmux();
+    let mock = MockProvider::start(reply);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let work = dir.path();
+    let helix_config = work.join("config/helix");
+    std::fs::create_dir_all(&helix_config).expect("config dir");
+    std::fs::create_dir_all(work.join("proj/.git")).expect("project dir");
+    std::fs::create_dir_all(work.join("cache")).expect("cache dir");
+    let file = work.join("proj/main.py");
+    std::fs::write(&file, CART).expect("write source");
+    let server_log = work.join("server.log");
+    // Shaped like editors/helix/languages.toml, with the loopback vendor as the only provider for
+    // actions. Completion is off, so nothing but the action asks the vendor.
+    let languages = format!(
+        r#"[language-server.switchboard]
+command = {bin}
+args = ["--log-file", {log}, "--log-level", "debug"]
+environment = {{ MOCK_KEY = "test-key" }}
+
+[language-server.switchboard.config.providers.mock]
+kind = "openai"
+model = "mock"
+base_url = {base_url}
+api_key_env = "MOCK_KEY"
+
+[language-server.switchboard.config.completion]
+enabled = false
+
+[language-server.switchboard.config.actions]
+providers = ["mock"]
+
+[[language]]
+name = "python"
+language-servers = [{{ name = "switchboard", only-features = ["completion", "code-action"] }}]
+"#,
+        bin = toml_string(env!("CARGO_BIN_EXE_switchboard")),
+        log = toml_string(&server_log.display().to_string()),
+        base_url = toml_string(&format!("{}/v1", mock.base_url)),
+    );
+    std::fs::write(helix_config.join("languages.toml"), languages).expect("languages.toml");
+    std::fs::write(helix_config.join("config.toml"), action.config).expect("config.toml");
+
+    let started = Instant::now();
+    let output = Command::new(workspace_root().join("tests/e2e/editors/helix_action_driver.sh"))
+        .arg(&hx)
+        .arg(work)
+        .env("LINE", action.line.to_string())
+        .env("ACTION", action.title)
+        .env("ACTION_ID", action.id)
+        .env("APPLIED", action.applied)
+        .env("TYPED", action.typed)
+        .env("STATUS", action.status)
+        .env("FAILS", if action.fails { "1" } else { "0" })
+        .env("SERVER_LOG", &server_log)
+        .env_remove("SWITCHBOARD_CONFIG")
+        .env_remove("TMUX")
+        .output()
+        .expect("run helix_action_driver.sh");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let read = |name: &str| std::fs::read_to_string(work.join(name)).unwrap_or_default();
+    let file_text = std::fs::read_to_string(&file).unwrap_or_default();
+    let screens = ["screen-menu.txt", "screen-typed.txt", "screen-progress.txt", "screen-applied.txt"]
+        .iter()
+        .filter(|name| work.join(name).exists())
+        .map(|name| format!("{name}:\n{}", read(name)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let details = format!(
+        "driver stdout:\n{stdout}\nstderr:\n{}\n{screens}\nfile:\n{file_text}\nserver log (tail):\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        log_tail(&read("server.log"), 40),
+    );
+    assert!(output.status.success(), "the Helix driver failed ({})\n{details}", output.status);
+    assert!(elapsed < Duration::from_secs(30), "took {elapsed:?}\n{details}");
+    ActionRun { file_text, stdout, details, mock }
+}
+
+/// `<space>a` inside a method, "AI: Improve and simplify": the model's answer (prose around a
+/// fenced, unindented method) becomes a minimal edit Helix applies, and the written file holds
+/// the method rewritten at its own indentation, once, without fences or prose.
+#[test]
+fn helix_runs_an_ai_code_action_from_its_menu() {
+    let answer = "Here is a simpler version:\n\n```python\ndef total(self, items):\n    return sum(item.price for item in items)\n```\n\nIt also fixes the typo `reslt`.";
+    let run = run_helix_action(
+        Reply::text(answer),
+        &Action {
+            line: 6,
+            title: "AI: Improve and simplify",
+            id: "improve",
+            applied: "return sum(item.price",
+            typed: "",
+            status: "",
+            config: "",
+            fails: false,
+        },
+    );
+    let expected = "import math\n\n\nclass Cart:\n    def total(self, items):\n        return sum(item.price for item in items)\n\n\nprint(Cart().total([]))\n";
+    assert_eq!(run.file_text, expected, "the written file\n{}", run.details);
+    let requests = run.mock.requests();
+    assert_eq!(requests.len(), 1, "one model call, made when the action ran\n{}", run.details);
+    assert_eq!(requests[0].path, "/v1/chat/completions");
+    let prompt = requests[0].body["messages"].to_string();
+    assert!(prompt.contains("return reslt") && prompt.contains("main.py"), "{prompt}\n{}", run.details);
+}
+
+/// Helix stays responsive while the model is slow: right after choosing "AI: Document", the user
+/// types a line at the end of the file, which shows while the model still writes (2.4 s); the
+/// progress shows in the status line; the docstring then lands in the changed document
+/// (re-anchored by content), and the written file has both.
+#[test]
+fn helix_stays_responsive_while_an_ai_code_action_runs() {
+    let chunks = [
+        "```python\n",
+        "    def total(self, items):\n",
+        "        \"\"\"Sum the prices of `items`.\"\"\"\n",
+        "        result = 0\n        for item in items:\n",
+        "            result += item.price\n",
+        "        return reslt\n```\n",
+    ];
+    let reply = Reply::Stream {
+        chunks: chunks.iter().map(|chunk| (*chunk).to_owned()).collect(),
+        delay: Duration::from_millis(400),
+    };
+    let run = run_helix_action(
+        reply,
+        &Action {
+            line: 6,
+            title: "AI: Document",
+            id: "document",
+            applied: "Sum the prices",
+            typed: "x = 1",
+            status: "switchboard: AI: Document",
+            config: "[editor.lsp]\ndisplay-progress-messages = true\n",
+            fails: false,
+        },
+    );
+    let expected = "import math\n\n\nclass Cart:\n    def total(self, items):\n        \"\"\"Sum the prices of `items`.\"\"\"\n        result = 0\n        for item in items:\n            result += item.price\n        return reslt\n\n\nprint(Cart().total([]))\nx = 1\n";
+    assert_eq!(run.file_text, expected, "the written file\n{}", run.details);
+    assert!(run.stdout.contains("PASS: typed text shown"), "{}", run.details);
+    assert_eq!(run.mock.request_count(), 1, "{}", run.details);
+}
+
+/// A vendor error: Helix shows the server's `window/showMessage` error in its status line, and
+/// the code stays as it was.
+#[test]
+fn helix_shows_why_an_ai_code_action_failed() {
+    let reply = Reply::Error {
+        status: 500,
+        body: serde_json::json!({"error": {"message": "The server had an error", "type": "server_error"}}),
+    };
+    let run = run_helix_action(
+        reply,
+        &Action {
+            line: 9,
+            title: "AI: Improve and simplify",
+            id: "improve",
+            applied: "AI: Improve and simplify `total` failed",
+            typed: "",
+            status: "",
+            config: "",
+            fails: true,
+        },
+    );
+    assert_eq!(run.file_text, CART, "the written file\n{}", run.details);
+    assert!(run.mock.request_count() >= 1, "the vendor was never asked\n{}", run.details);
 }
