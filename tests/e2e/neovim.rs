@@ -117,6 +117,11 @@ struct Run {
 
 /// Runs the driver in `mode` on a fresh project holding `source` as `main.py`.
 fn run_driver(nvim: &Path, mode: &str, source: &str, extra: &[(&str, &str)], mock: &MockProvider) -> Run {
+    run_driver_with(nvim, mode, source, extra, &settings(mock))
+}
+
+/// [`run_driver`] with the server settings given.
+fn run_driver_with(nvim: &Path, mode: &str, source: &str, extra: &[(&str, &str)], settings: &Value) -> Run {
     let dir = tempfile::tempdir().expect("temp dir");
     let project = dir.path().join("project");
     std::fs::create_dir_all(project.join(".git")).expect("project dir");
@@ -134,7 +139,7 @@ fn run_driver(nvim: &Path, mode: &str, source: &str, extra: &[(&str, &str)], moc
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
         .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
-    driver_env(&mut command, &home, &settings(mock), &file, mode, &out, extra);
+    driver_env(&mut command, &home, settings, &file, mode, &out, extra);
     let started = Instant::now();
     let mut child = command.spawn().unwrap_or_else(|error| panic!("cannot start {}: {error}", nvim.display()));
     let status = loop {
@@ -348,4 +353,174 @@ fn neovim_a_provider_error_never_eats_a_keystroke() {
     wait_until("Neovim writes the file and quits", 10, &|| !tmux(&["has-session", "-t", "nvim"]).status.success());
     let text = std::fs::read_to_string(&file).expect("read back");
     assert_eq!(text, "def one():\n    return 1\n", "keys were lost; the message line was:\n{shown}");
+}
+
+/// The file the action tests edit: `reslt` on line 8 is a typo that pyright reports.
+const CART: &str = "import math\n\n\ndef total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return reslt\n\n\nprint(total([]))\n";
+/// What "another source" reports on `return reslt`, as a linter or a second server sets it.
+const PYRIGHT_MESSAGE: &str = "\"reslt\" is not defined";
+
+/// Settings for the action tests: the mock as the actions' chat provider, completion off so the
+/// mock sees only the action's request.
+fn action_settings(mock: &MockProvider) -> Value {
+    json!({
+        "providers": {"mock": {
+            "kind": "openai",
+            "model": "mock",
+            "base_url": format!("{}/v1", mock.base_url),
+            "api_key_env": "MOCK_KEY",
+        }},
+        "completion": {"enabled": false},
+        "actions": {"providers": ["mock"]},
+    })
+}
+
+/// The driver's record of an action run, for failure messages.
+fn action_report(run: &Run, mock: &MockProvider) -> String {
+    let pick = |key: &str| serde_json::to_string_pretty(&run.result[key]).unwrap_or_default();
+    format!(
+        "file:\n{}\nlisted (plain code_action): {}\nlisted (range): {}\nselects: {}\nprogress: {}\nmessages: {}\nrequests: {:?}\nprovider requests: {:#?}",
+        run.file_text,
+        pick("listed"),
+        pick("ranged"),
+        pick("selects"),
+        pick("progress"),
+        pick("messages"),
+        sent_methods(&run.result),
+        mock.requests().iter().map(|request| (&request.path, &request.body)).collect::<Vec<_>>()
+    )
+}
+
+/// The texts of the first `vim.ui.select` a key of the driver's result recorded.
+fn select_items<'a>(result: &'a Value, key: &str) -> Vec<&'a str> {
+    result[key][0]["items"].as_array().map(|items| items.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+}
+
+/// Checks the progress the plugin showed: its end, kept in `:SwitchboardMessages`, and no prompt.
+fn assert_progress_shown(run: &Run, mock: &MockProvider, title_start: &str) {
+    let last = run.result["progress"].as_array().and_then(|progress| progress.last()).cloned().unwrap_or_default();
+    assert!(
+        last["kind"] == "end" && last["message"].as_str().is_some_and(|message| message.contains("applied (mock)")),
+        "the progress did not end with the edit applied\n{}",
+        action_report(run, mock)
+    );
+    let shown = run.result["messages"].as_array().cloned().unwrap_or_default();
+    assert!(
+        shown.iter().any(|message| message["text"]
+            .as_str()
+            .is_some_and(|text| text.starts_with(title_start) && text.ends_with("applied (mock)"))),
+        "the plugin did not show the action's end\n{}",
+        action_report(run, mock)
+    );
+    assert_eq!(run.result["blocking"], false, "Neovim waits for a key (a prompt)\n{}", action_report(run, mock));
+}
+
+/// A diagnostic from another source (pyright, set through `vim.diagnostic.set`): the plain
+/// `vim.lsp.buf.code_action()` offers "AI: Fix" for it (Neovim alone sends a server only its own
+/// diagnostics), and `:SwitchboardAction`, choosing the fix in `vim.ui.select`, applies the
+/// model's fix; the model was told the diagnostic's message and source.
+fn fix_action_from_another_source(version: &str, env_var: &str, suite: &str) {
+    let nvim = nvim_binary(version, env_var, suite);
+    let answer = "Here is the fix:\n\n```python\ndef total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result\n```\n";
+    let mock = MockProvider::start(Reply::text(answer));
+    let diagnostics = json!([{
+        "lnum": 7, "col": 11, "end_lnum": 7, "end_col": 16, "severity": 1,
+        "message": PYRIGHT_MESSAGE, "source": "pyright", "code": "reportUndefinedVariable",
+    }]);
+    let run = run_driver_with(
+        &nvim,
+        "action",
+        CART,
+        &[
+            ("SWITCHBOARD_CURSOR", "8,4"),
+            ("SWITCHBOARD_DIAGNOSTICS", &diagnostics.to_string()),
+            ("SWITCHBOARD_LIST", "1"),
+            ("SWITCHBOARD_COMMAND", "SwitchboardAction"),
+            ("SWITCHBOARD_PICK", "AI: Fix"),
+        ],
+        &action_settings(&mock),
+    );
+    let fix_title = format!("AI: Fix \"{PYRIGHT_MESSAGE}\"");
+    let plain = select_items(&run.result, "listed");
+    assert!(
+        plain.iter().any(|title| title.starts_with(&fix_title)),
+        "the plain code_action() did not offer the fix for pyright's diagnostic\n{}",
+        action_report(&run, &mock)
+    );
+    let listed = select_items(&run.result, "selects");
+    assert_eq!(listed.first(), Some(&fix_title.as_str()), "{}", action_report(&run, &mock));
+    assert!(listed.iter().all(|title| title.starts_with("AI: ")), "not only Switchboard's: {listed:?}");
+    assert_eq!(run.file_text, CART.replace("return reslt", "return result"), "{}", action_report(&run, &mock));
+    let chats: Vec<_> =
+        mock.requests().into_iter().filter(|request| request.path.ends_with("/chat/completions")).collect();
+    assert_eq!(chats.len(), 1, "{}", action_report(&run, &mock));
+    let prompt = chats[0].body["messages"].to_string();
+    for expected in ["\\\"reslt\\\" is not defined", "pyright", "reportUndefinedVariable", "return reslt"] {
+        assert!(prompt.contains(expected), "{expected} not in the prompt {prompt}");
+    }
+    assert_progress_shown(&run, &mock, &fix_title);
+    assert!(run.elapsed < Duration::from_secs(15), "took {:?}", run.elapsed);
+}
+
+/// `:'<,'>SwitchboardAction` on a linewise Visual selection lists the actions for those lines;
+/// then `:SwitchboardAction document` with the cursor inside a function (no selection) runs the
+/// one action it names without a menu, and its docstring is inserted, nothing else changed.
+fn document_action_by_name(version: &str, env_var: &str, suite: &str) {
+    let nvim = nvim_binary(version, env_var, suite);
+    let answer = "```python\ndef total(items):\n    \"\"\"Sum the prices of `items`.\"\"\"\n    result = 0\n    for item in items:\n        result += item.price\n    return reslt\n```";
+    let mock = MockProvider::start(Reply::text(answer));
+    let run = run_driver_with(
+        &nvim,
+        "action",
+        CART,
+        &[
+            ("SWITCHBOARD_CURSOR", "6,8"),
+            // First, only listed: the lines of a Visual selection inside the function.
+            ("SWITCHBOARD_RANGE_COMMAND", "execute \"normal! 5GV7G\\<Esc>\" | '<,'>SwitchboardAction"),
+            ("SWITCHBOARD_COMMAND", "SwitchboardAction document"),
+        ],
+        &action_settings(&mock),
+    );
+    let ranged = select_items(&run.result, "ranged");
+    assert!(
+        ranged.contains(&"AI: Improve and simplify the selection") && ranged.contains(&"AI: Explain the selection"),
+        "`:'<,'>SwitchboardAction` did not list actions for the selection\n{}",
+        action_report(&run, &mock)
+    );
+    assert_eq!(
+        run.result["ranged"][0]["range"],
+        json!({"start": {"line": 4, "character": 0}, "end": {"line": 6, "character": 28}}),
+        "the selection's whole lines\n{}",
+        action_report(&run, &mock)
+    );
+    assert!(
+        run.result["selects"].as_array().is_some_and(Vec::is_empty),
+        "a menu opened\n{}",
+        action_report(&run, &mock)
+    );
+    let expected =
+        CART.replace("def total(items):\n", "def total(items):\n    \"\"\"Sum the prices of `items`.\"\"\"\n");
+    assert_eq!(run.file_text, expected, "{}", action_report(&run, &mock));
+    assert_progress_shown(&run, &mock, "AI: Document `total`");
+    assert!(run.elapsed < Duration::from_secs(15), "took {:?}", run.elapsed);
+}
+
+#[test]
+fn neovim_0_12_fixes_another_sources_diagnostic_with_an_ai_action() {
+    fix_action_from_another_source("0.12", "SWITCHBOARD_NVIM_0_12", "forky");
+}
+
+#[test]
+fn neovim_0_10_fixes_another_sources_diagnostic_with_an_ai_action() {
+    fix_action_from_another_source("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");
+}
+
+#[test]
+fn neovim_0_12_documents_a_function_with_switchboard_action() {
+    document_action_by_name("0.12", "SWITCHBOARD_NVIM_0_12", "forky");
+}
+
+#[test]
+fn neovim_0_10_documents_a_function_with_switchboard_action() {
+    document_action_by_name("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");
 }

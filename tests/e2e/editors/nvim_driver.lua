@@ -8,13 +8,22 @@
 --   SWITCHBOARD_PLUGIN    editors/nvim, prepended to 'runtimepath'
 --   SWITCHBOARD_SETTINGS  JSON server settings (setup({ settings = ... }))
 --   SWITCHBOARD_FILE      the file to open
---   SWITCHBOARD_MODE      attach | health | inline | items | tui
+--   SWITCHBOARD_MODE      attach | health | inline | items | tui | action
 --                         (tui: Neovim runs with its UI in tmux; the driver only puts the cursor at
 --                         the end of SWITCHBOARD_LINE in Insert mode and writes {ready = true}: the
 --                         test types through tmux, as a user does, and writes the file with :wq)
 --   SWITCHBOARD_KEYS      inline: keys typed from Normal mode (e.g. "Goreturn "), termcodes allowed
 --   SWITCHBOARD_LINE      items: 1-based line whose end is the completion position
 --   SWITCHBOARD_EXPECT    inline/items: text the accepted suggestion must put into the buffer
+--   SWITCHBOARD_CURSOR    action: "line,col" (1-based line, 0-based byte column) for the cursor
+--   SWITCHBOARD_DIAGNOSTICS  action: JSON vim.Diagnostic list set in a namespace of its own (as a
+--                         linter or another language server would), before anything is asked
+--   SWITCHBOARD_LIST      action: if set, first list with the plain vim.lsp.buf.code_action()
+--                         (vim.ui.select answers nothing) and record the titles
+--   SWITCHBOARD_RANGE_COMMAND  action: if set, an Ex command run first to list (e.g. a Visual
+--                         selection then "'<,'>SwitchboardAction"); titles and range recorded
+--   SWITCHBOARD_COMMAND   action: the Ex command that runs the action (e.g. "SwitchboardAction")
+--   SWITCHBOARD_PICK      action: vim.ui.select picks the item whose text starts with this
 --   SWITCHBOARD_OUT       where the JSON result goes
 --
 -- The result records the client (capabilities, serverInfo), every LSP request Neovim sent
@@ -221,6 +230,105 @@ local function run_items()
   write_and_finish()
 end
 
+-- vim.ui.select as a user answering it: records the items' texts, then picks the first that starts
+-- with `pick` (none if `pick` is nil).
+local function stub_select(record, pick)
+  vim.ui.select = function(items, opts, on_choice)
+    local texts, choice = {}, nil
+    for _, item in ipairs(items) do
+      local text = opts.format_item and opts.format_item(item) or tostring(item)
+      texts[#texts + 1] = text
+      if not choice and pick and vim.startswith(text, pick) then
+        choice = item
+      end
+    end
+    local first = items[1]
+    local params = type(first) == 'table' and first.ctx and first.ctx.params
+    record[#record + 1] = { prompt = opts.prompt, kind = opts.kind, items = texts, range = params and params.range }
+    vim.schedule(function()
+      on_choice(choice)
+    end)
+  end
+end
+
+-- An AI code action: diagnostics from another source, optionally the plain code_action() listing,
+-- then the plugin's command; waits for the server's edit and the progress's end, writes the file.
+local function run_action()
+  local cursor = vim.split(env.SWITCHBOARD_CURSOR or '1,0', ',')
+  local function place_cursor()
+    vim.api.nvim_win_set_cursor(0, { tonumber(cursor[1]), tonumber(cursor[2]) })
+  end
+  place_cursor()
+  if env.SWITCHBOARD_DIAGNOSTICS then
+    local ns = vim.api.nvim_create_namespace('driver.other_source')
+    vim.diagnostic.set(ns, bufnr, vim.json.decode(env.SWITCHBOARD_DIAGNOSTICS))
+  end
+  result.progress, result.selects, result.listed = {}, {}, {}
+  vim.api.nvim_create_autocmd('LspProgress', {
+    callback = function(args)
+      local value = args.data and args.data.params and args.data.params.value or {}
+      result.progress[#result.progress + 1] = { kind = value.kind, title = value.title, message = value.message }
+    end,
+  })
+  local before = buffer_text()
+  local function run_command()
+    place_cursor()
+    stub_select(result.selects, env.SWITCHBOARD_PICK)
+    local ok, err = pcall(vim.cmd, env.SWITCHBOARD_COMMAND or 'SwitchboardAction')
+    if not step('command', ok, err) then
+      return finish()
+    end
+    poll(10000, function()
+      return buffer_text() ~= before
+    end, function(changed)
+      step('buffer_changed', changed, { text = buffer_text(), selects = result.selects })
+      poll(5000, function()
+        local last = result.progress[#result.progress]
+        return last and last.kind == 'end'
+      end, function(ended)
+        step('progress_end', ended, result.progress)
+        result.messages = require('switchboard.notify').history
+        result.blocking = vim.api.nvim_get_mode().blocking
+        write_and_finish()
+      end)
+    end)
+  end
+  -- Listings first (vim.ui.select answers nothing): the plain code_action(), then a command on
+  -- a range.
+  local listings = {}
+  if env.SWITCHBOARD_LIST then
+    listings[#listings + 1] = { name = 'plain_listing', record = result.listed, run = vim.lsp.buf.code_action }
+  end
+  if env.SWITCHBOARD_RANGE_COMMAND then
+    result.ranged = {}
+    listings[#listings + 1] = {
+      name = 'range_listing',
+      record = result.ranged,
+      run = function()
+        vim.cmd(env.SWITCHBOARD_RANGE_COMMAND)
+      end,
+    }
+  end
+  local function next_listing(i)
+    local listing = listings[i]
+    if not listing then
+      return run_command()
+    end
+    stub_select(listing.record, nil)
+    listing.run()
+    poll(5000, function()
+      return #listing.record > 0
+    end, function(listed)
+      if step(listing.name, listed, listing.record) then
+        next_listing(i + 1)
+      else
+        finish()
+      end
+    end)
+  end
+  next_listing(1)
+end
+
 local function run_health()
   vim.cmd('checkhealth switchboard')
   local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
@@ -278,6 +386,8 @@ local function main()
     run_items()
   elseif mode == 'health' then
     run_health()
+  elseif mode == 'action' then
+    run_action()
   elseif mode == 'tui' then
     local line = tonumber(env.SWITCHBOARD_LINE or '1')
     vim.api.nvim_win_set_cursor(0, { line, 0 })

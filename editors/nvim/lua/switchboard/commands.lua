@@ -1,5 +1,5 @@
 -- Buffer-local :Switchboard* commands, created when the server attaches to a buffer.
--- AI code actions, once served, are code actions, not commands.
+-- AI code actions are code actions (`gra`); :SwitchboardAction is their shortcut (actions.lua).
 local M = {}
 
 ---@param bufnr integer
@@ -94,6 +94,16 @@ function M.attach(bufnr)
     end
     vim.api.nvim_echo(chunks, false, {})
   end, { desc = 'Switchboard: every message the server sent, in full' })
+  vim.api.nvim_buf_create_user_command(bufnr, 'SwitchboardAction', function(command)
+    require('switchboard.actions').command(bufnr, command)
+  end, {
+    range = true,
+    nargs = '?',
+    complete = function(lead)
+      return require('switchboard.actions').complete(lead)
+    end,
+    desc = 'Switchboard: AI actions at the cursor or range (optionally the one named: fix, document, …)',
+  })
   if vim.lsp.inline_completion then
     vim.api.nvim_buf_create_user_command(bufnr, 'SwitchboardToggle', function()
       local inline = vim.lsp.inline_completion

@@ -45,6 +45,19 @@ M.defaults = {
     native = false,
   },
 
+  -- AI code actions (`gra`, vim.lsp.buf.code_action(), :SwitchboardAction).
+  actions = {
+    -- Send Switchboard, with every code-action request, the diagnostics of every source at the
+    -- range (other language servers, linters through vim.diagnostic), not only its own (which is
+    -- all Neovim sends a server), so "AI: Fix" is offered for them. :SwitchboardAction always does.
+    ---@type boolean
+    all_diagnostics = true,
+    -- Show a running action's progress on the command line, or in your notification plugin
+    -- (start and end). false if fidget.nvim or noice.nvim shows LSP progress already.
+    ---@type boolean
+    progress = true,
+  },
+
   -- Buffer-local :Switchboard* commands.
   ---@type boolean
   commands = true,

@@ -2,6 +2,8 @@
 --
 -- * Neovim 0.12+: ghost text through vim.lsp.inline_completion, with accept/cycle keys.
 -- * Neovim 0.10/0.11: completion items (nvim-cmp, blink.cmp, or vim.lsp.completion on 0.11).
+-- * Every version: AI code actions, with every source's diagnostics and their progress
+--   (actions.lua).
 --
 -- Only `setup` lives here; defaults are annotated in config.lua.
 local M = {}
@@ -124,7 +126,14 @@ function M.setup(opts)
     -- An empty table would be sent as `[]`; nil sends nothing.
     init_options = next(config.settings) ~= nil and config.settings or nil,
     -- Server messages never open the Press-ENTER prompt (which would eat the next key typed).
-    handlers = { ['window/showMessage'] = require('switchboard.notify').handler },
+    handlers = {
+      ['window/showMessage'] = require('switchboard.notify').handler,
+      ['workspace/executeCommand'] = require('switchboard.actions').command_handler,
+    },
+    -- Code-action requests carry every source's diagnostics; action progress is shown.
+    on_init = function(client)
+      require('switchboard.actions').on_init(client)
+    end,
   }
 
   local group = vim.api.nvim_create_augroup('switchboard', { clear = true })

@@ -9,6 +9,9 @@
 -- * else it is echoed as one line cut to the space the command line has (`v:echospace`), the
 --   latest message replacing any that arrived in the same moment;
 -- * every message is kept whole: `:SwitchboardMessages` lists them.
+--
+-- The progress of an AI action (`$/progress`) goes the same way, each update replacing the
+-- last; a notification plugin gets only its start and its end.
 local M = {}
 
 --- The messages so far, oldest first: { time = 'HH:MM:SS', level = integer, text = string }.
@@ -66,24 +69,66 @@ local function flush()
   vim.api.nvim_echo({ { M.fit(message.text, width), HIGHLIGHTS[message.level] } }, false, {})
 end
 
+---@param text string?
+---@return string
+local function one_line_of(text)
+  return vim.trim((text or ''):gsub('%s*\n%s*', ' '))
+end
+
+---@param level integer
+---@param text string
+local function remember(level, text)
+  table.insert(M.history, { time = os.date('%H:%M:%S'), level = level, text = text })
+  if #M.history > MAX_HISTORY then
+    table.remove(M.history, 1)
+  end
+end
+
+--- Shows `text` at the next tick, replacing what is waiting to be shown.
+---@param level integer
+---@param text string
+local function queue(level, text)
+  local scheduled = pending ~= nil
+  pending = { text = text, level = level }
+  if not scheduled then
+    vim.schedule(flush)
+  end
+end
+
 --- Shows one server message.
 ---@param text string
 ---@param lsp_type integer? LSP MessageType (1 error .. 4 log)
 function M.show(text, lsp_type)
   local level = LEVELS[lsp_type or 3] or vim.log.levels.INFO
-  local one_line = vim.trim((text or ''):gsub('%s*\n%s*', ' '))
-  table.insert(M.history, { time = os.date('%H:%M:%S'), level = level, text = one_line })
-  if #M.history > MAX_HISTORY then
-    table.remove(M.history, 1)
-  end
+  local one_line = one_line_of(text)
+  remember(level, one_line)
   if level == vim.log.levels.DEBUG or one_line == '' then
     return
   end
-  local scheduled = pending ~= nil
-  pending = { text = one_line, level = level }
-  if not scheduled then
-    vim.schedule(flush)
+  queue(level, one_line)
+end
+
+--- Shows one step of an action's progress (`$/progress` value): "title: message". The end is
+--- kept in the history; an end that failed is not shown, as the server's error message follows.
+---@param title string?
+---@param message string?
+---@param kind string? 'begin' | 'report' | 'end'
+function M.progress(title, message, kind)
+  local text = one_line_of(message)
+  if text == '' then
+    text = kind == 'end' and 'done' or '…'
   end
+  text = one_line_of(title or 'Switchboard') .. ': ' .. text
+  if kind == 'end' then
+    remember(vim.log.levels.INFO, text)
+    if vim.startswith(one_line_of(message), 'failed') then
+      return
+    end
+  elseif kind ~= 'begin' and not builtin_notify() then
+    -- A notification plugin would stack every report as a new notification.
+    return
+  end
+  queue(vim.log.levels.INFO, text)
 end
 
 --- The `window/showMessage` handler for the switchboard client.
