@@ -12,3 +12,4 @@ mod documents;
 mod helix;
 mod lifecycle;
 mod neovim;
+mod vscode;
