@@ -106,7 +106,7 @@ pub fn all(custom: &[CustomAction]) -> Vec<ActionDef> {
             "AI: Fix \"{diagnostic}\"",
             "quickfix",
             Scope::Diagnostic,
-            "Fix this problem, reported at line {line} of {path}:\n{diagnostics}\n\nRewrite the code below with the problem fixed. Change only what the fix needs; keep everything else exactly as it is.\n\n{code_block}",
+            "Fix this problem in {path}:\n{diagnostics}\n\nRewrite the code below with the problem fixed. Change only what the fix needs; keep everything else exactly as it is.\n\n{code_block}",
             Output::Replace,
         ),
         ActionDef::builtin(
@@ -114,7 +114,7 @@ pub fn all(custom: &[CustomAction]) -> Vec<ActionDef> {
             "AI: Do what the comment says: {instruction}",
             "refactor.rewrite",
             Scope::Comment,
-            "The code below contains an instruction comment: \"{instruction}\". Do what it says, and remove that instruction comment. Keep everything else as it is.\n\n{code_block}",
+            "Do this to the code below: \"{instruction}\". If the code holds an instruction comment that asks for it, remove that comment; keep every other comment and everything else as it is.\n\n{code_block}",
             Output::Replace,
         ),
         ActionDef::builtin(
