@@ -99,6 +99,12 @@ const TRAILING_CHATTER: &[&str] = &[
     "these lines",
 ];
 
+/// Whether a line opens like the sentence chat models put before code ("Here is the code:").
+pub fn starts_like_chatter(line: &str) -> bool {
+    let lower = line.trim().to_lowercase();
+    LEADING_CHATTER.iter().any(|opener| lower.starts_with(opener))
+}
+
 pub fn strip_chatter(answer: &str) -> String {
     let mut lines: Vec<&str> = answer.lines().collect();
     // A leading sentence ends with a colon, or is followed by a blank line.

@@ -121,9 +121,7 @@ impl Anthropic {
             http::ready_stream(decode_whole(&self.name, &body)?)
         };
         Ok(match (prefill, fim) {
-            (Some(prefill), Some(fim)) => http::map_whole_text(answer, move |text| {
-                crate::chat_fim::extract_completion(&(prefill.clone() + &text), &fim)
-            }),
+            (Some(prefill), Some(fim)) => crate::chat_fim::stream_completion(answer, fim, prefill, true),
             _ => answer,
         })
     }

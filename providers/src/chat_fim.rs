@@ -7,6 +7,10 @@
 //! text that goes at the cursor. Vendor files call [`to_chat`] and [`extract_completion`] (or
 //! [`extract_code`] when they do not have the FIM prompt at hand).
 
+mod streaming;
+
+pub(crate) use streaming::stream_completion;
+
 use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, TextStream};
 
 /// The default cursor marker: plain words that no language uses as syntax.
@@ -88,11 +92,12 @@ pub fn extract_code(answer: &str) -> String {
     crate::answer::code(answer).replace(CURSOR, "").replace(CURSOR_PIPE, "")
 }
 
-/// For a FIM prompt sent as chat (`fim` set), replaces the whole answer by
-/// [`extract_completion`] of it once it is complete; any other answer passes unchanged.
-pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<FimPrompt>) -> TextStream {
+/// For a FIM prompt sent as chat (`fim` set), hands on the code of the answer as it streams
+/// ([`streaming`]); any other answer passes unchanged. With `one_answer`, the closing fence ends
+/// the upstream request.
+pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<FimPrompt>, one_answer: bool) -> TextStream {
     match fim {
-        Some(fim) => crate::http::map_whole_text(answer, move |text| extract_completion(&text, &fim)),
+        Some(fim) => streaming::stream_completion(answer, fim, String::new(), one_answer),
         None => answer,
     }
 }

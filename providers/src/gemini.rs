@@ -118,7 +118,7 @@ impl Gemini {
             let body = http::read_body(&self.name, response, deadline).await?;
             http::ready_stream(decode_whole(&self.name, &body)?)
         };
-        Ok(crate::chat_fim::extract_from_answer(answer, fim))
+        Ok(crate::chat_fim::extract_from_answer(answer, fim, true))
     }
 
     fn body<'a>(&self, chat: &'a ChatPrompt, request: &'a GenerateRequest, stop: &'a [String]) -> WireRequest<'a> {

@@ -487,36 +487,6 @@ pub fn ready_stream(events: Vec<StreamEvent>) -> TextStream {
     Box::pin(stream::iter(events.into_iter().map(Ok)))
 }
 
-/// Buffers a whole answer and hands its text to `finish` before passing it on, for answers
-/// that must be post-processed as a whole (code extracted from a chat reply). Each of several
-/// choices is buffered and finished on its own. Usage events are kept; an error anywhere fails
-/// the whole answer.
-pub fn map_whole_text(mut inner: TextStream, finish: impl Fn(String) -> String + Send + 'static) -> TextStream {
-    let whole = async move {
-        let mut text = String::new();
-        let mut alternatives: std::collections::BTreeMap<u32, String> = std::collections::BTreeMap::new();
-        let mut usage = None;
-        while let Some(event) = inner.next().await {
-            match event? {
-                StreamEvent::Text(piece) => text.push_str(&piece),
-                StreamEvent::Alternative { choice, text } => alternatives.entry(choice).or_default().push_str(&text),
-                StreamEvent::Usage(reported) => usage = Some(reported),
-            }
-        }
-        let mut events = vec![StreamEvent::Text(finish(text))];
-        events.extend(
-            alternatives.into_iter().map(|(choice, text)| StreamEvent::Alternative { choice, text: finish(text) }),
-        );
-        events.extend(usage.map(StreamEvent::Usage));
-        Ok::<_, ProviderError>(events)
-    };
-    let events = stream::once(whole).flat_map(|result| match result {
-        Ok(events) => stream::iter(events.into_iter().map(Ok).collect::<Vec<_>>()),
-        Err(error) => stream::iter(vec![Err(error)]),
-    });
-    Box::pin(events)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

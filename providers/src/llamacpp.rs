@@ -154,7 +154,7 @@ impl LlamaCpp {
         let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };
         let body = ChatRequest::new(&self.model, chat, request, &stop, self.capabilities.streaming);
         let answer = self.post("/v1/chat/completions", &body, request, key).await?;
-        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned()))
+        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned(), true))
     }
 
     async fn post(

@@ -186,7 +186,7 @@ impl Ollama {
             keep_alive: self.keep_alive.as_deref(),
         };
         let answer = self.post("/api/chat", &body, request, key).await?;
-        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned()))
+        Ok(crate::chat_fim::extract_from_answer(answer, fim.cloned(), true))
     }
 
     fn options<'a>(&self, request: &GenerateRequest, stop: &'a [String]) -> Options<'a> {

@@ -183,7 +183,7 @@ pub(crate) async fn send(
         let body = http::read_body(provider, response, deadline).await?;
         http::ready_stream(decode_whole(provider, &body, dialect, choices)?)
     };
-    Ok(crate::chat_fim::extract_from_answer(answer, chat_fim))
+    Ok(crate::chat_fim::extract_from_answer(answer, chat_fim, choices <= 1))
 }
 
 /// Classifies an error object that arrived inside a 200 answer (OpenRouter sends
