@@ -453,7 +453,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_stream_ends_at_the_closing_fence_and_keeps_alternatives_apart() {
-        use futures_util::{FutureExt, StreamExt};
+        use futures_util::StreamExt;
         let pieces = ["```rust\na", " + b\n", "```\n", "Explanation that is never read."];
         let inner: TextStream = Box::pin(futures_util::stream::iter(
             pieces.into_iter().map(|piece| Ok(StreamEvent::Text(piece.into()))).chain(std::iter::once(Err(
