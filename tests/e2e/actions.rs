@@ -152,7 +152,7 @@ fn listing_offers_what_fits_and_never_calls_a_model() {
     assert_eq!(
         titles,
         [
-            "AI: Fix \"\"reslt\" is not defined\"",
+            "AI: Fix: \"reslt\" is not defined",
             "AI: Document `total`",
             "AI: Improve and simplify `total`",
             "AI: Write tests for `total`",
@@ -199,10 +199,10 @@ fn a_fix_runs_in_the_background_and_applies_a_minimal_versioned_edit_with_progre
     assert_eq!(edits.len(), 1, "a line diff, not the whole function: {edits:#?}");
     assert_eq!(edits[0]["range"], range((7, 0), (8, 0)));
     assert_eq!(apply(CART, &edits), CART.replace("return reslt", "return result"));
-    assert_eq!(request["params"]["label"], "Fix \"\"reslt\" is not defined\"");
+    assert_eq!(request["params"]["label"], "Fix: \"reslt\" is not defined");
     let progress = progress_until_end(&mut server, &token);
     assert_eq!(progress[0]["kind"], "begin");
-    assert_eq!(progress[0]["title"], "AI: Fix \"\"reslt\" is not defined\"");
+    assert_eq!(progress[0]["title"], "AI: Fix: \"reslt\" is not defined");
     assert_eq!(progress[0]["cancellable"], true);
     assert!(progress[0]["message"].as_str().unwrap().contains("mock"), "{progress:?}");
     assert!(progress.last().unwrap()["message"].as_str().unwrap().contains("applied"), "{progress:?}");
@@ -521,4 +521,112 @@ fn a_client_without_progress_or_versioned_edits_gets_a_message_and_plain_changes
     let shown = messages(&mut server, Duration::from_millis(300));
     assert_eq!(shown.len(), 1, "one message says it started: {shown:?}");
     assert!(shown[0].contains("asking mock"), "{}", shown[0]);
+}
+
+/// A client that resolves an action's edit in the background (VS Code, Neovim).
+fn resolving_client(apply_edit: bool) -> Value {
+    let mut capabilities = rich_client();
+    capabilities["textDocument"]["codeAction"]["resolveSupport"] = json!({"properties": ["edit"]});
+    capabilities["workspace"]["applyEdit"] = json!(apply_edit);
+    capabilities
+}
+
+fn start_as(client: &str, options: Value, capabilities: Value) -> (TestServer, Value) {
+    let mut server = TestServer::start_with(Options {
+        env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into()), ("MOCK_KEY", MOCK_KEY.into())],
+        args: vec!["--log-level".into(), "trace".into()],
+    });
+    let initialized = server.initialize_as(client, capabilities, options);
+    (server, initialized)
+}
+
+const FIXED: &str = "```python\ndef total(items):\n    result = 0\n    for item in items:\n        result += item.price\n    return result\n```";
+
+#[test]
+fn with_actions_run_resolve_the_edit_comes_from_code_action_resolve() {
+    let mock = MockProvider::start(Reply::text(FIXED));
+    let mut options = options_for(&mock);
+    options["actions"]["run"] = json!("resolve");
+    let (mut server, initialized) = start_as("Visual Studio Code", options, resolving_client(true));
+    assert_eq!(initialized["capabilities"]["codeActionProvider"]["resolveProvider"], true);
+    server.open(CART_URI, "python", CART);
+    let actions = list(&mut server, CART_URI, range((7, 11), (7, 11)), undefined_name(), None);
+    let fix = titled(&actions, "AI: Fix").clone();
+    assert!(fix.get("command").is_none() && fix.get("edit").is_none(), "{fix:#}");
+    assert_eq!(fix["data"]["switchboard"]["version"], 1, "{fix:#}");
+    // An explanation or a test file is no edit of this document: still a command.
+    let explain = titled(&actions, "AI: Explain").clone();
+    assert_eq!(explain["command"]["command"], "switchboard.runAction");
+    assert_eq!(mock.request_count(), 0, "listing called the model");
+
+    let resolved = server.call("codeAction/resolve", fix.clone());
+    assert_eq!(resolved["title"], fix["title"]);
+    assert!(resolved.get("data").is_none_or(Value::is_null), "{resolved:#}");
+    let changes = resolved["edit"]["documentChanges"].as_array().expect("a versioned edit");
+    assert_eq!(changes[0]["textDocument"]["version"], 1, "against the version the prompt was built from");
+    let edits = changes[0]["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "a line diff: {edits:#?}");
+    assert_eq!(apply(CART, edits), CART.replace("return reslt", "return result"));
+    assert_eq!(mock.request_count(), 1);
+    let create = server.server_request("window/workDoneProgress/create", WAIT).expect("progress while resolving");
+    progress_until_end(&mut server, &create["params"]["token"]);
+    assert!(server.server_request("workspace/applyEdit", Duration::from_millis(200)).is_none(), "applied twice");
+
+    // An action listed with a command resolves to itself at once, with no model call.
+    assert_eq!(server.call("codeAction/resolve", explain.clone()), explain);
+    assert_eq!(mock.request_count(), 1);
+
+    // A failure: told once, and the action comes back without an edit, so nothing changes.
+    mock.push(Reply::blocked_credential());
+    let failed = server.call("codeAction/resolve", fix);
+    assert!(failed.get("edit").is_none_or(Value::is_null), "{failed:#}");
+    let told = messages(&mut server, Duration::from_millis(500));
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert!(told[0].contains("AI: Fix") && told[0].contains("mock"), "{told:?}");
+}
+
+#[test]
+fn auto_runs_a_command_wherever_the_client_applies_edits_and_helix_never_resolves() {
+    let mock = MockProvider::start(Reply::text(FIXED));
+    let fix_of = |server: &mut TestServer| {
+        server.open(CART_URI, "python", CART);
+        titled(&list(server, CART_URI, range((7, 11), (7, 11)), undefined_name(), None), "AI: Fix").clone()
+    };
+    // `auto` and a client that applies server edits: a command (progress, cancel, background).
+    let (mut server, _) = start_as("Neovim", options_for(&mock), resolving_client(true));
+    assert_eq!(fix_of(&mut server)["command"]["command"], "switchboard.runAction");
+    // `auto` and a client that cannot apply an edit the server sends: resolve is the only way.
+    let (mut server, _) = start_as("some-editor", options_for(&mock), resolving_client(false));
+    assert!(fix_of(&mut server)["data"]["switchboard"].is_object());
+    // Helix waits for resolve with its whole UI: commands only, whatever the setting says.
+    let mut options = options_for(&mock);
+    options["actions"]["run"] = json!("resolve");
+    let (mut server, initialized) = start_as("helix", options, resolving_client(true));
+    assert_eq!(initialized["capabilities"]["codeActionProvider"]["resolveProvider"], false);
+    assert_eq!(fix_of(&mut server)["command"]["command"], "switchboard.runAction");
+    assert_eq!(mock.request_count(), 0);
+}
+
+#[test]
+fn cancelling_a_resolve_stops_the_model_and_applies_nothing() {
+    let slow: Vec<String> = FIXED.chars().map(String::from).collect();
+    let mock = MockProvider::start(Reply::Stream { chunks: slow, delay: Duration::from_millis(100) });
+    let mut options = options_for(&mock);
+    options["actions"]["run"] = json!("resolve");
+    let (mut server, _) = start_as("Visual Studio Code", options, resolving_client(true));
+    server.open(CART_URI, "python", CART);
+    let fix = titled(&list(&mut server, CART_URI, range((7, 11), (7, 11)), undefined_name(), None), "AI: Fix").clone();
+    let id = server.send_request("codeAction/resolve", fix);
+    server.server_request("window/workDoneProgress/create", WAIT).expect("progress while resolving");
+    wait_for_requests(&mock, 1);
+    server.notify("$/cancelRequest", json!({"id": id}));
+    let response = server.response(id);
+    assert_eq!(response["error"]["code"], -32800, "answered as cancelled: {response}");
+    let deadline = std::time::Instant::now() + WAIT;
+    while mock.closed_early() == 0 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(mock.closed_early(), 1, "the vendor connection was closed at once");
+    assert!(server.server_request("workspace/applyEdit", Duration::from_millis(300)).is_none());
+    assert!(messages(&mut server, Duration::from_millis(100)).is_empty(), "a cancel is not an error");
 }

@@ -397,10 +397,11 @@ fn select_items<'a>(result: &'a Value, key: &str) -> Vec<&'a str> {
 }
 
 /// Checks the progress the plugin showed: its end, kept in `:SwitchboardMessages`, and no prompt.
-fn assert_progress_shown(run: &Run, mock: &MockProvider, title_start: &str) {
+/// `ending`: how the progress ends, "applied (mock)" for a command, "ready (mock)" for resolve.
+fn assert_progress_shown(run: &Run, mock: &MockProvider, title_start: &str, ending: &str) {
     let last = run.result["progress"].as_array().and_then(|progress| progress.last()).cloned().unwrap_or_default();
     assert!(
-        last["kind"] == "end" && last["message"].as_str().is_some_and(|message| message.contains("applied (mock)")),
+        last["kind"] == "end" && last["message"].as_str().is_some_and(|message| message.contains(ending)),
         "the progress did not end with the edit applied\n{}",
         action_report(run, mock)
     );
@@ -408,7 +409,7 @@ fn assert_progress_shown(run: &Run, mock: &MockProvider, title_start: &str) {
     assert!(
         shown.iter().any(|message| message["text"]
             .as_str()
-            .is_some_and(|text| text.starts_with(title_start) && text.ends_with("applied (mock)"))),
+            .is_some_and(|text| text.starts_with(title_start) && text.ends_with(ending))),
         "the plugin did not show the action's end\n{}",
         action_report(run, mock)
     );
@@ -440,7 +441,7 @@ fn fix_action_from_another_source(version: &str, env_var: &str, suite: &str) {
         ],
         &action_settings(&mock),
     );
-    let fix_title = format!("AI: Fix \"{PYRIGHT_MESSAGE}\"");
+    let fix_title = format!("AI: Fix: {PYRIGHT_MESSAGE}");
     let plain = select_items(&run.result, "listed");
     assert!(
         plain.iter().any(|title| title.starts_with(&fix_title)),
@@ -458,17 +459,20 @@ fn fix_action_from_another_source(version: &str, env_var: &str, suite: &str) {
     for expected in ["\\\"reslt\\\" is not defined", "pyright", "reportUndefinedVariable", "return reslt"] {
         assert!(prompt.contains(expected), "{expected} not in the prompt {prompt}");
     }
-    assert_progress_shown(&run, &mock, &fix_title);
+    assert_progress_shown(&run, &mock, &fix_title, "applied (mock)");
     assert!(run.elapsed < Duration::from_secs(15), "took {:?}", run.elapsed);
 }
 
 /// `:'<,'>SwitchboardAction` on a linewise Visual selection lists the actions for those lines;
 /// then `:SwitchboardAction document` with the cursor inside a function (no selection) runs the
 /// one action it names without a menu, and its docstring is inserted, nothing else changed.
-fn document_action_by_name(version: &str, env_var: &str, suite: &str) {
+/// `run_mode` is `actions.run`: with "resolve" the plugin gets the edit from `codeAction/resolve`.
+fn document_action_by_name(version: &str, env_var: &str, suite: &str, run_mode: &str) {
     let nvim = nvim_binary(version, env_var, suite);
     let answer = "```python\ndef total(items):\n    \"\"\"Sum the prices of `items`.\"\"\"\n    result = 0\n    for item in items:\n        result += item.price\n    return reslt\n```";
     let mock = MockProvider::start(Reply::text(answer));
+    let mut settings = action_settings(&mock);
+    settings["actions"]["run"] = json!(run_mode);
     let run = run_driver_with(
         &nvim,
         "action",
@@ -479,7 +483,7 @@ fn document_action_by_name(version: &str, env_var: &str, suite: &str) {
             ("SWITCHBOARD_RANGE_COMMAND", "execute \"normal! 5GV7G\\<Esc>\" | '<,'>SwitchboardAction"),
             ("SWITCHBOARD_COMMAND", "SwitchboardAction document"),
         ],
-        &action_settings(&mock),
+        &settings,
     );
     let ranged = select_items(&run.result, "ranged");
     assert!(
@@ -501,7 +505,8 @@ fn document_action_by_name(version: &str, env_var: &str, suite: &str) {
     let expected =
         CART.replace("def total(items):\n", "def total(items):\n    \"\"\"Sum the prices of `items`.\"\"\"\n");
     assert_eq!(run.file_text, expected, "{}", action_report(&run, &mock));
-    assert_progress_shown(&run, &mock, "AI: Document `total`");
+    let ending = if run_mode == "resolve" { "ready (mock)" } else { "applied (mock)" };
+    assert_progress_shown(&run, &mock, "AI: Document `total`", ending);
     assert!(run.elapsed < Duration::from_secs(15), "took {:?}", run.elapsed);
 }
 
@@ -517,10 +522,15 @@ fn neovim_0_10_fixes_another_sources_diagnostic_with_an_ai_action() {
 
 #[test]
 fn neovim_0_12_documents_a_function_with_switchboard_action() {
-    document_action_by_name("0.12", "SWITCHBOARD_NVIM_0_12", "forky");
+    document_action_by_name("0.12", "SWITCHBOARD_NVIM_0_12", "forky", "command");
+}
+
+#[test]
+fn neovim_0_12_documents_a_function_through_code_action_resolve() {
+    document_action_by_name("0.12", "SWITCHBOARD_NVIM_0_12", "forky", "resolve");
 }
 
 #[test]
 fn neovim_0_10_documents_a_function_with_switchboard_action() {
-    document_action_by_name("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");
+    document_action_by_name("0.10", "SWITCHBOARD_NVIM_0_10", "trixie", "command");
 }

@@ -221,11 +221,16 @@ impl TestServer {
     }
 
     pub fn initialize_with(&mut self, capabilities: Value, initialization_options: Value) -> Value {
+        self.initialize_as("e2e", capabilities, initialization_options)
+    }
+
+    /// `initialize` as the client named `client` in `clientInfo`.
+    pub fn initialize_as(&mut self, client: &str, capabilities: Value, initialization_options: Value) -> Value {
         let result = self.call(
             "initialize",
             json!({
                 "processId": std::process::id(),
-                "clientInfo": {"name": "e2e"},
+                "clientInfo": {"name": client},
                 "rootUri": null,
                 "capabilities": capabilities,
                 "initializationOptions": initialization_options,

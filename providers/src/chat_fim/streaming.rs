@@ -265,7 +265,8 @@ pub(crate) fn stream_completion(inner: TextStream, fim: FimPrompt, lead: String,
                 }
                 Some(Ok(StreamEvent::Alternative { choice, text })) => {
                     let (fim, lead) = (&state.fim, &state.lead);
-                    let extractor = state.alternatives.entry(choice).or_insert_with(|| Extractor::new(fim.clone(), lead));
+                    let extractor =
+                        state.alternatives.entry(choice).or_insert_with(|| Extractor::new(fim.clone(), lead));
                     let out = extractor.push(&text);
                     if !out.is_empty() {
                         state.queue.push_back(Ok(StreamEvent::Alternative { choice, text: out }));

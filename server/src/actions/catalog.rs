@@ -103,7 +103,7 @@ pub fn all(custom: &[CustomAction]) -> Vec<ActionDef> {
     let mut actions = vec![
         ActionDef::builtin(
             "fix",
-            "AI: Fix \"{diagnostic}\"",
+            "AI: Fix: {diagnostic}",
             "quickfix",
             Scope::Diagnostic,
             "Fix this problem in {path}:\n{diagnostics}\n\nRewrite the code below with the problem fixed. Change only what the fix needs; keep everything else exactly as it is.\n\n{code_block}",

@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(
             titles,
             [
-                "AI: Fix \"Missing type annotation\"",
+                "AI: Fix: Missing type annotation",
                 "AI: Do what the comment says: strip whitespace first",
                 "AI: Document `parse`",
                 "AI: Improve and simplify `parse`",

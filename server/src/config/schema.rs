@@ -133,6 +133,22 @@ pub struct ActionsConfig {
     pub timeout_ms: u64,
     /// The user's own actions (`[[actions.custom]]`), offered beside the built-in ones.
     pub custom: Vec<CustomAction>,
+    /// How a chosen action runs: as a command in the background, or by `codeAction/resolve`.
+    pub run: ActionRun,
+}
+
+/// How the editor runs a chosen action (see docs/actions.md, "How an action runs").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionRun {
+    /// A command for every client that can apply a server's edit; resolve for one that cannot.
+    #[default]
+    Auto,
+    /// Always a command: answered at once, the edit comes with `workspace/applyEdit`.
+    Command,
+    /// The edit computed in `codeAction/resolve` where the client resolves edits without
+    /// freezing (not Helix, which waits on resolve with its whole UI), else a command.
+    Resolve,
 }
 
 /// One `[[actions.custom]]` table: an action the user defined.
@@ -312,6 +328,7 @@ impl Default for ActionsConfig {
             languages_disabled: Vec::new(),
             timeout_ms: 60_000,
             custom: Vec::new(),
+            run: ActionRun::default(),
         }
     }
 }
@@ -371,6 +388,7 @@ pub const ALL_KEYS: &[&str] = &[
     "actions.languages_disabled",
     "actions.timeout_ms",
     "actions.custom",
+    "actions.run",
     "server.log_level",
     "server.position_encoding",
 ];

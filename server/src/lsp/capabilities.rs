@@ -5,6 +5,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 
 use super::convert;
 use super::session::ClientFlags;
+use crate::config::ActionRun;
 
 /// Picks the position encoding from the client's `general.positionEncodings` (utf-8, then
 /// utf-16, then utf-32), or UTF-16 when the client says nothing, as the spec requires.
@@ -48,7 +49,34 @@ pub fn client_flags(params: &lsp::InitializeParams) -> ClientFlags {
         create_files: contains("/workspace/workspaceEdit/resourceOperations", &serde_json::json!("create")),
         // `CodeActionTag.LLMGenerated` is 1.
         llm_generated_tag: contains("/textDocument/codeAction/tagSupport/valueSet", &serde_json::json!(1)),
+        apply_edit: flag("/workspace/applyEdit"),
+        resolves_edits: contains("/textDocument/codeAction/resolveSupport/properties", &serde_json::json!("edit")),
     }
+}
+
+/// Helix waits for `codeAction/resolve` with its whole UI (up to 20 s): it never resolves ours.
+fn freezes_on_resolve(flags: &ClientFlags) -> bool {
+    flags.name.as_deref().is_some_and(|name| name.eq_ignore_ascii_case("helix"))
+}
+
+/// Whether `codeAction/resolve` may compute an action's edit for this client: it resolves
+/// edits, does not freeze while it waits, and the setting allows it (`auto`: only a client that
+/// cannot apply an edit the server sends, for which a command could not deliver one).
+pub fn resolves_actions(flags: &ClientFlags, setting: ActionRun) -> bool {
+    if !flags.resolves_edits || freezes_on_resolve(flags) {
+        return false;
+    }
+    match setting {
+        ActionRun::Command => false,
+        ActionRun::Resolve => true,
+        ActionRun::Auto => !flags.apply_edit,
+    }
+}
+
+/// Whether to declare `resolveProvider`: for any client that could be asked to resolve, so the
+/// setting can change without a restart (an action listed with a command resolves to itself).
+pub fn offers_resolve(flags: &ClientFlags) -> bool {
+    flags.resolves_edits && !freezes_on_resolve(flags)
 }
 
 /// The commands `workspace/executeCommand` serves.
@@ -68,12 +96,14 @@ pub struct Offered {
     pub items: bool,
     /// AI code actions (`textDocument/codeAction` and the commands that run them).
     pub actions: bool,
+    /// `codeAction/resolve` (see [`resolves_actions`]).
+    pub resolve: bool,
 }
 
 /// Our capabilities. Ghost text for clients that show it; completion items for the others (a
 /// client with both would show every suggestion twice).
 pub fn server_capabilities(offered: Offered) -> lsp::ServerCapabilities {
-    let Offered { encoding, inline, items, actions } = offered;
+    let Offered { encoding, inline, items, actions, resolve } = offered;
     let sync = lsp::TextDocumentSyncOptions {
         open_close: Some(true),
         change: Some(lsp::TextDocumentSyncKind::Incremental),
@@ -90,8 +120,10 @@ pub fn server_capabilities(offered: Offered) -> lsp::ServerCapabilities {
         }),
         code_action_provider: actions
             .then(|| {
-                serde_json::from_value(serde_json::json!({ "codeActionKinds": ACTION_KINDS, "resolveProvider": false }))
-                    .ok()
+                serde_json::from_value(
+                    serde_json::json!({ "codeActionKinds": ACTION_KINDS, "resolveProvider": resolve }),
+                )
+                .ok()
             })
             .flatten(),
         // Declared even with actions off, so turning them on in the configuration needs no restart.

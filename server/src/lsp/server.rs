@@ -101,6 +101,10 @@ impl LanguageServer for Backend {
             .await
     }
 
+    async fn code_action_resolve(&self, params: lsp::CodeAction) -> Result<lsp::CodeAction> {
+        dispatch::request("codeAction/resolve", handlers::execute_command::resolve(&self.session, params)).await
+    }
+
     async fn execute_command(&self, params: lsp::ExecuteCommandParams) -> Result<Option<lsp::LspAny>> {
         dispatch::request("workspace/executeCommand", handlers::execute_command::handle(&self.session, params)).await
     }

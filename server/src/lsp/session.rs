@@ -44,6 +44,10 @@ pub struct ClientFlags {
     pub create_files: bool,
     /// `textDocument.codeAction.tagSupport` includes `LLMGenerated` (LSP 3.18).
     pub llm_generated_tag: bool,
+    /// `workspace.applyEdit`: the client applies edits the server sends.
+    pub apply_edit: bool,
+    /// `textDocument.codeAction.resolveSupport.properties` includes `edit`.
+    pub resolves_edits: bool,
 }
 
 /// How many shown messages `switchboard/status` reports.

@@ -210,6 +210,10 @@ end
 local function matches(action, name)
   local command = command_of(action)
   local argument = command and command.arguments and command.arguments[1]
+  if type(argument) ~= 'table' and type(action.data) == 'table' then
+    -- Listed for `codeAction/resolve` (`actions.run = "resolve"`): the same arguments, in `data`.
+    argument = action.data.switchboard
+  end
   local id = type(argument) == 'table' and type(argument.action) == 'string' and argument.action:lower() or nil
   if id == name then
     return 'exact'
@@ -223,7 +227,19 @@ end
 ---@param client vim.lsp.Client
 ---@param bufnr integer
 ---@param action lsp.CodeAction|lsp.Command
-local function run(client, bufnr, action)
+local run
+function run(client, bufnr, action)
+  if not action.edit and not command_of(action) and action.data ~= nil then
+    -- The edit is computed by `codeAction/resolve`; Neovim waits for it without blocking.
+    request(client, 'codeAction/resolve', action, function(err, resolved)
+      if err then
+        M.command_handler(err)
+      elseif resolved and (resolved.edit or command_of(resolved)) then
+        run(client, bufnr, resolved)
+      end
+    end, bufnr)
+    return
+  end
   if action.edit then
     vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
   end

@@ -1,8 +1,9 @@
 //! `textDocument/codeAction`: lists the AI actions that fit the range. Never calls a model and
 //! never waits (Helix and VS Code ask on every cursor move): each action carries a
 //! `switchboard.runAction` command, which `workspace/executeCommand` answers at once and runs in
-//! the background (see `execute_command`). While an action runs on the document, a "Cancel"
-//! entry is listed too.
+//! the background (see `execute_command`); or, where `actions.run` and the client choose resolve
+//! (`capabilities::resolves_actions`), `data` that `codeAction/resolve` turns into the edit.
+//! While an action runs on the document, a "Cancel" entry is listed too.
 
 use std::ops::Range;
 
@@ -11,13 +12,17 @@ use switchboard_core::documents::position;
 use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
 
-use crate::actions::catalog::Scope;
+use crate::actions::catalog::{Output, Scope};
 use crate::actions::offer::{Offer, Site};
 use crate::actions::{self, Diagnostic};
-use crate::lsp::capabilities::{CANCEL_ACTION, RUN_ACTION};
+use crate::lsp::capabilities::{self, CANCEL_ACTION, RUN_ACTION};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
 use crate::runtime::gate::Feature;
+
+/// The key of an action's `data` that `codeAction/resolve` runs (the same arguments as
+/// `switchboard.runAction`).
+pub const RESOLVE_DATA: &str = "switchboard";
 
 /// Our own diagnostics are not problems in the code to fix.
 const OWN_SOURCE: &str = "switchboard";
@@ -61,7 +66,9 @@ pub fn handle(session: &Session, params: lsp::CodeActionParams) -> Result<Option
         only.is_empty() || only.iter().any(|prefix| kind == prefix || kind.starts_with(&format!("{prefix}.")))
     };
     let settings = engine.settings();
-    let tagged = session.flags().llm_generated_tag;
+    let flags = session.flags();
+    let tagged = flags.llm_generated_tag;
+    let by_resolve = capabilities::resolves_actions(&flags, config.actions.run);
     let mut answer = Vec::new();
     for (id, title) in running {
         if only.is_empty() {
@@ -70,7 +77,13 @@ pub fn handle(session: &Session, params: lsp::CodeActionParams) -> Result<Option
         }
     }
     for offer in offers.iter().filter(|offer| wanted(&offer.kind)) {
-        let scope = settings.actions.iter().find(|action| action.id == offer.action_id).map(|action| action.scope);
+        let def = settings.actions.iter().find(|action| action.id == offer.action_id);
+        let scope = def.map(|action| action.scope);
+        // Only an edit of this document can come back from resolve; a test file or an
+        // explanation runs as a command.
+        let edits_in_place = def.is_some_and(|action| {
+            matches!(action.output, Output::Replace | Output::InsertBefore | Output::InsertAfter)
+        });
         let (in_prompt, attached) = match (scope, offer.diagnostic) {
             (Some(Scope::Diagnostic), Some(idx)) => (vec![diagnostics[idx].clone()], vec![reported[idx]]),
             (Some(Scope::AnyDiagnostics), _) => {
@@ -78,12 +91,12 @@ pub fn handle(session: &Session, params: lsp::CodeActionParams) -> Result<Option
             }
             _ => (Vec::new(), Vec::new()),
         };
-        let mut action = action_json(
-            &offer.title,
-            Some(&offer.kind),
-            RUN_ACTION,
-            run_arguments(uri, snapshot.version(), offer, &in_prompt),
-        );
+        let arguments = run_arguments(uri, snapshot.version(), offer, &in_prompt);
+        let mut action = if by_resolve && edits_in_place {
+            json!({ "title": offer.title, "kind": offer.kind, "data": { RESOLVE_DATA: arguments } })
+        } else {
+            action_json(&offer.title, Some(&offer.kind), RUN_ACTION, arguments)
+        };
         if offer.preferred {
             action["isPreferred"] = json!(true);
         }

@@ -22,7 +22,7 @@ use crate::actions::rewrite::LineEdit;
 use crate::actions::{ActionError, Job, Outcome, Ticket};
 use crate::lsp::capabilities::{CANCEL_ACTION, RUN_ACTION};
 use crate::lsp::edits;
-use crate::lsp::handlers::code_action::parse_diagnostics;
+use crate::lsp::handlers::code_action::{RESOLVE_DATA, parse_diagnostics};
 use crate::lsp::session::Session;
 use crate::runtime::gate::Feature;
 
@@ -67,9 +67,29 @@ fn refused(message: impl std::fmt::Display) -> Error {
     error
 }
 
+/// The progress of a running job: no percentage, a cancel button.
+type OngoingProgress = tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::Cancellable>;
+
+/// A job ready to run: checked, registered, not started.
+struct Prepared {
+    job: Job,
+    ticket: Ticket,
+    title: String,
+    first_provider: String,
+}
+
 /// Checks what can be checked at once (an error here is the request's answer, which every client
 /// shows), registers the job and starts it.
 fn start(session: &Arc<Session>, argument: &Value) -> Result<()> {
+    let prepared = prepare(session, argument)?;
+    let session = Arc::clone(session);
+    tokio::spawn(async move { run(&session, prepared).await });
+    Ok(())
+}
+
+/// Checks a job's arguments (those of a listed action) against the document and the
+/// configuration, and registers it.
+fn prepare(session: &Session, argument: &Value) -> Result<Prepared> {
     let text = |key: &str| argument.get(key).and_then(Value::as_str).map(str::to_owned);
     let uri = text("uri").ok_or_else(|| invalid("a document uri"))?;
     let action_id = text("action").ok_or_else(|| invalid("an action id"))?;
@@ -115,17 +135,67 @@ fn start(session: &Arc<Session>, argument: &Value) -> Result<()> {
         snapshot,
     };
     let ticket = engine.register(&job.uri, job.lines.clone(), &title);
-    let first = chain.providers().first().map(|provider| provider.name().to_owned()).unwrap_or_default();
+    let first_provider = chain.providers().first().map(|provider| provider.name().to_owned()).unwrap_or_default();
     tracing::info!(job = ticket.id, action = job.action_id, uri = job.uri, lines = ?job.lines, "action started");
-    let session = Arc::clone(session);
-    tokio::spawn(async move { run(&session, job, ticket, title, first).await });
-    Ok(())
+    Ok(Prepared { job, ticket, title, first_provider })
 }
 
-async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_provider: String) {
-    let flags = session.flags();
+/// Runs a command's job: the model through the actions chain with progress, then the result
+/// applied or shown.
+async fn run(session: &Session, prepared: Prepared) {
+    let title = prepared.title.clone();
+    let progress = begin_progress(session, &prepared).await;
+    let result = match model_outcome(session, prepared, progress.as_ref()).await {
+        Ok(outcome) => deliver(session, outcome, &title).await.map_err(Some),
+        Err(error) => Err(error),
+    };
+    end(session, progress, &title, result).await;
+}
+
+/// `codeAction/resolve`: an action listed with `data` (see `code_action::RESOLVE_DATA`) gets
+/// its edit, computed now (the client waits, without freezing: only clients that resolve in the
+/// background are listed such actions). The result is the action with `edit` set, versioned like
+/// a command's edit; a failure is told with a message and the action comes back without an edit,
+/// so the client changes nothing. An action without our data comes back as it is.
+pub async fn resolve(session: &Session, mut action: lsp::CodeAction) -> Result<lsp::CodeAction> {
+    let Some(argument) = action.data.as_ref().and_then(|data| data.get(RESOLVE_DATA)).cloned() else {
+        return Ok(action);
+    };
+    action.data = None;
+    let prepared = match prepare(session, &argument) {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            let title = action.title.clone();
+            session.show(lsp::MessageType::Error, &format!("{title} failed: {}", error.message)).await;
+            return Ok(action);
+        }
+    };
+    let title = prepared.title.clone();
+    let progress = begin_progress(session, &prepared).await;
+    let result = match model_outcome(session, prepared, progress.as_ref()).await {
+        Ok(Outcome::Edit { uri, version, edits, provider }) => match versioned_edit(session, &uri, version, &edits) {
+            Ok(edit) => match serde_json::from_value::<lsp::WorkspaceEdit>(edit) {
+                Ok(edit) => {
+                    action.edit = Some(edit);
+                    Ok(format!("ready ({provider})"))
+                }
+                Err(error) => Err(Some(format!("internal error building the edit: {error}"))),
+            },
+            Err(error) => Err(Some(error)),
+        },
+        // Not listed for resolve, but delivered all the same if the catalog changed meanwhile.
+        Ok(outcome) => deliver(session, outcome, &title).await.map_err(Some),
+        Err(error) => Err(error),
+    };
+    end(session, progress, &title, result).await;
+    Ok(action)
+}
+
+/// Server-created progress for a job, where the client shows it; else a message that it started.
+async fn begin_progress(session: &Session, prepared: &Prepared) -> Option<OngoingProgress> {
+    let Prepared { ticket, title, first_provider, .. } = prepared;
     let token = lsp::ProgressToken::String(format!("{TOKEN_PREFIX}{}", ticket.id));
-    let progress = if flags.work_done_progress
+    if session.flags().work_done_progress
         && session
             .client
             .send_request::<lsp::WorkDoneProgressCreateRequest>(lsp::WorkDoneProgressCreateParams {
@@ -139,7 +209,17 @@ async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_p
     } else {
         session.show(lsp::MessageType::Info, &format!("{title}: asking {first_provider}…")).await;
         None
-    };
+    }
+}
+
+/// The model's answer, turned into an outcome, with progress reports while it writes.
+/// `Err(None)`: cancelled (by the user, a newer run or closing the document): nothing to tell.
+async fn model_outcome(
+    session: &Session,
+    prepared: Prepared,
+    progress: Option<&OngoingProgress>,
+) -> std::result::Result<Outcome, Option<String>> {
+    let Prepared { job, ticket, .. } = prepared;
     let (written_tx, mut written) = watch::channel(0usize);
     let running = session.features.actions.run(&session.documents, job, ticket, move |n| {
         written_tx.send_replace(n);
@@ -156,19 +236,27 @@ async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_p
                 let n = *written.borrow_and_update();
                 // At most one report per REPORT_EVERY; the answer is never held up for one.
                 let due = last_report.is_none_or(|at| at.elapsed() >= REPORT_EVERY);
-                if let Some(progress) = progress.as_ref().filter(|_| due) {
+                if let Some(progress) = progress.filter(|_| due) {
                     last_report = Some(tokio::time::Instant::now());
                     progress.report_with_message(format!("{n} characters written"), None).await;
                 }
             }
         }
     };
-    // `None`: cancelled (by the user, a newer run or closing the document): nothing to tell.
-    let result = match outcome {
-        Ok(outcome) => deliver(session, outcome, &title).await.map_err(Some),
+    match outcome {
+        Ok(outcome) => Ok(outcome),
         Err(ActionError::Cancelled) => Err(None),
         Err(error) => Err(Some(error.to_string())),
-    };
+    }
+}
+
+/// Ends the progress with what happened, and tells a failure once.
+async fn end(
+    session: &Session,
+    progress: Option<OngoingProgress>,
+    title: &str,
+    result: std::result::Result<String, Option<String>>,
+) {
     let ending = match &result {
         Ok(done) => done.clone(),
         Err(None) => "cancelled; nothing was changed".to_owned(),
@@ -187,22 +275,32 @@ async fn run(session: &Session, job: Job, ticket: Ticket, title: String, first_p
     }
 }
 
+/// The edit of an open document, against `version` (which must still be the document's).
+fn versioned_edit(
+    session: &Session,
+    uri: &str,
+    version: i32,
+    edits: &[LineEdit],
+) -> std::result::Result<Value, String> {
+    let snapshot = session.documents.snapshot(uri).ok_or_else(|| ActionError::NotOpen.to_string())?;
+    if snapshot.version() != version {
+        return Err(ActionError::Changed.to_string());
+    }
+    let text_edits = edits::text_edits(&snapshot, edits, session.encoding());
+    Ok(if session.flags().document_changes {
+        json!({ "documentChanges": [{ "textDocument": { "uri": uri, "version": version }, "edits": text_edits }] })
+    } else {
+        json!({ "changes": { uri: text_edits } })
+    })
+}
+
 /// Applies or shows what the action produced; what happened, for the progress's end.
 async fn deliver(session: &Session, outcome: Outcome, title: &str) -> std::result::Result<String, String> {
     let flags = session.flags();
     let encoding = session.encoding();
     match outcome {
         Outcome::Edit { uri, version, edits, provider } => {
-            let snapshot = session.documents.snapshot(&uri).ok_or_else(|| ActionError::NotOpen.to_string())?;
-            if snapshot.version() != version {
-                return Err(ActionError::Changed.to_string());
-            }
-            let text_edits = edits::text_edits(&snapshot, &edits, encoding);
-            let edit = if flags.document_changes {
-                json!({ "documentChanges": [{ "textDocument": { "uri": uri, "version": version }, "edits": text_edits }] })
-            } else {
-                json!({ "changes": { uri: text_edits } })
-            };
+            let edit = versioned_edit(session, &uri, version, &edits)?;
             apply(session, edit, title).await?;
             Ok(format!("applied ({provider})"))
         }

@@ -60,6 +60,7 @@ pub async fn handle(session: &Session, params: lsp::InitializeParams) -> Result<
     // send no requests before this answer).
     session.install_chains().await;
     let inline = flags.inline_completion && session.config().completion.surfaces.inline;
+    let resolve = capabilities::offers_resolve(&flags);
     session.set_flags(flags);
     let items = session.items_enabled(&session.config());
     Ok(lsp::InitializeResult {
@@ -70,6 +71,7 @@ pub async fn handle(session: &Session, params: lsp::InitializeParams) -> Result<
             // Always declared: listing is free and `actions.enabled` is read at each request, so
             // turning actions on or off needs no restart.
             actions: true,
+            resolve,
         }),
         server_info: Some(lsp::ServerInfo::new("switchboard".to_owned(), Some(env!("CARGO_PKG_VERSION").to_owned()))),
     })
