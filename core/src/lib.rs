@@ -9,5 +9,6 @@ pub mod context;
 pub mod documents;
 pub mod placement;
 pub mod related;
+pub mod secrets;
 pub mod syntax;
 pub mod text;
