@@ -32,6 +32,7 @@ use tokio::sync::watch;
 use self::catalog::{ActionDef, Output};
 use self::rewrite::{LineEdit, RewriteError};
 use crate::runtime::call::{self, WholeAnswer};
+use crate::runtime::redact::Redaction;
 
 /// A diagnostic the editor reported, as an action needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -67,6 +68,8 @@ pub struct ActionSettings {
     pub timeout: Duration,
     pub actions: Vec<ActionDef>,
     pub config_locked: bool,
+    /// Secrets masked in the prompt; the answer gets them back (the edit is of the user's file).
+    pub redaction: Redaction,
 }
 
 impl Default for ActionSettings {
@@ -77,6 +80,7 @@ impl Default for ActionSettings {
             timeout: Duration::from_secs(60),
             actions: catalog::all(&[]),
             config_locked: false,
+            redaction: Redaction::default(),
         }
     }
 }
@@ -338,10 +342,11 @@ impl ActionsEngine {
             choices: 1,
         };
         self.counters.provider_calls.fetch_add(1, Ordering::Relaxed);
-        let answers =
-            call::run(chain, request, &WholeAnswer, settings.timeout, progress).await.map_err(ActionError::Failed)?;
+        let answers = call::run(chain, request, &WholeAnswer, settings.timeout, &settings.redaction, progress)
+            .await
+            .map_err(ActionError::Failed)?;
         let provider = answers.provider;
-        let text = answers.texts.into_iter().next().unwrap_or_default();
+        let text = answers.texts.into_iter().next().map(|text| answers.masks.unmask(&text)).unwrap_or_default();
         match action.output {
             Output::Message => {
                 let markdown = answer::prose(&text);

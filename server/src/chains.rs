@@ -14,6 +14,7 @@ use switchboard_providers::{Chain, ChainOptions, Health, ProviderSpec, Registry}
 
 use crate::completion::CompletionSettings;
 use crate::config::Config;
+use crate::runtime::redact::Redaction;
 
 /// The chains in force, and what went wrong building them (for `window/showMessage`).
 #[derive(Debug, Default)]
@@ -118,8 +119,9 @@ pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
-/// The completion feature's settings, from the configuration.
-pub fn completion_settings(config: &Config) -> CompletionSettings {
+/// The completion feature's settings, from the configuration; `redaction` is the masking in
+/// force (shared with actions, so `switchboard/status` counts both).
+pub fn completion_settings(config: &Config, redaction: Redaction) -> CompletionSettings {
     let completion = &config.completion;
     let defaults = CompletionSettings::default();
     CompletionSettings {
@@ -134,12 +136,13 @@ pub fn completion_settings(config: &Config) -> CompletionSettings {
         temperature: Some(completion.temperature),
         system_prompt: completion.prompt.clone(),
         config_locked: config.locked,
+        redaction,
         ..defaults
     }
 }
 
 /// The actions feature's settings from the configuration.
-pub fn action_settings(config: &Config) -> crate::actions::ActionSettings {
+pub fn action_settings(config: &Config, redaction: Redaction) -> crate::actions::ActionSettings {
     let actions = &config.actions;
     crate::actions::ActionSettings {
         enabled: actions.enabled,
@@ -147,6 +150,7 @@ pub fn action_settings(config: &Config) -> crate::actions::ActionSettings {
         timeout: std::time::Duration::from_millis(actions.timeout_ms),
         actions: crate::actions::catalog::all(&actions.custom),
         config_locked: config.locked,
+        redaction,
     }
 }
 

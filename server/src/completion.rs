@@ -35,6 +35,7 @@ use self::cache::{AFTER_WINDOW, BEFORE_WINDOW, CursorKey, SuggestionCache};
 use self::debounce::TypingRhythm;
 use self::stream::StopRule;
 use crate::runtime::call::{self, Answers};
+use crate::runtime::redact::Redaction;
 
 /// What the feature needs from the configuration.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +56,8 @@ pub struct CompletionSettings {
     pub system_prompt: Option<String>,
     /// The user's configuration is invalid with nothing to fall back on (`Config::locked`).
     pub config_locked: bool,
+    /// Secrets masked in the prompt; a suggestion that would write a placeholder is dropped.
+    pub redaction: Redaction,
 }
 
 impl Default for CompletionSettings {
@@ -71,6 +74,7 @@ impl Default for CompletionSettings {
             temperature: Some(0.1),
             system_prompt: None,
             config_locked: false,
+            redaction: Redaction::default(),
         }
     }
 }
@@ -418,6 +422,7 @@ impl CompletionEngine {
         let deadline = settings.deadline;
         let max_tokens = settings.max_tokens;
         let temperature = settings.temperature;
+        let redaction = settings.redaction.clone();
         let uri = snapshot.uri().to_owned();
         let cache = Arc::clone(&self.cache);
         let task = tokio::spawn(async move {
@@ -438,15 +443,23 @@ impl CompletionEngine {
                 };
                 let stop = stop.clone();
                 let chain = chain.clone();
-                async move { call::run(chain, request, &stop, deadline, |_| {}).await }
+                let redaction = redaction.clone();
+                async move { call::run(chain, request, &stop, deadline, &redaction, |_| {}).await }
             });
             let answers = futures_util::future::join_all(calls).await;
             let mut suggestions: Vec<Suggestion> = Vec::new();
             let mut last_error = None;
             for answer in answers {
                 match answer {
-                    Ok(Answers { provider, texts }) => {
+                    Ok(Answers { provider, texts, masks }) => {
                         for raw in texts {
+                            // A placeholder must never reach the file, nor a secret the model
+                            // was never shown.
+                            if masks.contains_placeholder(&raw) {
+                                redaction.suggestion_dropped();
+                                tracing::debug!(%provider, "suggestion dropped: it uses a masked secret");
+                                continue;
+                            }
                             if let Some(text) = prepared.postprocess.run(&raw)
                                 && !suggestions.iter().any(|s| s.text == text)
                             {

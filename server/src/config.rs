@@ -59,7 +59,7 @@ pub use problem::{ConfigProblem, ConfigSource, Severity, has_errors, render_prob
 pub use schema::{
     ALL_KEYS, ActionOutput, ActionRun, ActionScope, ActionsConfig, CompletionConfig, Config, CustomAction,
     DEFAULT_EXCLUDE, ItemsSort, LOCKED_MESSAGE, LogLevel, PROVIDER_NAME_PLACEHOLDER, PositionEncodingSetting,
-    ServerConfig, Surfaces, Trigger, schema_key_paths,
+    RedactConfig, ServerConfig, Surfaces, Trigger, schema_key_paths,
 };
 pub use state::{
     CONFIG_ENV_VAR, ConfigState, ConfigUpdate, UserConfigLocation, WORKSPACE_FILE_NAME, check_config_file,

@@ -23,3 +23,7 @@ pub mod transport;
 
 pub use server::{Backend, serve_stdio};
 pub use session::ServerOptions;
+
+/// The log target under which the LSP library traces every message whole. Messages hold the
+/// user's files (secrets included), so the binary keeps it below `trace` unless it is named.
+pub const WIRE_LOG_TARGET: &str = "tower_lsp_server";

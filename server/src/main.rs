@@ -56,8 +56,13 @@ enum Command {
 fn init_logging(cli: &Cli) -> anyhow::Result<()> {
     let serving = matches!(cli.command, None | Some(Command::Serve));
     let level = cli.log_level.clone().unwrap_or_else(|| if serving { "warn" } else { "error" }.to_owned());
-    let filter =
+    let mut filter =
         EnvFilter::try_new(&level).map_err(|error| anyhow::anyhow!("invalid --log-level {level:?}: {error}"))?;
+    // Whole LSP messages (the user's files, secrets included) only when asked for by name.
+    let wire = switchboard::lsp::WIRE_LOG_TARGET;
+    if !level.contains(wire) {
+        filter = filter.add_directive(format!("{wire}=debug").parse()?);
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false);
     match &cli.log_file {
         Some(path) => {

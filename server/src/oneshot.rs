@@ -15,6 +15,7 @@ use crate::chains::{self, completion_settings};
 use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
 use crate::config::Config;
 use crate::runtime::gate::{self, Feature, Refusal};
+use crate::runtime::redact::Redaction;
 
 /// `FILE:LINE:COLUMN`, with a 1-based line and a 1-based column counted in characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,7 +84,8 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     let health = Arc::new(Health::default());
     let local = chains::probe_if_needed(config).await;
     let built = chains::build(config, &health, &chains::process_env, local);
-    let engine = CompletionEngine::new(completion_settings(config));
+    let engine =
+        CompletionEngine::new(completion_settings(config, Redaction::from_config(&config.redact, Default::default())));
     engine.set_chain(built.completion.clone());
     engine.note_open(&uri);
 
@@ -127,9 +129,19 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
                 elapsed.as_secs_f64() * 1000.0,
                 prepared.context.render()
             );
-            let _ = writeln!(out, "== prompt: prefix\n{}", prepared.fim.prefix);
-            let _ = writeln!(out, "== prompt: suffix\n{}", prepared.fim.suffix);
-            for snippet in &prepared.fim.extra {
+            // What is sent: with secrets masked, as `call::run` masks them.
+            let mut sent = switchboard_providers::Prompt::Fim(prepared.fim.clone());
+            let masks = engine.settings().redaction.mask(&mut sent);
+            let fim = match sent {
+                switchboard_providers::Prompt::Fim(fim) => fim,
+                switchboard_providers::Prompt::Chat(_) => switchboard_providers::FimPrompt::default(),
+            };
+            if !masks.is_empty() {
+                let _ = writeln!(out, "== secrets masked (by kind)\n{:?}", masks.counts());
+            }
+            let _ = writeln!(out, "== prompt: prefix\n{}", fim.prefix);
+            let _ = writeln!(out, "== prompt: suffix\n{}", fim.suffix);
+            for snippet in &fim.extra {
                 let _ = writeln!(out, "== prompt: related code from {}\n{}", snippet.path, snippet.text);
             }
             let _ = writeln!(out, "== stop sequences\n{:?}", prepared.stop);

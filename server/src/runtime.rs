@@ -5,11 +5,13 @@
 //!   disabled languages, a locked configuration).
 //! - [`call`]: one model call read as far as the feature needs, cut at its deadline; dropping
 //!   the call closes the upstream connection.
+//! - [`redact`]: secrets inside ordinary files masked in every prompt, at `call::run`.
 //! - [`AbortOnDrop`]: a spawned task owned by the request that started it, so a cancelled
 //!   request stops its work.
 
 pub mod call;
 pub mod gate;
+pub mod redact;
 
 /// A spawned task that is aborted when this handle is dropped (a cancelled request drops it).
 #[derive(Debug)]

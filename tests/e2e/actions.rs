@@ -630,3 +630,25 @@ fn cancelling_a_resolve_stops_the_model_and_applies_nothing() {
     assert!(server.server_request("workspace/applyEdit", Duration::from_millis(300)).is_none());
     assert!(messages(&mut server, Duration::from_millis(100)).is_empty(), "a cancel is not an error");
 }
+
+#[test]
+fn a_secret_in_the_code_is_masked_for_the_model_and_kept_in_the_edit() {
+    const KEY: &str = "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9oPq2r";
+    let code = format!("def client():\n    key = \"{KEY}\"\n    return Client(key, retries=0)\n");
+    // The model improves the function and keeps the placeholder where the key was.
+    let mock = MockProvider::start(Reply::text(
+        "```python\ndef client():\n    key = \"REDACTED_SECRET_1\"\n    return Client(key, retries=3)\n```",
+    ));
+    let mut server = start(options_for(&mock), rich_client());
+    let uri = "file:///app/client.py";
+    server.open(uri, "python", &code);
+    let actions = list(&mut server, uri, range((2, 4), (2, 4)), json!([]), None);
+    assert_eq!(run(&mut server, titled(&actions, "AI: Improve"))["result"], Value::Null);
+    let request = server.server_request("workspace/applyEdit", WAIT).expect("the edit is applied");
+    let (_, edits) = document_edit(&request);
+    assert_eq!(apply(&code, &edits), code.replace("retries=0", "retries=3"), "the key is back in place");
+    let sent = mock.requests()[0].body.to_string();
+    assert!(!sent.contains(KEY), "the key was sent: {sent}");
+    assert!(sent.contains("REDACTED_SECRET_1"), "{sent}");
+    assert!(!request.to_string().contains("REDACTED_SECRET"), "a placeholder reached the file");
+}

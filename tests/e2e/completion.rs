@@ -465,3 +465,59 @@ fn an_explicit_items_request_waits_for_its_answer() {
         "{explicit}"
     );
 }
+
+/// Made up, in the vendors' documented shapes.
+const GITHUB_TOKEN: &str = "ghp_4fG7hJ2kL9mN3pQ6rS8tV1wX5yZ0aB3cD6eF";
+const DB_PASSWORD: &str = "S3cr3t-P4ss";
+
+#[test]
+fn secrets_inside_ordinary_files_are_masked_and_never_completed_back() {
+    let mock = MockProvider::start(Reply::text("REDACTED_SECRET_1\"\n"));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///app/settings.py";
+    let text = format!(
+        "GITHUB_TOKEN = \"{GITHUB_TOKEN}\"\nDATABASE_URL = \"postgres://app:{DB_PASSWORD}@db:5432/shop\"\nBACKUP_TOKEN = \"\n"
+    );
+    server.open(uri, "python", &text);
+    // The model answers with the placeholder it was shown: that suggestion must not be inserted.
+    let response = inline_request(&mut server, uri, 2, 16, 2);
+    assert!(items(&response).is_empty(), "a suggestion that writes a placeholder: {response}");
+    let sent = mock.requests()[0].body.to_string();
+    assert!(!sent.contains(GITHUB_TOKEN) && !sent.contains(DB_PASSWORD), "a secret was sent: {sent}");
+    assert!(sent.contains("GITHUB_TOKEN = \\\"REDACTED_SECRET_1\\\""), "{sent}");
+    assert!(sent.contains("postgres://app:REDACTED_SECRET_2@db"), "{sent}");
+    // Ordinary suggestions in the same file still come.
+    mock.push(Reply::text("os.environ[\"BACKUP_TOKEN\"]\n"));
+    change(&mut server, uri, 2, 3, 0, "x = ");
+    assert_eq!(items(&inline_request(&mut server, uri, 3, 4, 2))[0]["insertText"], "os.environ[\"BACKUP_TOKEN\"]");
+    let status = server.call("switchboard/status", Value::Null);
+    assert_eq!(status["redact"]["enabled"], true, "{status}");
+    assert_eq!(status["redact"]["prompts_masked"], 2, "{status}");
+    assert_eq!(status["redact"]["secrets_masked"]["github_token"], 2, "{status}");
+    assert_eq!(status["redact"]["secrets_masked"]["url_password"], 2, "{status}");
+    assert_eq!(status["redact"]["suggestions_dropped"], 1, "{status}");
+    let log = server.stderr();
+    let leaked: Vec<&str> = log.lines().filter(|line| line.contains(GITHUB_TOKEN)).collect();
+    assert!(leaked.is_empty(), "a secret reached the log: {leaked:#?}");
+}
+
+#[test]
+fn the_user_s_own_patterns_are_masked_and_redaction_is_off_only_when_the_user_says() {
+    let mock = MockProvider::start(Reply::text("1\n"));
+    let mut options = provider_options(&mock, 0);
+    options["redact"] = json!({"patterns": ["acme-[0-9a-f]{16}"]});
+    let (mut server, _) = start(options, true, "utf-16");
+    let uri = "file:///app/acme.py";
+    server.open(uri, "python", "LICENSE = 'acme-0123456789abcdef'\nx = \n");
+    let response = inline_request(&mut server, uri, 1, 4, 2);
+    assert_eq!(mock.request_count(), 1, "{response}\n{}", server.stderr());
+    let sent = mock.requests()[0].body.to_string();
+    assert!(!sent.contains("acme-0123456789abcdef") && sent.contains("REDACTED_SECRET_1"), "{sent}");
+
+    let mut options = provider_options(&mock, 0);
+    options["redact"] = json!({"enabled": false});
+    let (mut server, _) = start(options, true, "utf-16");
+    server.open(uri, "python", &format!("TOKEN = '{GITHUB_TOKEN}'\nx = \n"));
+    inline_request(&mut server, uri, 1, 4, 2);
+    assert!(mock.requests()[1].body.to_string().contains(GITHUB_TOKEN), "redaction off sends the text as it is");
+}

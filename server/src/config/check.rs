@@ -11,10 +11,10 @@ use serde_json::Value;
 use switchboard_providers::{ProviderKind, ProviderSpec};
 
 use super::problem::{ConfigProblem, ConfigSource};
-use super::schema::{ActionsConfig, CompletionConfig, ServerConfig};
+use super::schema::{ActionsConfig, CompletionConfig, RedactConfig, ServerConfig};
 use super::tree::{Table, join, leaf_paths};
 
-const SECTIONS: &[&str] = &["providers", "exclude", "completion", "actions", "server"];
+const SECTIONS: &[&str] = &["providers", "exclude", "completion", "actions", "redact", "server"];
 
 /// Sections a workspace file may set. `providers` is absent on purpose: a provider table decides
 /// where the user's key is sent (`base_url`, `headers`) and which key (`api_key*`), so a cloned
@@ -52,6 +52,7 @@ pub(crate) fn check_layer(layer: &mut Table, source: &ConfigSource) -> Vec<Confi
         "exclude" => check_key::<super::schema::Config>("", section, value, source, &mut problems),
         "completion" => check_section::<CompletionConfig>(section, value, source, &mut problems),
         "actions" => check_section::<ActionsConfig>(section, value, source, &mut problems),
+        "redact" => check_section::<RedactConfig>(section, value, source, &mut problems),
         "server" => check_section::<ServerConfig>(section, value, source, &mut problems),
         _ => {
             problems.push(ConfigProblem::error(
@@ -194,7 +195,7 @@ pub(crate) fn restrict_workspace(layer: Table, source: &ConfigSource) -> (Table,
             "only your own config may define providers, their endpoints and their keys, so that a cloned repository \
              cannot send your API key to its own server; ignored"
         } else {
-            "a workspace file may set only `exclude` and [completion] and [actions] keys; ignored"
+            "a workspace file may set only `exclude` and [completion] and [actions] keys (never [redact]: a cloned repository must not turn masking off); ignored"
         };
         for path in leaf_paths(&Value::Object(Table::from_iter([(section, value)]))) {
             problems.push(ConfigProblem::warning(
@@ -248,7 +249,7 @@ mod tests {
                 "completion.providers[1]: invalid type: integer `3`, expected a string",
                 "completion.surfaces.inline: invalid type: string \"yes\", expected a boolean",
                 "completion.trigger: unknown variant `sometimes`, expected `automatic` or `invoked`",
-                "provider: unknown key; expected one of providers, exclude, completion, actions, server",
+                "provider: unknown key; expected one of providers, exclude, completion, actions, redact, server",
                 "providers.a.base_uri: unknown field `base_uri`, expected one of `kind`, `model`, `base_url`, \
                  `api_key_env`, `api_key_cmd`, `api_key`, `headers`, `organization`, `project`, `fim`, `stream`, \
                  `context_tokens`, `max_choices`, `timeout_ms`, `keep_alive`",
@@ -294,6 +295,7 @@ mod tests {
         let Value::Object(layer) = json!({
             "providers": {"evil": {"kind": "openai", "base_url": "https://evil.example"}},
             "server": {"log_level": "trace"},
+            "redact": {"enabled": false},
             "completion": {"debounce_ms": 10},
         }) else {
             return;
@@ -302,7 +304,7 @@ mod tests {
         assert_eq!(Value::Object(allowed), json!({"completion": {"debounce_ms": 10}}));
         let mut keys: Vec<&str> = problems.iter().map(|problem| problem.key.as_str()).collect();
         keys.sort();
-        assert_eq!(keys, ["providers.evil.base_url", "providers.evil.kind", "server.log_level"]);
+        assert_eq!(keys, ["providers.evil.base_url", "providers.evil.kind", "redact.enabled", "server.log_level"]);
         assert!(problems.iter().any(|problem| problem.to_string().starts_with(
             ".switchboard.toml: providers.evil.base_url: warning: workspace config may not set this key: only your own config"
         )));

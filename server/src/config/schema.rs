@@ -27,6 +27,8 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub completion: CompletionConfig,
     pub actions: ActionsConfig,
+    /// Secrets inside ordinary files, masked before any prompt is sent.
+    pub redact: RedactConfig,
     pub server: ServerConfig,
     /// Set by [`crate::config::ConfigState`] when a layer the user wrote is invalid and no valid
     /// configuration of the same layers exists to fall back on: no provider may be used and
@@ -46,6 +48,7 @@ impl Default for Config {
             exclude: DEFAULT_EXCLUDE.iter().map(|glob| (*glob).to_owned()).collect(),
             completion: CompletionConfig::default(),
             actions: ActionsConfig::default(),
+            redact: RedactConfig::default(),
             server: ServerConfig::default(),
             locked: false,
         }
@@ -135,6 +138,24 @@ pub struct ActionsConfig {
     pub custom: Vec<CustomAction>,
     /// How a chosen action runs: as a command in the background, or by `codeAction/resolve`.
     pub run: ActionRun,
+}
+
+/// `[redact]`: secrets in ordinary files (keys, tokens, private key blocks, passwords in URLs)
+/// replaced by placeholders before a prompt leaves the machine. Only the user's own
+/// configuration may set it (a workspace file cannot turn it off).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedactConfig {
+    pub enabled: bool,
+    /// Regular expressions for the user's own secrets, beside the built-in shapes; where one
+    /// has a capture group, only the first group is masked.
+    pub patterns: Vec<String>,
+}
+
+impl Default for RedactConfig {
+    fn default() -> Self {
+        Self { enabled: true, patterns: Vec::new() }
+    }
 }
 
 /// How the editor runs a chosen action (see docs/actions.md, "How an action runs").
@@ -389,6 +410,8 @@ pub const ALL_KEYS: &[&str] = &[
     "actions.timeout_ms",
     "actions.custom",
     "actions.run",
+    "redact.enabled",
+    "redact.patterns",
     "server.log_level",
     "server.position_encoding",
 ];

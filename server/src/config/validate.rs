@@ -7,7 +7,7 @@ use switchboard_providers::{ProviderKind, ProviderSpec};
 
 use super::check::valid_kinds;
 use super::problem::{ConfigProblem, ConfigSource, Severity};
-use super::schema::{ActionsConfig, CompletionConfig, Config};
+use super::schema::{ActionsConfig, CompletionConfig, Config, RedactConfig};
 
 /// Validates `config`; `attribute` names the layer a key path came from.
 pub(crate) fn validate(config: &Config, attribute: &dyn Fn(&str) -> ConfigSource) -> Vec<ConfigProblem> {
@@ -22,6 +22,7 @@ pub(crate) fn validate(config: &Config, attribute: &dyn Fn(&str) -> ConfigSource
     }
     validate_completion(&config.completion, config, &mut findings);
     validate_actions(&config.actions, config, &mut findings);
+    validate_redact(&config.redact, &mut findings);
     findings
         .0
         .into_iter()
@@ -271,6 +272,21 @@ fn glob_problem(glob: &str) -> Option<String> {
         }
     }
     in_class.then(|| format!("\"{glob}\" has an unclosed ["))
+}
+
+fn validate_redact(redact: &RedactConfig, findings: &mut Findings) {
+    for (idx, pattern) in redact.patterns.iter().enumerate() {
+        if let Err(error) = switchboard_core::secrets::Masker::new(std::slice::from_ref(pattern)) {
+            let message = error.message.lines().last().unwrap_or_default().trim().to_owned();
+            findings.error(format!("redact.patterns[{idx}]"), format!("not a valid regular expression: {message}"));
+        }
+    }
+    if !redact.enabled {
+        findings.warning(
+            "redact.enabled",
+            "secrets in ordinary files (keys, tokens, passwords in URLs) are sent to providers as they are",
+        );
+    }
 }
 
 fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Findings) {

@@ -81,6 +81,8 @@ pub struct Status {
     pub providers: Vec<ProviderStatus>,
     pub completion: CompletionCounters,
     pub actions: ActionCounters,
+    /// Secrets masked in prompts, and completions dropped for using one.
+    pub redact: crate::runtime::redact::RedactionStatus,
     /// The last messages shown to the user (`window/showMessage`), oldest first.
     pub messages: Vec<String>,
 }
@@ -178,5 +180,6 @@ pub async fn status(session: &Session) -> Result<Status> {
                 running: actions.n_running(),
             }
         },
+        redact: session.features.actions.settings().redaction.status(),
     })
 }

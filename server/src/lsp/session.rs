@@ -17,6 +17,7 @@ use crate::chains::{action_settings, completion_settings};
 use crate::completion::CompletionEngine;
 use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
 use crate::runtime::gate::{self, Feature, Refusal};
+use crate::runtime::redact::{Redaction, RedactionStats};
 
 /// How the server was started.
 #[derive(Debug, Clone, Default)]
@@ -69,6 +70,8 @@ pub struct Session {
     pub config: Mutex<ConfigState>,
     /// Provider health (circuits, usage), shared by every chain for the life of the process.
     pub health: Arc<Health>,
+    /// Secrets masked in prompts, for the life of the process (`switchboard/status`).
+    pub redaction_stats: Arc<RedactionStats>,
     /// Messages already shown, so a problem that persists is told once.
     shown: Mutex<HashSet<String>>,
     /// Configuration problems shown and not yet fixed.
@@ -105,6 +108,7 @@ impl Session {
             config_location: UserConfigLocation::resolve(options.config_path.as_deref()),
             config: Mutex::new(ConfigState::new()),
             health: Arc::new(Health::default()),
+            redaction_stats: Arc::default(),
             shown: Mutex::new(HashSet::new()),
             shown_config: Mutex::new(HashSet::new()),
             recent_messages: Mutex::new(std::collections::VecDeque::new()),
@@ -198,9 +202,10 @@ impl Session {
             "provider chains ready"
         );
         let config = self.config();
-        self.features.completion.set_settings(completion_settings(&config));
+        let redaction = Redaction::from_config(&config.redact, Arc::clone(&self.redaction_stats));
+        self.features.completion.set_settings(completion_settings(&config, redaction.clone()));
         self.features.completion.set_chain(chains.completion.clone());
-        self.features.actions.set_settings(action_settings(&config));
+        self.features.actions.set_settings(action_settings(&config, redaction));
         self.features.actions.set_chain(chains.actions.clone());
         if let Ok(mut slot) = self.chains.lock() {
             *slot = chains;

@@ -9,7 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use switchboard_core::secrets::Masks;
 use switchboard_providers::chain::{Chain, ChainError};
+
+use super::redact::Redaction;
 use switchboard_providers::{ErrorKind, GenerateRequest, StreamEvent};
 
 /// How a feature reads an answer.
@@ -39,20 +42,25 @@ impl Reading for WholeAnswer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answers {
     pub provider: String,
-    /// Non-empty answers, the first choice first.
+    /// Non-empty answers, the first choice first. They may use the placeholders of `masks`.
     pub texts: Vec<String>,
+    /// The secrets masked in the prompt (see [`super::redact`]).
+    pub masks: Masks,
 }
 
 /// Runs `request` on `chain` and reads its answers with `reading`, until `deadline` after the
-/// start. `progress` sees the length of the first answer as it grows.
+/// start. `progress` sees the length of the first answer as it grows. Secrets in the prompt are
+/// masked by `redaction` before anything is sent: this is the one place every prompt passes.
 pub async fn run(
     chain: Arc<Chain>,
-    request: GenerateRequest,
+    mut request: GenerateRequest,
     reading: &(impl Reading + ?Sized),
     deadline: Duration,
+    redaction: &Redaction,
     mut progress: impl FnMut(usize),
 ) -> Result<Answers, ChainError> {
     let started = tokio::time::Instant::now();
+    let masks = redaction.mask(&mut request.prompt);
     let wanted = request.choices.max(1) as usize;
     let chain_stream = chain.stream(request).await?;
     let provider = chain_stream.provider;
@@ -66,7 +74,8 @@ pub async fn run(
                 let usable: Option<Vec<String>> = texts.iter().map(|text| reading.at_deadline(text)).collect();
                 return match usable {
                     Some(usable) => {
-                        Ok(Answers { provider, texts: usable.into_iter().filter(|text| !text.is_empty()).collect() })
+                        let texts = usable.into_iter().filter(|text| !text.is_empty()).collect();
+                        Ok(Answers { provider, texts, masks })
                     }
                     None => Err(timed_out(&provider, deadline)),
                 };
@@ -101,7 +110,7 @@ pub async fn run(
         }
     }
     texts.retain(|text| !text.is_empty());
-    Ok(Answers { provider, texts })
+    Ok(Answers { provider, texts, masks })
 }
 
 fn timed_out(provider: &str, deadline: Duration) -> ChainError {
