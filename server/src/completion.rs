@@ -92,6 +92,9 @@ pub struct CompletionRequest {
     pub uri: String,
     /// Where the cursor is: a byte offset into the document (from `documents::position`).
     pub byte_offset: usize,
+    /// The document version `byte_offset` was computed in. A request whose document has changed
+    /// since is stale (the offset may not even fall on a character any more): nothing is asked.
+    pub version: i32,
     pub trigger: Trigger,
     /// Upper bound on suggestions wanted (1 for automatic triggers).
     pub max_items: usize,
@@ -286,6 +289,9 @@ impl CompletionEngine {
             return Outcome::Nothing("document is not open");
         };
         let version_at_request = snapshot.version();
+        if version_at_request != request.version {
+            return Outcome::Nothing("the document changed after the request");
+        }
         let cursor = request.byte_offset.min(snapshot.rope().len_bytes());
 
         // Typing through a suggestion already made costs nothing.

@@ -84,7 +84,13 @@ fn main() -> std::process::ExitCode {
         report_error(&error.to_string());
         return std::process::ExitCode::from(2);
     }
-    std::panic::set_hook(Box::new(|info| tracing::error!("panic: {info}")));
+    std::panic::set_hook(Box::new(|info| {
+        let backtrace = std::backtrace::Backtrace::capture();
+        match backtrace.status() {
+            std::backtrace::BacktraceStatus::Captured => tracing::error!("panic: {info}\n{backtrace}"),
+            _ => tracing::error!("panic: {info} (RUST_BACKTRACE=1 shows where)"),
+        }
+    }));
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -148,7 +148,8 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
         }
     }
     let started = Instant::now();
-    let request = CompletionRequest { uri, byte_offset, trigger: Trigger::Invoked, max_items: 1 };
+    let request =
+        CompletionRequest { uri, byte_offset, version: snapshot.version(), trigger: Trigger::Invoked, max_items: 1 };
     let outcome = engine.complete(&store, request).await;
     let elapsed = started.elapsed();
     match outcome {

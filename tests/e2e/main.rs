@@ -12,4 +12,5 @@ mod documents;
 mod helix;
 mod lifecycle;
 mod neovim;
+mod storm;
 mod vscode;

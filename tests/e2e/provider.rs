@@ -21,6 +21,14 @@ pub enum Reply {
     /// One whole answer per choice of an OpenAI-compatible request: as many as its `n` asks for
     /// (one without `n`), as OpenAI streams them, each chunk naming its choice by `index`.
     Choices(Vec<String>),
+    /// No answer at all for this long (or until the client gives up and closes).
+    Hang(Duration),
+    /// A 200 stream that sends `text` and then closes the connection without finishing.
+    CutShort(String),
+    /// 429 with a `retry-after` of this many seconds, as OpenAI sends it.
+    RateLimited(u64),
+    /// A 200 stream whose event is not JSON.
+    Malformed,
 }
 
 impl Reply {
@@ -55,6 +63,8 @@ struct State {
     handling: Vec<Duration>,
     /// Streams the client closed before their end (writing to the socket failed).
     closed_early: usize,
+    /// Connections accepted and not yet finished.
+    open: usize,
 }
 
 pub struct MockProvider {
@@ -106,6 +116,16 @@ impl MockProvider {
         self.state.lock().expect("state").closed_early
     }
 
+    /// Replies queued and not yet used.
+    pub fn queued(&self) -> usize {
+        self.state.lock().expect("state").replies.len()
+    }
+
+    /// Connections accepted whose handling has not finished (a client that hangs up ends it).
+    pub fn open_connections(&self) -> usize {
+        self.state.lock().expect("state").open
+    }
+
     /// How long each answered request took this server, from its first line arriving to the last
     /// byte written (for benchmarks: the provider's share of a round trip).
     #[allow(dead_code, reason = "used by server/benches/e2e.rs, not by every test")]
@@ -123,9 +143,29 @@ impl Drop for MockProvider {
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
-    if let Some(arrived) = answer(stream, state) {
-        state.lock().expect("state").handling.push(arrived.elapsed());
+    state.lock().expect("state").open += 1;
+    let answered = answer(stream, state);
+    let mut state = state.lock().expect("state");
+    state.open -= 1;
+    if let Some(arrived) = answered {
+        state.handling.push(arrived.elapsed());
     }
+}
+
+/// Waits up to `wait` for the client to close `stream` (reading nothing else); whether it did.
+fn until_closed(stream: &mut TcpStream, wait: Duration) -> bool {
+    let until = Instant::now() + wait;
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(20)));
+    let mut byte = [0u8; 1];
+    while Instant::now() < until {
+        match stream.read(&mut byte) {
+            Ok(0) => return true,
+            Ok(_) => {}
+            Err(error) if matches!(error.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Reads one request and answers it; when the request arrived, if an answer was written.
@@ -250,6 +290,42 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
             }
             stream.push_str("data: [DONE]\n\n");
             let _ = writer.write_all(stream.as_bytes());
+        }
+        Some(Reply::Hang(wait)) => {
+            if until_closed(&mut writer, wait)
+                && let Ok(mut state) = state.lock()
+            {
+                state.closed_early += 1;
+            }
+            return None;
+        }
+        Some(Reply::CutShort(text)) => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+            let event = if chat {
+                json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": null}]})
+            } else {
+                json!({"object": "text_completion", "choices": [{"index": 0, "text": text, "finish_reason": null}]})
+            };
+            let _ = writer.write_all(format!("{head}data: {event}\n\n").as_bytes());
+            let _ = writer.flush();
+            let _ = writer.shutdown(std::net::Shutdown::Both);
+            return None;
+        }
+        Some(Reply::RateLimited(seconds)) => {
+            let body = json!({"error": {"message": "Rate limit reached for requests", "type": "requests",
+                "param": null, "code": "rate_limit_exceeded"}})
+            .to_string();
+            let head = format!(
+                "HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nretry-after: {seconds}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = writer.write_all(head.as_bytes());
+            let _ = writer.write_all(body.as_bytes());
+        }
+        Some(Reply::Malformed) => {
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\nconnection: close\r\n\r\n";
+            let _ =
+                writer.write_all(format!("{head}data: {{\"choices\": [{{\"text\": \n\ndata: [DONE]\n\n").as_bytes());
         }
         Some(Reply::Error { status, body }) => {
             let body = body.to_string();

@@ -279,6 +279,25 @@ impl TestServer {
         self.wait_exit(TIMEOUT).expect("server exits after exit")
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether the server process is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Every message received so far or within `wait`, taken (server requests already answered).
+    pub fn take_all(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + wait;
+        while let Some(message) = self.next_message(deadline) {
+            self.backlog.push_back(message);
+        }
+        self.backlog.drain(..).collect()
+    }
+
     pub fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }

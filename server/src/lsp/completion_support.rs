@@ -17,6 +17,8 @@ use crate::runtime::gate::Feature;
 pub struct Site {
     uri: String,
     pub byte_offset: usize,
+    /// The document version the site was resolved in.
+    pub version: i32,
     /// The identifier characters just before the cursor (what the user has typed of a word).
     pub word: String,
     word_start: LineCol,
@@ -66,6 +68,7 @@ impl Site {
         Some(Self {
             uri: uri.to_owned(),
             byte_offset,
+            version: snapshot.version(),
             word,
             word_start,
             cursor,

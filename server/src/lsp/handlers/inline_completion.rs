@@ -32,7 +32,13 @@ pub async fn handle(
         return Ok(None);
     };
     let max_items = if trigger == Trigger::Invoked { config.completion.n_items_invoked as usize } else { 1 };
-    let request = CompletionRequest { uri: uri.clone(), byte_offset: site.byte_offset, trigger, max_items };
+    let request = CompletionRequest {
+        uri: uri.clone(),
+        byte_offset: site.byte_offset,
+        version: site.version,
+        trigger,
+        max_items,
+    };
     // The pipeline runs on a worker, not on the task that reads the editor's messages; if the
     // editor cancels this request, dropping the handle aborts it (and with it the model call).
     let worker = Arc::clone(session);
