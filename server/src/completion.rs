@@ -4,7 +4,8 @@
 //! 1. a newer request for the same document supersedes this one (answered at once, empty);
 //! 2. the cache answers if the user is typing through a suggestion already made;
 //! 3. placement: not mid-identifier, not before code; one line or several;
-//! 4. debounce (automatic triggers only), adapted to the user's typing rhythm;
+//! 4. debounce (automatic triggers only), adapted to the user's typing rhythm and counted from
+//!    the last edit, so a client that waited before asking does not wait twice;
 //! 5. an in-flight model call whose context this one extends is adopted instead of a new call;
 //! 6. context (prefix/suffix window, scopes, imports) and related snippets, packed into a FIM
 //!    request; the provider chain answers (failing over between vendors);
@@ -92,6 +93,10 @@ pub struct CompletionRequest {
     pub uri: String,
     /// Where the cursor is: a byte offset into the document (from `documents::position`).
     pub byte_offset: usize,
+    /// How long the editor itself waited after the last keystroke before sending this automatic
+    /// request (Neovim's inline completion waits 200 ms): taken off the server's own wait, so
+    /// the user does not wait twice.
+    pub client_waited: Duration,
     /// The document version `byte_offset` was computed in. A request whose document has changed
     /// since is stale (the offset may not even fall on a character any more): nothing is asked.
     pub version: i32,
@@ -270,11 +275,18 @@ impl CompletionEngine {
         (generation, sender.subscribe())
     }
 
+    /// What is left of the quiet period for an automatic request arriving now (see `debounce`).
     fn debounce(&self, uri: &str, settings: &CompletionSettings) -> Duration {
         self.rhythm
             .lock()
             .ok()
-            .and_then(|rhythm| rhythm.get(uri).map(|r| r.debounce(settings.debounce_min, settings.debounce_max)))
+            .map(|mut rhythm| {
+                rhythm.entry(uri.to_owned()).or_default().remaining_wait(
+                    Instant::now(),
+                    settings.debounce_min,
+                    settings.debounce_max,
+                )
+            })
             .unwrap_or(settings.debounce_min)
     }
 
@@ -304,7 +316,7 @@ impl CompletionEngine {
         }
 
         if request.trigger == Trigger::Automatic {
-            let wait = self.debounce(&request.uri, &settings);
+            let wait = self.debounce(&request.uri, &settings).saturating_sub(request.client_waited);
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
                 _ = newer.wait_for(|latest| *latest != generation) => {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use switchboard_core::documents::{DocumentStore, LineCol, PositionEncoding, StoreLimits, position};
 use switchboard_core::placement::{self, Placement};
@@ -148,8 +148,14 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
         }
     }
     let started = Instant::now();
-    let request =
-        CompletionRequest { uri, byte_offset, version: snapshot.version(), trigger: Trigger::Invoked, max_items: 1 };
+    let request = CompletionRequest {
+        uri,
+        byte_offset,
+        version: snapshot.version(),
+        client_waited: Duration::ZERO,
+        trigger: Trigger::Invoked,
+        max_items: 1,
+    };
     let outcome = engine.complete(&store, request).await;
     let elapsed = started.elapsed();
     match outcome {

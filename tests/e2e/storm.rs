@@ -14,7 +14,10 @@
 //! its seed: `SWITCHBOARD_STORM_SEED=<seed> cargo test --test e2e storm` replays it. CI runs a
 //! bounded storm; `SWITCHBOARD_STORM_OPS=20000` runs a long one (figures in docs/reliability.md).
 
-#![allow(clippy::print_stderr, reason = "the storm prints its seed and figures, which a failure or docs/reliability.md quote")]
+#![allow(
+    clippy::print_stderr,
+    reason = "the storm prints its seed and figures, which a failure or docs/reliability.md quote"
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -25,12 +28,22 @@ use crate::provider::{MockProvider, Reply};
 use crate::support::{Options, TestServer};
 
 const KEY: &str = "sk-mock-storm-0000000000000000";
-/// No request may take longer than this to be answered (completions have a 4 s deadline, actions
-/// are configured with 3 s below; the rest is slack for a loaded CI machine).
+/// How long the storm waits for what is still unanswered at its end, or for a checkpoint.
 const ANSWER_BOUND: Duration = Duration::from_secs(15);
 /// RSS after the storm (and after its documents are closed) may exceed RSS after start-up by
 /// at most this much.
 const RSS_BOUND_KIB: u64 = 96 * 1024;
+/// Documents open at once stay around this many (editors keep tens open, not hundreds).
+const MAX_OPEN: usize = 24;
+
+/// How long a request may take to be answered: a completion its 4 s deadline, everything else
+/// (listing, commands answered at once, status) at once; plus slack for a loaded CI machine.
+fn bound(method: &str) -> Duration {
+    match method {
+        "textDocument/inlineCompletion" | "textDocument/completion" => Duration::from_secs(8),
+        _ => Duration::from_secs(4),
+    }
+}
 
 /// SplitMix64: small, seedable, good enough to pick operations.
 struct Rng(u64);
@@ -255,7 +268,7 @@ impl Storm {
                 self.fail(&format!("a response to a request never sent: {message}"));
             };
             let took = pending.sent.elapsed();
-            if took > ANSWER_BOUND {
+            if took > bound(pending.method) {
                 self.fail(&format!("{} (id {id}) took {took:?}", pending.method));
             }
             self.figures.latencies.push(took);
@@ -279,9 +292,17 @@ impl Storm {
             }
         }
         for (id, pending) in &self.pending {
-            if pending.sent.elapsed() > ANSWER_BOUND {
-                self.fail(&format!("{} (id {id}) unanswered after {ANSWER_BOUND:?}", pending.method));
+            if pending.sent.elapsed() > bound(pending.method) {
+                self.fail(&format!("{} (id {id}) unanswered after {:?}", pending.method, bound(pending.method)));
             }
+        }
+    }
+
+    fn close(&mut self, uri: String) {
+        self.server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
+        self.docs.remove(&uri);
+        if self.closed.len() < 64 {
+            self.closed.push(uri);
         }
     }
 
@@ -332,18 +353,19 @@ impl Storm {
     fn checkpoint(&mut self) {
         let mut uris: Vec<String> = self.docs.keys().cloned().collect();
         uris.sort();
-        for uri in uris {
-            let id = self.request("switchboard/debug/document", json!({"uri": uri}));
-            let deadline = Instant::now() + ANSWER_BOUND;
-            let response = loop {
-                self.collect(Duration::from_millis(20));
-                if let Some(found) = self.documents.remove(&id) {
-                    break found;
-                }
-                if Instant::now() > deadline {
-                    self.fail(&format!("no answer to debug/document for {uri}"));
-                }
-            };
+        let ids: Vec<(i64, String)> = uris
+            .into_iter()
+            .map(|uri| (self.request("switchboard/debug/document", json!({"uri": uri})), uri))
+            .collect();
+        let deadline = Instant::now() + ANSWER_BOUND;
+        while ids.iter().any(|(id, _)| !self.documents.contains_key(id)) {
+            if Instant::now() > deadline {
+                self.fail("no answer to a debug/document checkpoint");
+            }
+            self.collect(Duration::from_millis(5));
+        }
+        for (id, uri) in ids {
+            let response = self.documents.remove(&id).expect("collected");
             let doc = &self.docs[&uri];
             if response["result"]["text"].as_str() != Some(doc.text.as_str()) {
                 self.fail(&format!(
@@ -368,7 +390,7 @@ impl Storm {
             let reply = fault(&mut self.rng, &mut self.figures);
             flaky.push(reply);
         }
-        if steady.queued() < 2 && self.rng.chance(8) {
+        if steady.queued() < 1 && self.rng.chance(4) {
             let reply = fault(&mut self.rng, &mut self.figures);
             steady.push(reply);
         }
@@ -379,9 +401,10 @@ impl Storm {
         match self.rng.below(100) {
             0..=2 => self.open(),
             3..=4 if self.docs.len() > 1 => {
-                self.server.notify("textDocument/didClose", json!({"textDocument": {"uri": uri}}));
-                self.docs.remove(&uri);
-                self.closed.push(uri);
+                self.close(uri);
+            }
+            _ if self.docs.len() > MAX_OPEN && self.rng.chance(50) => {
+                self.close(uri);
             }
             5..=44 => self.edit(&uri),
             45..=64 => {
@@ -465,6 +488,11 @@ impl Storm {
         }
         if self.rng.chance(20) {
             std::thread::sleep(Duration::from_millis(self.rng.below(4) as u64));
+        }
+        // Now and then the user pauses, so debounced completions reach the vendors.
+        if self.rng.chance(2) {
+            let pause = Duration::from_millis(100 + self.rng.below(150) as u64);
+            self.collect(pause);
         }
         self.collect(Duration::ZERO);
     }

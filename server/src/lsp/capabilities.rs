@@ -49,8 +49,19 @@ pub fn client_flags(params: &lsp::InitializeParams) -> ClientFlags {
         create_files: contains("/workspace/workspaceEdit/resourceOperations", &serde_json::json!("create")),
         // `CodeActionTag.LLMGenerated` is 1.
         llm_generated_tag: contains("/textDocument/codeAction/tagSupport/valueSet", &serde_json::json!(1)),
+        inline_debounce: inline_debounce(params.client_info.as_ref().map(|info| info.name.as_str())),
         apply_edit: flag("/workspace/applyEdit"),
         resolves_edits: contains("/textDocument/codeAction/resolveSupport/properties", &serde_json::json!("edit")),
+    }
+}
+
+/// The debounce a client applies to its own automatic inline completion requests. Neovim's
+/// `vim.lsp.inline_completion` sends one 200 ms after the last keystroke (runtime
+/// `lua/vim/lsp/inline_completion.lua`, `Completor:automatic_request`).
+fn inline_debounce(client: Option<&str>) -> std::time::Duration {
+    match client {
+        Some("Neovim") => std::time::Duration::from_millis(200),
+        _ => std::time::Duration::ZERO,
     }
 }
 

@@ -45,6 +45,9 @@ pub struct ClientFlags {
     pub create_files: bool,
     /// `textDocument.codeAction.tagSupport` includes `LLMGenerated` (LSP 3.18).
     pub llm_generated_tag: bool,
+    /// How long the client waits after a keystroke before it sends an automatic inline
+    /// completion request (its own debounce), where known from `clientInfo`.
+    pub inline_debounce: std::time::Duration,
     /// `workspace.applyEdit`: the client applies edits the server sends.
     pub apply_edit: bool,
     /// `textDocument.codeAction.resolveSupport.properties` includes `edit`.

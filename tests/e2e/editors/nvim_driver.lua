@@ -140,6 +140,9 @@ local function write_and_finish()
   end)
 end
 
+-- When Neovim last sent `textDocument/inlineCompletion` (it waits about 200 ms after a key).
+last_inline_request_ms = nil
+
 -- The ghost text: an extmark with virt_text or virt_lines in Neovim's inline-completion namespace.
 local function find_ghost()
   local ns = vim.api.nvim_get_namespaces()['nvim.lsp.inline_completion']
@@ -173,10 +176,15 @@ local function run_inline()
   end
   step('inline_enabled', inline.is_enabled({ bufnr = bufnr }))
   keys(env.SWITCHBOARD_KEYS or 'Go')
+  local typed_ms = vim.uv.hrtime() / 1e6
   poll(10000, find_ghost, function(ghost)
     if not step('ghost_text', ghost ~= nil, ghost or { mode = vim.api.nvim_get_mode().mode, text = buffer_text() }) then
       return finish()
     end
+    -- Within the poll's 20 ms: from the keys and from Neovim's own (debounced) request.
+    local now = vim.uv.hrtime() / 1e6
+    result.ghost_ms_after_keys = now - typed_ms
+    result.ghost_ms_after_request = last_inline_request_ms and (now - last_inline_request_ms) or vim.NIL
     keys('<Tab>', 'm') -- 'm': through the plugin's buffer-local mapping
     poll(5000, function()
       return expect ~= '' and buffer_text():find(expect, 1, true) ~= nil
@@ -350,6 +358,9 @@ local function main()
       local request = args.data and args.data.request
       if request and request.type == 'pending' then
         result.requests[#result.requests + 1] = request.method
+        if request.method == 'textDocument/inlineCompletion' then
+          last_inline_request_ms = vim.uv.hrtime() / 1e6
+        end
       end
     end,
   })

@@ -51,7 +51,14 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
         return empty();
     };
     let max_items = if invoked { config.completion.n_items_invoked as usize } else { 1 };
-    let request = CompletionRequest { uri, byte_offset: site.byte_offset, version: site.version, trigger, max_items };
+    let request = CompletionRequest {
+        uri,
+        byte_offset: site.byte_offset,
+        version: site.version,
+        client_waited: std::time::Duration::ZERO,
+        trigger,
+        max_items,
+    };
     // The engine ends every call at its deadline; this bound is only a backstop.
     let wait = if invoked { INVOKED_WAIT } else { ITEMS_WAIT };
     // The call runs on its own task so it outlives this request: its answer fills the cache.

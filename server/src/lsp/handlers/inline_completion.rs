@@ -4,6 +4,7 @@
 //! the user types the word.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
@@ -32,10 +33,13 @@ pub async fn handle(
         return Ok(None);
     };
     let max_items = if trigger == Trigger::Invoked { config.completion.n_items_invoked as usize } else { 1 };
+    // The editor's own wait after the last key is not waited again (Neovim waits 200 ms).
+    let client_waited = if trigger == Trigger::Automatic { session.flags().inline_debounce } else { Duration::ZERO };
     let request = CompletionRequest {
         uri: uri.clone(),
         byte_offset: site.byte_offset,
         version: site.version,
+        client_waited,
         trigger,
         max_items,
     };
