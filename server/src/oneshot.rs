@@ -123,19 +123,20 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
                 &engine.definitions,
             );
             let elapsed = started.elapsed();
-            let _ = writeln!(
-                out,
-                "== context ({:.2} ms to extract)\n{}",
-                elapsed.as_secs_f64() * 1000.0,
-                prepared.context.render()
-            );
-            // What is sent: with secrets masked, as `call::run` masks them.
+            // What is sent: with secrets masked, as `call::run` masks them; the context view too.
+            let redaction = &engine.settings().redaction;
             let mut sent = switchboard_providers::Prompt::Fim(prepared.fim.clone());
-            let masks = engine.settings().redaction.mask(&mut sent);
+            let mut masks = redaction.mask(&mut sent);
             let fim = match sent {
                 switchboard_providers::Prompt::Fim(fim) => fim,
                 switchboard_providers::Prompt::Chat(_) => switchboard_providers::FimPrompt::default(),
             };
+            let _ = writeln!(
+                out,
+                "== context ({:.2} ms to extract)\n{}",
+                elapsed.as_secs_f64() * 1000.0,
+                redaction.mask_text(&prepared.context.render(), &mut masks)
+            );
             if !masks.is_empty() {
                 let _ = writeln!(out, "== secrets masked (by kind)\n{:?}", masks.counts());
             }
@@ -145,6 +146,29 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
                 let _ = writeln!(out, "== prompt: related code from {}\n{}", snippet.path, snippet.text);
             }
             let _ = writeln!(out, "== stop sequences\n{:?}", prepared.stop);
+            // A chat provider is not sent prefix and suffix but messages built from them.
+            let chat_providers: Vec<String> = built
+                .completion
+                .as_ref()
+                .map(|chain| {
+                    chain
+                        .providers()
+                        .iter()
+                        .filter(|provider| provider.capabilities().fim == switchboard_providers::FimMode::Chat)
+                        .map(|provider| provider.name().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !chat_providers.is_empty() {
+                let chat = switchboard_providers::chat_fim::to_chat(&fim);
+                let _ = writeln!(out, "== prompt as sent to chat providers ({})", chat_providers.join(", "));
+                if let Some(system) = &chat.system {
+                    let _ = writeln!(out, "-- system\n{system}");
+                }
+                for message in &chat.messages {
+                    let _ = writeln!(out, "-- {:?}\n{}", message.role, message.content);
+                }
+            }
         }
     }
     let started = Instant::now();

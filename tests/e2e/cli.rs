@@ -149,6 +149,38 @@ fn complete_prints_the_suggestion_and_explain_shows_every_stage() {
     }
 }
 
+/// A chat provider is sent messages, not prefix and suffix: `--explain` shows those messages,
+/// with secrets masked as they are sent.
+#[test]
+fn explain_shows_the_messages_a_chat_provider_is_sent() {
+    let mock = MockProvider::start(Reply::text("```python\na + b\n```"));
+    let dir = tempfile::tempdir().expect("dir");
+    let config = mock_config(dir.path(), &mock);
+    let toml = std::fs::read_to_string(&config).expect("read").replace("fim = \"native\"", "fim = \"chat\"");
+    std::fs::write(&config, toml).expect("write");
+    let file = dir.path().join("calc.py");
+    let key = "ghp_4fG7hJ2kL9mN3pQ6rS8tV1wX5yZ0aB3cD6eF";
+    std::fs::write(&file, format!("TOKEN = '{key}'\n\n\ndef add(a, b):\n    return \n")).expect("write");
+    let (code, output) = switchboard(
+        &["--config", config.to_str().expect("utf-8"), "complete", &format!("{}:5:12", file.display()), "--explain"],
+        &[("MOCK_KEY", "k-0000000000")],
+    );
+    assert_eq!(code, 0, "{output}");
+    for section in [
+        "== secrets masked",
+        "== prompt as sent to chat providers (mock)",
+        "-- system\nYou are a code completion engine",
+        "def add(a, b):\n    return <CURSOR>",
+        "TOKEN = 'REDACTED_SECRET_1'",
+        "== suggestion\na + b",
+    ] {
+        assert!(output.contains(section), "missing {section:?} in:\n{output}");
+    }
+    assert!(!output.contains(key), "the secret is shown as sent, masked:\n{output}");
+    let sent = mock.requests()[0].body.to_string();
+    assert!(!sent.contains(key) && sent.contains("REDACTED_SECRET_1"), "{sent}");
+}
+
 #[test]
 fn complete_explains_why_there_is_no_suggestion() {
     let mock = MockProvider::start(Reply::text("x\n"));

@@ -125,6 +125,14 @@ impl Redaction {
         masks
     }
 
+    /// `text` masked with the placeholders of `masks` (for showing what was sent; not counted).
+    pub fn mask_text(&self, text: &str, masks: &mut Masks) -> String {
+        match &self.masker {
+            Some(masker) => masker.mask(text, masks),
+            None => text.to_owned(),
+        }
+    }
+
     /// Counts a completion dropped for carrying a placeholder.
     pub fn suggestion_dropped(&self) {
         self.stats.suggestions_dropped.fetch_add(1, Ordering::Relaxed);
