@@ -249,6 +249,32 @@ fn neovim_0_12_ghost_text_is_shown_and_accepted() {
     assert!(run.elapsed < Duration::from_secs(30), "took {:?}", run.elapsed);
 }
 
+/// Neovim 0.10's own completion (`<C-x><C-o>`, `vim.lsp.omnifunc`) with a multi-line AI item:
+/// Vim inserts the item as one word with NUL bytes for its line breaks; the plugin puts the line
+/// breaks back, so the file holds the lines as the model wrote them.
+#[test]
+fn neovim_0_10_omnifunc_inserts_a_multi_line_item_without_nul_bytes() {
+    let nvim = nvim_binary("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");
+    let mock = MockProvider::start(Reply::text("return_value = x * x\n    return return_value"));
+    // The cursor at the end of the empty body (`    `): a multi-line suggestion fits there.
+    let run = run_driver(
+        &nvim,
+        "omni",
+        SOURCE,
+        &[("SWITCHBOARD_LINE", "6"), ("SWITCHBOARD_EXPECT", "return_value = x * x")],
+        &mock,
+    );
+    let failed: Vec<&Value> =
+        run.result["steps"].as_array().map(|steps| steps.iter().filter(|step| step["ok"] != true).collect()).unwrap_or_default();
+    assert!(failed.is_empty(), "steps failed: {failed:#?}\n{}", run.result);
+    assert!(!run.file_text.contains('\0'), "NUL bytes in the file:\n{:?}", run.file_text);
+    assert!(
+        run.file_text.contains("def square(x):\n    return_value = x * x\n    return return_value\n"),
+        "the item's lines are not in the file:\n{}",
+        run.file_text
+    );
+}
+
 #[test]
 fn neovim_0_10_gets_an_ai_completion_item_and_applies_it() {
     let nvim = nvim_binary("0.10", "SWITCHBOARD_NVIM_0_10", "trixie");

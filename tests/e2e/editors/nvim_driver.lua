@@ -8,7 +8,7 @@
 --   SWITCHBOARD_PLUGIN    editors/nvim, prepended to 'runtimepath'
 --   SWITCHBOARD_SETTINGS  JSON server settings (setup({ settings = ... }))
 --   SWITCHBOARD_FILE      the file to open
---   SWITCHBOARD_MODE      attach | health | inline | items | tui | action
+--   SWITCHBOARD_MODE      attach | health | inline | items | omni | tui | action
 --                         (tui: Neovim runs with its UI in tmux; the driver only puts the cursor at
 --                         the end of SWITCHBOARD_LINE in Insert mode and writes {ready = true}: the
 --                         test types through tmux, as a user does, and writes the file with :wq)
@@ -348,6 +348,60 @@ local function run_health()
   finish()
 end
 
+-- Neovim 0.10's own completion: `<C-x><C-o>` through vim.lsp.omnifunc in Insert mode at the end
+-- of SWITCHBOARD_LINE, the AI item chosen from the popup menu as a user does; the buffer must
+-- then hold its lines, with no NUL bytes.
+local function run_omni()
+  vim.bo[bufnr].omnifunc = 'v:lua.vim.lsp.omnifunc'
+  vim.bo[bufnr].autoindent = false
+  local line = tonumber(env.SWITCHBOARD_LINE or '1')
+  vim.api.nvim_win_set_cursor(0, { line, 0 })
+  keys('A<C-x><C-o>')
+  -- With Vim's default 'completeopt', a single match is inserted at once (no menu) and the
+  -- completion ends at the next key; with several, the menu opens and the AI item is chosen.
+  poll(10000, function()
+    if vim.fn.pumvisible() == 1 then
+      return { menu = vim.fn.complete_info({ 'items' }).items }
+    end
+    local line_text = vim.api.nvim_buf_get_lines(bufnr, line - 1, line, false)[1] or ''
+    if line_text:find('\0', 1, true) or buffer_text():find(expect, 1, true) then
+      return { inserted = true }
+    end
+  end, function(state)
+    if not step('completed', state ~= nil, { mode = vim.api.nvim_get_mode().mode, text = buffer_text() }) then
+      return finish()
+    end
+    if state.menu then
+      local index
+      for i, candidate in ipairs(state.menu) do
+        if (candidate.menu or ''):match('^AI') then
+          index = i
+        end
+      end
+      if not step('ai_in_menu', index ~= nil, state.menu) then
+        return finish()
+      end
+      vim.api.nvim_select_popupmenu_item(index - 1, true, true, {})
+    else
+      keys('<Esc>') -- the user leaves Insert mode, which ends the completion
+    end
+    poll(3000, function()
+      return vim.fn.pumvisible() == 0 and buffer_text():find(expect, 1, true) ~= nil
+        and vim.fn.complete_info({ 'mode' }).mode == ''
+        and not buffer_text():find('\0', 1, true)
+    end, function(hit)
+      local text = buffer_text()
+      step('accepted', hit, { text = text })
+      local nul = false
+      for _, l in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+        nul = nul or l:find('\0', 1, true) ~= nil
+      end
+      step('no_nul', not nul, { text = text })
+      write_and_finish()
+    end)
+  end)
+end
+
 local function main()
   -- (assert returns its message too: keep it out of argument lists and table constructors)
   local plugin = assert(env.SWITCHBOARD_PLUGIN, 'SWITCHBOARD_PLUGIN is not set')
@@ -393,6 +447,8 @@ local function main()
   client_id = client.id
   if mode == 'inline' then
     run_inline()
+  elseif mode == 'omni' then
+    run_omni()
   elseif mode == 'items' then
     run_items()
   elseif mode == 'health' then

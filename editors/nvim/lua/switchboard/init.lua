@@ -65,6 +65,11 @@ local function on_attach(config, client, bufnr)
   if config.commands then
     require('switchboard.commands').attach(bufnr)
   end
+  -- 0.10's omnifunc turns the line breaks of multi-line items into NULs; put them back. (0.11's
+  -- vim.lsp.completion applies the item's textEdit itself.)
+  if not vim.lsp.completion then
+    require('switchboard.multiline').attach(bufnr)
+  end
   local inline = vim.lsp.inline_completion
   if inline and config.inline.enabled and supports(client, 'textDocument/inlineCompletion', bufnr) then
     inline.enable(true, { bufnr = bufnr })
