@@ -521,3 +521,52 @@ fn the_user_s_own_patterns_are_masked_and_redaction_is_off_only_when_the_user_sa
     inline_request(&mut server, uri, 1, 4, 2);
     assert!(mock.requests()[1].body.to_string().contains(GITHUB_TOKEN), "redaction off sends the text as it is");
 }
+
+/// Helix shows a message until the next key and never again: an explicit request that no
+/// provider can answer is told each time it is made; automatic ones stay quiet after the first.
+#[test]
+fn an_explicit_request_that_no_provider_answers_is_told_every_time() {
+    let blocked = MockProvider::start(Reply::blocked_credential());
+    let options = json!({
+        "providers": {"claude": {"kind": "anthropic", "model": "claude-haiku-4-5", "base_url": blocked.base_url,
+                                 "api_key_env": "MOCK_KEY"}},
+        "completion": {"providers": ["claude"], "debounce_ms": 0},
+    });
+    let (mut server, _) = start(options.clone(), true, "utf-16");
+    let uri = "file:///f.py";
+    server.open(uri, "python", "answer = \n");
+    let messages = |server: &mut TestServer| -> Vec<String> {
+        server
+            .take_notifications("window/showMessage", Duration::from_millis(300))
+            .iter()
+            .map(|m| m["params"]["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    inline_request(&mut server, uri, 0, 9, 2);
+    let first = messages(&mut server);
+    assert!(!first.is_empty(), "the failure is told: {first:?}");
+    inline_request(&mut server, uri, 0, 9, 2);
+    assert!(messages(&mut server).is_empty(), "an automatic request repeats nothing");
+    for _ in 0..2 {
+        inline_request(&mut server, uri, 0, 9, 1);
+        let told = messages(&mut server);
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(
+            told[0].starts_with("Switchboard: no suggestion:")
+                && told[0].contains("claude")
+                && told[0].contains("doctor"),
+            "{}",
+            told[0]
+        );
+        assert!(!told[0].contains('\n'), "one line: {}", told[0]);
+    }
+    // Items too, for a client without ghost text (Helix asks for items).
+    let (mut server, _) = start(options, false, "utf-16");
+    server.open(uri, "python", "answer = \n");
+    server.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 0, "character": 9}, "context": {"triggerKind": 1}}),
+    );
+    let told = messages(&mut server);
+    assert!(told.iter().any(|message| message.starts_with("Switchboard: no suggestion:")), "{told:?}");
+}

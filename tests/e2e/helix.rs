@@ -73,9 +73,14 @@ struct HelixRun {
 /// Helix types `keys` at the end of line 6 of [`SOURCE`], the model answers `model_text`, the menu must show
 /// `expect`, and the accepted item is written to the file.
 fn run_helix(model_text: &str, expect: &str, keys: &str) -> HelixRun {
+    run_helix_with(Reply::text(model_text), expect, keys, &[])
+}
+
+/// [`run_helix`] with the vendor's reply and extra driver environment given.
+fn run_helix_with(reply: Reply, expect: &str, keys: &str, env: &[(&str, &str)]) -> HelixRun {
     let hx = helix_binary();
     assert_tmux();
-    let mock = MockProvider::start(Reply::text(model_text));
+    let mock = MockProvider::start(reply);
     let dir = tempfile::tempdir().expect("temp dir");
     let work = dir.path();
     let helix_config = work.join("config/helix");
@@ -121,6 +126,7 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
         .env("EXPECT", expect)
         .env("KEYS", keys)
         .env("SERVER_LOG", &server_log)
+        .envs(env.iter().copied())
         .env_remove("SWITCHBOARD_CONFIG")
         .env_remove("TMUX")
         .output()
@@ -131,10 +137,12 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
     let file_text = std::fs::read_to_string(&file).unwrap_or_default();
     let details = || {
         format!(
-            "driver stdout:\n{stdout}\nstderr:\n{}\nmenu screen:\n{}\nafter accepting:\n{}\nfile:\n{file_text}\nserver log (tail):\n{}",
+            "driver stdout:\n{stdout}\nstderr:\n{}\nmenu screen:\n{}\nafter accepting:\n{}\nerror screens:\n{}\n{}\nfile:\n{file_text}\nserver log (tail):\n{}",
             String::from_utf8_lossy(&output.stderr),
             read("screen-menu.txt"),
             read("screen-accepted.txt"),
+            read("screen-error-1.txt"),
+            read("screen-error-2.txt"),
             log_tail(&read("server.log"), 30),
         )
     };
@@ -162,6 +170,15 @@ fn helix_shows_and_accepts_an_ai_completion_item() {
 /// Defect: Helix indented every line after the first of a multi-line AI item once more (the item
 /// was a `Snippet`, which Helix renders with the cursor line's indentation added, and parses for
 /// `$` tabstops). The text written must be exactly what ghost text would have shown.
+/// A rejected key must not go unseen in Helix, whose status line forgets a message at the next
+/// key: each `C-x` the user presses tells the failure again.
+#[test]
+fn helix_tells_a_provider_failure_each_time_the_user_asks() {
+    let run = run_helix_with(Reply::blocked_credential(), "unused", "ret", &[("EXPECT_ERROR", "no suggestion")]);
+    assert!(run.details.contains("PASS: C-x shows the failure in the status line (round 2)"), "{}", run.details);
+    assert!(run.mock.request_count() >= 1, "the vendor was asked");
+}
+
 #[test]
 fn helix_inserts_a_multi_line_item_with_the_indentation_it_has() {
     // On the empty line of the body, where a suggestion may span lines (C-x asks).

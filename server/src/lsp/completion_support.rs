@@ -97,6 +97,29 @@ impl Site {
     }
 }
 
+/// An explicit request (the user pressed Helix's `C-x`, Neovim's `<C-x><C-o>`, VS Code's
+/// trigger) that comes to nothing because no provider answers is told every time, even when the
+/// provider events already told it: in Helix a message vanishes at the next key, and a user who
+/// asks is waiting for an answer. Automatic requests stay quiet (the events tell each episode once).
+pub async fn tell_explicit_failure(session: &Session, trigger: Trigger, outcome: &Outcome) {
+    if trigger != Trigger::Invoked {
+        return;
+    }
+    let message = match outcome {
+        Outcome::Failed(error) => {
+            format!("no suggestion: {error}. Run `switchboard doctor` to check each provider.")
+        }
+        Outcome::Suggestions { suggestions, .. }
+            if suggestions.is_empty() && session.features.completion.chain().is_none() =>
+        {
+            "no suggestion: no provider is configured or detected. Run `switchboard doctor` to see what it looked for."
+                .to_owned()
+        }
+        _ => return,
+    };
+    session.show(lsp::MessageType::Error, &message).await;
+}
+
 /// Logs what a completion came to; failures reach the user through provider events.
 pub fn report(outcome: &Outcome) {
     match outcome {

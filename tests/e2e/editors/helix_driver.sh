@@ -12,6 +12,8 @@
 #
 # Environment: EXPECT (text of the item), SERVER_LOG (the server's --log-file), TIMEOUT (s),
 # KEYS (typed after A; default "ret"; empty: nothing is typed, so only C-x asks).
+# EXPECT_ERROR: instead of accepting an item, press C-x, see this text in the status line,
+# type a key (which clears Helix's message), press C-x again and see it again; then quit.
 set -euo pipefail
 
 HX=$1
@@ -72,6 +74,27 @@ sleep 0.2
 tm send-keys -t "$SESSION" A
 sleep 0.2
 [ -n "$KEYS" ] && tm send-keys -t "$SESSION" -l "$KEYS"
+if [ -n "${EXPECT_ERROR:-}" ]; then
+  sleep 0.5
+  for round in 1 2; do
+    tm send-keys -t "$SESSION" C-x
+    if wait_pane "$EXPECT_ERROR"; then
+      pass "C-x shows the failure in the status line (round $round)"
+    else
+      fail "C-x did not show \"$EXPECT_ERROR\" (round $round)"; capture
+    fi
+    capture > "$WORK/screen-error-$round.txt"
+    tm send-keys -t "$SESSION" -l " "
+    sleep 0.5
+    capture > "$WORK/screen-after-key-$round.txt"
+  done
+  tm send-keys -t "$SESSION" Escape
+  sleep 0.5
+  tm send-keys -t "$SESSION" -l ":q!"
+  tm send-keys -t "$SESSION" Enter
+  wait_pane "hx exited rc=0" || { fail "hx did not quit"; capture; }
+  exit "$FAIL"
+fi
 if wait_pane "$EXPECT" "$AUTO_WAIT"; then
   pass "completion menu shows the AI item while typing (auto-completion)"
 else

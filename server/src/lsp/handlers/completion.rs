@@ -72,6 +72,7 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
         Ok(Ok(outcome)) => outcome,
         _ => return empty(),
     };
+    completion_support::tell_explicit_failure(session, trigger, &outcome).await;
     let Outcome::Suggestions { suggestions, .. } = outcome else {
         return empty();
     };

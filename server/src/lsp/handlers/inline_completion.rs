@@ -52,6 +52,7 @@ pub async fn handle(
         return Ok(None);
     };
     completion_support::report(&outcome);
+    completion_support::tell_explicit_failure(session, trigger, &outcome).await;
     let Outcome::Suggestions { suggestions, .. } = outcome else {
         return Ok(None);
     };
