@@ -264,8 +264,10 @@ fn neovim_0_10_omnifunc_inserts_a_multi_line_item_without_nul_bytes() {
         &[("SWITCHBOARD_LINE", "6"), ("SWITCHBOARD_EXPECT", "return_value = x * x")],
         &mock,
     );
-    let failed: Vec<&Value> =
-        run.result["steps"].as_array().map(|steps| steps.iter().filter(|step| step["ok"] != true).collect()).unwrap_or_default();
+    let failed: Vec<&Value> = run.result["steps"]
+        .as_array()
+        .map(|steps| steps.iter().filter(|step| step["ok"] != true).collect())
+        .unwrap_or_default();
     assert!(failed.is_empty(), "steps failed: {failed:#?}\n{}", run.result);
     assert!(!run.file_text.contains('\0'), "NUL bytes in the file:\n{:?}", run.file_text);
     assert!(
