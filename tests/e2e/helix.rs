@@ -207,6 +207,8 @@ struct Action<'a> {
     config: &'a str,
     /// Whether the action must fail (then `applied` is the error Helix shows).
     fails: bool,
+    /// Diagnostics (a JSON array) another language server publishes for the file (empty: none).
+    diagnostics: &'a str,
 }
 
 /// What one code-action session produced: the written file, the driver's report, and everything
@@ -254,13 +256,20 @@ enabled = false
 [language-server.switchboard.config.actions]
 providers = ["mock"]
 
+[language-server.fake-pyright]
+command = {other}
+environment = {{ DIAGNOSTICS = {diagnostics} }}
+
 [[language]]
 name = "python"
-language-servers = [{{ name = "switchboard", only-features = ["completion", "code-action"] }}]
+language-servers = [{{ name = "switchboard", only-features = ["completion", "code-action"] }}{more}]
 "#,
         bin = toml_string(env!("CARGO_BIN_EXE_switchboard")),
         log = toml_string(&server_log.display().to_string()),
         base_url = toml_string(&format!("{}/v1", mock.base_url)),
+        other = toml_string(&workspace_root().join("tests/e2e/editors/diagnostics_server.sh").display().to_string()),
+        diagnostics = toml_string(if action.diagnostics.is_empty() { "[]" } else { action.diagnostics }),
+        more = if action.diagnostics.is_empty() { "" } else { ", \"fake-pyright\"" },
     );
     std::fs::write(helix_config.join("languages.toml"), languages).expect("languages.toml");
     std::fs::write(helix_config.join("config.toml"), action.config).expect("config.toml");
@@ -276,6 +285,7 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
         .env("TYPED", action.typed)
         .env("STATUS", action.status)
         .env("FAILS", if action.fails { "1" } else { "0" })
+        .env("SELECT_LINE", if action.diagnostics.is_empty() { "0" } else { "1" })
         .env("SERVER_LOG", &server_log)
         .env_remove("SWITCHBOARD_CONFIG")
         .env_remove("TMUX")
@@ -301,6 +311,36 @@ language-servers = [{{ name = "switchboard", only-features = ["completion", "cod
     ActionRun { file_text, stdout, details, mock }
 }
 
+/// Another server (a stand-in for pyright) reports `reslt` as undefined; `<space>a` on that line
+/// offers "AI: Fix: …" for it (Helix passes every server's diagnostics on), and choosing it
+/// applies the model's fix as a one-line edit; the model was told the diagnostic.
+#[test]
+fn helix_fixes_another_servers_diagnostic_from_its_menu() {
+    let answer = "```python\n    def total(self, items):\n        result = 0\n        for item in items:\n            result += item.price\n        return result\n```";
+    let diagnostics = r#"[{"range":{"start":{"line":8,"character":15},"end":{"line":8,"character":20}},"severity":1,"source":"Pyright","code":"reportUndefinedVariable","message":"\"reslt\" is not defined"}]"#;
+    let run = run_helix_action(
+        Reply::text(answer),
+        &Action {
+            line: 9,
+            title: "AI: Fix: \"reslt\" is not defined",
+            id: "fix",
+            applied: "return result",
+            typed: "",
+            status: "",
+            config: "",
+            fails: false,
+            diagnostics,
+        },
+    );
+    assert_eq!(run.file_text, CART.replace("return reslt", "return result"), "the written file\n{}", run.details);
+    let requests = run.mock.requests();
+    assert_eq!(requests.len(), 1, "{}", run.details);
+    let prompt = requests[0].body["messages"].to_string();
+    for expected in ["is not defined", "Pyright", "reportUndefinedVariable"] {
+        assert!(prompt.contains(expected), "{expected} not in {prompt}\n{}", run.details);
+    }
+}
+
 /// `<space>a` inside a method, "AI: Improve and simplify": the model's answer (prose around a
 /// fenced, unindented method) becomes a minimal edit Helix applies, and the written file holds
 /// the method rewritten at its own indentation, once, without fences or prose.
@@ -318,6 +358,7 @@ fn helix_runs_an_ai_code_action_from_its_menu() {
             status: "",
             config: "",
             fails: false,
+            diagnostics: "",
         },
     );
     let expected = "import math\n\n\nclass Cart:\n    def total(self, items):\n        return sum(item.price for item in items)\n\n\nprint(Cart().total([]))\n";
@@ -358,6 +399,7 @@ fn helix_stays_responsive_while_an_ai_code_action_runs() {
             status: "switchboard: AI: Document",
             config: "[editor.lsp]\ndisplay-progress-messages = true\n",
             fails: false,
+            diagnostics: "",
         },
     );
     let expected = "import math\n\n\nclass Cart:\n    def total(self, items):\n        \"\"\"Sum the prices of `items`.\"\"\"\n        result = 0\n        for item in items:\n            result += item.price\n        return reslt\n\n\nprint(Cart().total([]))\nx = 1\n";
@@ -385,6 +427,7 @@ fn helix_shows_why_an_ai_code_action_failed() {
             status: "",
             config: "",
             fails: true,
+            diagnostics: "",
         },
     );
     assert_eq!(run.file_text, CART, "the written file\n{}", run.details);

@@ -84,6 +84,12 @@ tm send-keys -t "$SESSION" Enter
 sleep 0.1
 tm send-keys -t "$SESSION" g s # first non-blank of the line
 sleep 0.1
+if [ "${SELECT_LINE:-0}" = 1 ]; then
+  # The whole line, so the selection overlaps a diagnostic anywhere on it (Helix passes on the
+  # diagnostics that overlap the selection).
+  tm send-keys -t "$SESSION" x
+  sleep 0.1
+fi
 # The server may not have the document yet (didOpen follows `initialized`): Helix then says "No
 # code actions available", and the user asks again.
 MENU=0
