@@ -1,15 +1,16 @@
 //! `textDocument/completion`: AI suggestions as completion items, for clients without inline
 //! completion (Helix, Zed, eglot, Neovim before 0.12).
 //!
-//! Clients like Helix ask on every keystroke and merge every server's items, so this answers
-//! fast: from the cache when the user is typing through a suggestion, else after at most
+//! Clients that ask as the user types and wait for every server before showing a menu get a
+//! fast answer to an automatic request: from the cache when the user is typing through a suggestion, else after at most
 //! `ITEMS_WAIT`; the model call goes on in the background and the list is marked incomplete,
 //! so the next keystroke asks again and finds the suggestion in the cache.
 //!
 //! A request the user made explicitly (`triggerKind` 1, Invoked: Neovim's `<C-x><C-o>`, a
 //! completion plugin's manual key) waits for its answer instead, within the completion
 //! deadline, and offers up to `n_items_invoked` alternatives: an empty menu there would make
-//! the user ask twice. (Helix sends no `context`, so its requests count as automatic.)
+//! the user ask twice. (Helix 25.07 sends `Invoked` for its as-you-type requests as well as for
+//! `C-x`, so both wait: see docs/editors.md, Helix.)
 
 use std::sync::Arc;
 use std::time::Duration;
