@@ -65,13 +65,95 @@ fn main() {
         if full { "full" } else { "smoke; run `cargo bench -p switchboard --bench e2e` for the real figures" },
         env!("CARGO_BIN_EXE_switchboard")
     ));
+    // `SWITCHBOARD_BENCH_ONLY=startup`: only the start-up figures (quick, for that work).
+    if std::env::var("SWITCHBOARD_BENCH_ONLY").as_deref() == Ok("startup") {
+        report_startup(&startup());
+        return;
+    }
     let overhead = overhead_and_keystrokes(scale);
     let memory = memory(scale);
     let through = typing_through();
     let burst = burst(scale);
     let actions = actions(scale);
+    let startup = startup();
     report(scale, &overhead, &memory, &through, &burst);
     report_actions(&actions);
+    report_startup(&startup);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up: what the first keystroke after the editor spawns the server waits for.
+
+struct Startup {
+    to_initialize: Vec<Duration>,
+    to_first_reply: Vec<Duration>,
+    first_reply_after_pause: Vec<Duration>,
+}
+
+fn options_for_startup(mock: &MockProvider) -> Value {
+    json!({
+        "providers": {"mock": {"kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
+                               "api_key_env": "MOCK_KEY", "fim": "native"}},
+        "completion": {"providers": ["mock"], "n_items_invoked": 1},
+    })
+}
+
+const STARTUP_FILE: &str =
+    "import math\n\n\ndef area(r):\n    return math.pi * r * r\n\n\ndef total(items):\n    return \n";
+
+/// Fresh processes: spawn to the `initialize` answer, and spawn to the answer of the first
+/// inline completion (invoked, an instant provider) in a small file opened right after.
+fn startup() -> Startup {
+    let mock = MockProvider::start(Reply::text("sum(items)\n"));
+    let mut startup =
+        Startup { to_initialize: Vec::new(), to_first_reply: Vec::new(), first_reply_after_pause: Vec::new() };
+    for _ in 0..7 {
+        let spawned = Instant::now();
+        let mut server =
+            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: Vec::new() });
+        server.initialize_with(json!({"textDocument": {"inlineCompletion": {}}}), options_for_startup(&mock));
+        startup.to_initialize.push(spawned.elapsed());
+        server.open("file:///bench/small.py", "python", STARTUP_FILE);
+        let result = server
+            .call("textDocument/inlineCompletion", Bench::inline_params("file:///bench/small.py", 8, 11, INVOKED));
+        startup.to_first_reply.push(spawned.elapsed());
+        assert!(first_item(&result).is_some(), "no first completion: {result}\n{}", server.stderr());
+        // The same first request once the user has paused for 100 ms after the file opened, as
+        // a first keystroke usually comes: the background warm-up (HTTP client, queries) is done.
+        let mut paused =
+            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: Vec::new() });
+        paused.initialize_with(json!({"textDocument": {"inlineCompletion": {}}}), options_for_startup(&mock));
+        paused.open("file:///bench/small.py", "python", STARTUP_FILE);
+        std::thread::sleep(Duration::from_millis(100));
+        let asked = Instant::now();
+        let result = paused
+            .call("textDocument/inlineCompletion", Bench::inline_params("file:///bench/small.py", 8, 11, INVOKED));
+        startup.first_reply_after_pause.push(asked.elapsed());
+        assert!(first_item(&result).is_some(), "no first completion: {result}");
+    }
+    startup
+}
+
+fn report_startup(startup: &Startup) {
+    say("\nstart-up (7 fresh processes, medians)                                                   target");
+    say(&"-".repeat(100));
+    say(&format!(
+        "{:<59}{:<35}{}",
+        "spawn to initialize answered",
+        ms(percentile(&sorted(&startup.to_initialize), 0.5)),
+        "<= 6 ms"
+    ));
+    say(&format!(
+        "{:<59}{:<35}{}",
+        "spawn to first completion reply (small file)",
+        ms(percentile(&sorted(&startup.to_first_reply), 0.5)),
+        "<= 10 ms"
+    ));
+    say(&format!(
+        "{:<59}{:<35}",
+        "  first reply when asked 100 ms after the file opened",
+        ms(percentile(&sorted(&startup.first_reply_after_pause), 0.5)),
+    ));
 }
 
 #[allow(clippy::print_stdout, reason = "a bench reports on stdout")]

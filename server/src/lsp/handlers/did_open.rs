@@ -1,5 +1,5 @@
 //! `textDocument/didOpen`: start tracking a document. Never parses: that waits for a feature
-//! that needs the tree.
+//! that needs the tree. The language's queries are compiled in the background (once).
 
 use tower_lsp_server::gen_lsp_types as lsp;
 
@@ -12,4 +12,11 @@ pub fn handle(session: &Session, params: lsp::DidOpenTextDocumentParams) {
     let uri = convert::uri(&document.uri);
     session.documents.open(uri, &language_id, document.version, &document.text);
     session.features.completion.note_open(uri);
+    // The language's queries are compiled once per process, in the background, so the first
+    // completion in a language does not wait for them.
+    if let Some(language) = session.documents.snapshot(uri).and_then(|snapshot| snapshot.language()) {
+        tokio::task::spawn_blocking(move || {
+            let _ = language.context_query();
+        });
+    }
 }

@@ -10,6 +10,11 @@ use tower_lsp_server::gen_lsp_types::MessageType;
 use crate::lsp::session::Session;
 
 pub async fn handle(session: &Arc<Session>) {
+    // The HTTP client (its TLS roots take about 10 ms to load) is built now, in the background,
+    // not on the first keystroke's path.
+    tokio::task::spawn_blocking(|| {
+        let _ = switchboard_providers::http::client();
+    });
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
     crate::lsp::config_watch::spawn(session);
