@@ -204,7 +204,8 @@ impl RpcError {
 
 fn parse_proto_duration(value: &str) -> Option<Duration> {
     let seconds: f64 = value.trim().strip_suffix('s')?.parse().ok()?;
-    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    // `try_`: `"1e300s"` is no delay a `Duration` holds.
+    Duration::try_from_secs_f64(seconds).ok()
 }
 
 fn rpc_error(provider: &str, rpc: &RpcError) -> ProviderError {
@@ -223,7 +224,7 @@ fn usage_of(usage: &WireUsage) -> Usage {
     Usage {
         input_tokens: usage.prompt_token_count,
         // Thinking tokens are billed as output.
-        output_tokens: usage.candidates_token_count + usage.thoughts_token_count,
+        output_tokens: usage.candidates_token_count.saturating_add(usage.thoughts_token_count),
     }
 }
 

@@ -35,6 +35,10 @@ const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 /// A non-streamed answer larger than this is refused rather than buffered without limit.
 const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
+/// The longest line, and the largest event, a stream may send: one that grows past this is
+/// refused rather than buffered without limit (the bound of a whole answer).
+const MAX_FRAME_BYTES: usize = MAX_BODY_BYTES;
+
 /// Vendor messages are quoted to the user; a runaway HTML error page is not.
 const MAX_MESSAGE_CHARS: usize = 400;
 
@@ -209,15 +213,15 @@ pub fn shorten(message: &str) -> String {
 /// `retry-after` in seconds or as an HTTP-date.
 pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
+    // `try_`: a wait too long for a `Duration` (`1e300`) is no wait we can honour.
     if let Some(ms) = header("retry-after-ms").and_then(|value| value.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+        && let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let value = header("retry-after")?;
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return Duration::try_from_secs_f64(seconds).ok();
     }
     let when = parse_http_date(value)?;
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
@@ -242,7 +246,8 @@ pub fn parse_http_date(value: &str) -> Option<SystemTime> {
         .iter()
         .position(|name| name == month)? as u32
         + 1;
-    let year: i64 = year.parse().ok()?;
+    // Four digits, as the grammar says; a longer year would overflow the arithmetic below.
+    let year: i64 = year.parse().ok().filter(|year| (0..=9999).contains(year))?;
     let mut hms = time.split(':').map(|part| part.parse::<u64>().ok());
     let (hour, minute, second) = (hms.next()??, hms.next()??, hms.next()??);
     if hms.next().is_some() || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
@@ -356,7 +361,8 @@ pub struct SseEvent {
 /// blank keep-alive lines are skipped by the parser; UTF-8 split across chunks is reassembled.
 pub fn sse_stream(provider: &str, response: reqwest::Response, deadline: Option<Instant>) -> FrameStream<SseEvent> {
     let provider: Arc<str> = Arc::from(provider);
-    let events = body_chunks(provider.clone(), response, deadline).eventsource().map(move |item| match item {
+    let chunks = sse_lines(provider.clone(), body_chunks(provider.clone(), response, deadline));
+    let events = chunks.eventsource().map(move |item| match item {
         Ok(event) => Ok(SseEvent { event: event.event, data: event.data }),
         Err(EventStreamError::Transport(error)) => Err(error),
         Err(EventStreamError::Utf8(error)) => Err(ProviderError::new(
@@ -371,39 +377,213 @@ pub fn sse_stream(provider: &str, response: reqwest::Response, deadline: Option<
     Box::pin(end_after_error(events))
 }
 
-/// Splits an NDJSON body (Ollama) into lines, skipping blank ones. Lines are decoded only once
-/// complete, so UTF-8 split across chunks is fine.
-pub fn ndjson_stream(provider: &str, response: reqwest::Response, deadline: Option<Instant>) -> FrameStream<String> {
-    let provider: Arc<str> = Arc::from(provider);
-    let chunks = Box::pin(body_chunks(provider.clone(), response, deadline));
-    let lines = stream::unfold((chunks, Vec::<u8>::new(), false), move |(mut chunks, mut buffer, mut ended)| {
+fn too_long() -> String {
+    format!("a line is longer than {} MiB", MAX_FRAME_BYTES >> 20)
+}
+
+/// The body cut into lines, each line end included, as eventsource-stream 0.2.3 can read it.
+/// That version
+/// - parses its whole buffer again for every chunk, and copies what follows each line it takes,
+///   so a long line in small chunks, or many lines in one, costs time quadratic in their length;
+///   fed one line at a time, it never holds more than one;
+/// - has no limit: here a line longer than [`MAX_FRAME_BYTES`], or an event larger, is an
+///   error, and so is a line that is not UTF-8 (that version would buffer all that follows one);
+/// - strips a leading byte order mark by slicing one byte off the three-byte character, which
+///   panics: we strip it ourselves (the specification strips one) and start with an empty line,
+///   which dispatches nothing, so that the parser never sees a BOM first;
+/// - waits after a `\r` for a possible `\n` even at the end of the body, which loses the last
+///   event of a stream with CR line ends: we add that `\n`, which makes the same line end.
+fn sse_lines(
+    provider: Arc<str>,
+    chunks: impl Stream<Item = Result<Bytes, ProviderError>> + Send + 'static,
+) -> impl Stream<Item = Result<Bytes, ProviderError>> + Send + 'static {
+    const BOM: &[u8] = "\u{feff}".as_bytes();
+    struct Lines<S> {
+        chunks: Pin<Box<S>>,
+        /// The start of a line whose end has not come yet.
+        pending: Vec<u8>,
+        /// Lines ready to hand on, and the error that ends the stream, if any.
+        ready: VecDeque<Result<Bytes, ProviderError>>,
+        /// Whether the body has started (a BOM may come until it has).
+        started: bool,
+        /// Bytes of the event so far: the lines since the last blank one.
+        event_bytes: usize,
+        ends_in_cr: bool,
+        done: bool,
+    }
+    impl<S> Lines<S> {
+        fn error(&mut self, provider: &str, message: &str) {
+            self.ready.push_back(Err(ProviderError::new(ErrorKind::BadResponse, provider, message)));
+            self.pending.clear();
+            self.done = true;
+        }
+
+        fn push_line(&mut self, provider: &str, line: &[u8]) {
+            if std::str::from_utf8(line).is_err() {
+                return self.error(provider, "the event stream is not UTF-8");
+            }
+            let blank = matches!(line, b"\n" | b"\r" | b"\r\n");
+            self.event_bytes = if blank { 0 } else { self.event_bytes + line.len() };
+            if self.event_bytes > MAX_FRAME_BYTES {
+                return self.error(provider, &format!("an event is larger than {} MiB", MAX_FRAME_BYTES >> 20));
+            }
+            self.ends_in_cr = line.last() == Some(&b'\r');
+            self.ready.push_back(Ok(Bytes::copy_from_slice(line)));
+        }
+
+        /// Takes the complete lines out of `pending`; a CR at its very end ends a line too (the
+        /// parser waits for a following LF itself).
+        fn split(&mut self, provider: &str) {
+            let pending = std::mem::take(&mut self.pending);
+            let mut start = 0;
+            while let Some(end) = pending[start..].iter().position(|byte| matches!(byte, b'\n' | b'\r')) {
+                let mut end = start + end;
+                if pending[end] == b'\r' && pending.get(end + 1) == Some(&b'\n') {
+                    end += 1;
+                }
+                self.push_line(provider, &pending[start..=end]);
+                if self.done {
+                    return;
+                }
+                start = end + 1;
+            }
+            if pending.len() - start > MAX_FRAME_BYTES {
+                return self.error(provider, &too_long());
+            }
+            self.pending = pending[start..].to_vec();
+        }
+    }
+    let lines = Lines {
+        chunks: Box::pin(chunks.fuse()),
+        pending: Vec::new(),
+        ready: VecDeque::from([Ok(Bytes::from_static(b"\n"))]),
+        started: false,
+        event_bytes: 0,
+        ends_in_cr: false,
+        done: false,
+    };
+    stream::unfold(lines, move |mut lines| {
         let provider = provider.clone();
         async move {
             loop {
-                let line = match buffer.iter().position(|byte| *byte == b'\n') {
-                    Some(newline) => Some(buffer.drain(..=newline).collect::<Vec<u8>>()),
-                    None if ended && !buffer.is_empty() => Some(std::mem::take(&mut buffer)),
-                    None if ended => return None,
+                if let Some(item) = lines.ready.pop_front() {
+                    return Some((item, lines));
+                }
+                if lines.done {
+                    return None;
+                }
+                match lines.chunks.next().await {
+                    Some(Ok(bytes)) => {
+                        lines.pending.extend_from_slice(&bytes);
+                        if !lines.started {
+                            if lines.pending.len() < BOM.len() && BOM.starts_with(&lines.pending) {
+                                continue;
+                            }
+                            lines.started = true;
+                            if lines.pending.starts_with(BOM) {
+                                lines.pending.drain(..BOM.len());
+                            }
+                        }
+                        // A chunk without a line end only adds to the line: a long line in small
+                        // chunks is searched twice in all, not once per chunk.
+                        if bytes.iter().any(|byte| matches!(byte, b'\n' | b'\r')) {
+                            lines.split(&provider);
+                        } else if lines.pending.len() > MAX_FRAME_BYTES {
+                            lines.error(&provider, &too_long());
+                        }
+                    }
+                    Some(Err(error)) => {
+                        lines.ready.push_back(Err(error));
+                        lines.done = true;
+                    }
+                    None => {
+                        lines.done = true;
+                        let rest = std::mem::take(&mut lines.pending);
+                        if !rest.is_empty() {
+                            // A line without an end: the parser drops it, as it should.
+                            lines.push_line(&provider, &rest);
+                        } else if lines.ends_in_cr {
+                            lines.ready.push_back(Ok(Bytes::from_static(b"\n")));
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// Splits an NDJSON body (Ollama) into lines, skipping blank ones. Lines are decoded only once
+/// complete, so UTF-8 split across chunks is fine. A line longer than [`MAX_FRAME_BYTES`] is
+/// an error; each byte is searched for a line end once, and moved at most once.
+pub fn ndjson_stream(provider: &str, response: reqwest::Response, deadline: Option<Instant>) -> FrameStream<String> {
+    struct Lines<S> {
+        chunks: Pin<Box<S>>,
+        buffer: Vec<u8>,
+        /// Where the next line starts in `buffer`, and how far it was searched for its end.
+        start: usize,
+        searched: usize,
+        ended: bool,
+    }
+    impl<S> Lines<S> {
+        /// After an error: nothing more to read.
+        fn stop(&mut self) {
+            (self.buffer, self.start, self.searched, self.ended) = (Vec::new(), 0, 0, true);
+        }
+    }
+    let provider: Arc<str> = Arc::from(provider);
+    let chunks = Box::pin(body_chunks(provider.clone(), response, deadline));
+    let state = Lines { chunks, buffer: Vec::new(), start: 0, searched: 0, ended: false };
+    let lines = stream::unfold(state, move |mut state| {
+        let provider = provider.clone();
+        async move {
+            let bad = |message: &str| ProviderError::new(ErrorKind::BadResponse, &*provider, message);
+            loop {
+                let unsearched = &state.buffer[state.searched.max(state.start)..];
+                let line = match unsearched.iter().position(|byte| *byte == b'\n') {
+                    Some(newline) => {
+                        let end = state.searched.max(state.start) + newline + 1;
+                        let line = state.start..end;
+                        (state.start, state.searched) = (end, end);
+                        Some(line)
+                    }
+                    None if state.ended && state.start < state.buffer.len() => {
+                        let line = state.start..state.buffer.len();
+                        state.start = state.buffer.len();
+                        Some(line)
+                    }
+                    None if state.ended => return None,
                     None => None,
                 };
                 if let Some(line) = line {
-                    let line = match String::from_utf8(line) {
-                        Ok(line) => line,
-                        Err(_) => {
-                            let error = ProviderError::new(ErrorKind::BadResponse, &*provider, "a line is not UTF-8");
-                            return Some((Err(error), (chunks, Vec::new(), true)));
-                        }
+                    let Ok(line) = std::str::from_utf8(&state.buffer[line]) else {
+                        state.stop();
+                        return Some((Err(bad("a line is not UTF-8")), state));
                     };
                     let line = line.trim();
                     if line.is_empty() {
                         continue;
                     }
-                    return Some((Ok(line.to_owned()), (chunks, buffer, ended)));
+                    let line = line.to_owned();
+                    return Some((Ok(line), state));
                 }
-                match chunks.next().await {
-                    Some(Ok(bytes)) => buffer.extend_from_slice(&bytes),
-                    Some(Err(error)) => return Some((Err(error), (chunks, Vec::new(), true))),
-                    None => ended = true,
+                state.searched = state.buffer.len();
+                if state.buffer.len() - state.start > MAX_FRAME_BYTES {
+                    state.stop();
+                    return Some((Err(bad(&too_long())), state));
+                }
+                match state.chunks.next().await {
+                    Some(Ok(bytes)) => {
+                        // The lines taken are dropped before the buffer grows.
+                        state.buffer.drain(..state.start);
+                        state.searched -= state.start;
+                        state.start = 0;
+                        state.buffer.extend_from_slice(&bytes);
+                    }
+                    Some(Err(error)) => {
+                        state.stop();
+                        return Some((Err(error), state));
+                    }
+                    None => state.ended = true,
                 }
             }
         }

@@ -67,4 +67,6 @@ pub use state::{
 };
 
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod tests;
