@@ -151,7 +151,14 @@ impl Masker {
             }
             rules.push(("user_pattern".to_owned(), regex, any));
         }
-        let set = RegexSet::new(rules.iter().map(|(_, regex, _)| regex.as_str())).expect("each pattern compiled alone");
+        // Patterns that each compile may still exceed the size limit together.
+        let set = regex::RegexSetBuilder::new(rules.iter().map(|(_, regex, _)| regex.as_str()))
+            .size_limit(1 << 24)
+            .build()
+            .map_err(|error| BadPattern {
+                index: patterns.len().saturating_sub(1),
+                message: format!("the patterns are too large together ({error}); use fewer or simpler ones"),
+            })?;
         Ok(Self { set, rules })
     }
 

@@ -197,3 +197,10 @@ fn text_without_secrets_is_returned_as_is() {
     assert_eq!(masker.mask(&code, &mut masks), code);
     assert!(masks.is_empty());
 }
+
+#[test]
+fn patterns_too_large_together_are_an_error_not_a_panic() {
+    let patterns = vec![r"\w{16}".to_owned(); 40];
+    let error = Masker::new(&patterns).unwrap_err();
+    assert!(error.message.contains("too large together"), "{}", error.message);
+}
