@@ -12,12 +12,13 @@
 //! The shapes are chosen to be exact rather than broad: a fixed prefix (`sk-`, `ghp_`, `AKIA`,
 //! `eyJ…`) or a fixed context (`-----BEGIN … PRIVATE KEY-----`, `user:password@` in a URL),
 //! never "a long random-looking string", so hashes, UUIDs and base64 data pass untouched (the
-//! tests hold a corpus of both).
+//! tests hold a corpus of both). That fixed text is also what keeps masking cheap: a rule's
+//! regex runs only on text that contains its literal part.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use regex::{Regex, RegexSet};
+use regex::Regex;
 
 /// Placeholders are this followed by a number; it reads as an identifier in every language.
 pub const PLACEHOLDER_PREFIX: &str = "REDACTED_SECRET_";
@@ -26,6 +27,9 @@ pub const PLACEHOLDER_PREFIX: &str = "REDACTED_SECRET_";
 struct Rule {
     /// Shown in `switchboard/status` counts.
     kind: &'static str,
+    /// Text every match contains: the pattern runs only on text that has one of them (a
+    /// substring search is far cheaper than any regex over a 12 KB prompt).
+    needles: &'static [&'static str],
     pattern: &'static str,
     /// A match must also pass this (for shapes whose body is only checked loosely by the
     /// pattern): keys are random, so they mix letters and digits.
@@ -60,49 +64,79 @@ const BUILTIN: &[Rule] = &[
     // the end of the base64.
     Rule {
         kind: "private_key",
+        needles: &["-----BEGIN"],
         pattern: r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s:,-]*)",
         check: any,
     },
     // Anthropic (sk-ant-api03-…), OpenAI (sk-…, sk-proj-…, sk-svcacct-…), OpenRouter
     // (sk-or-v1-…), DeepSeek (sk-…).
-    Rule { kind: "api_key", pattern: r"\bsk-[A-Za-z0-9][A-Za-z0-9_-]{19,}", check: random_segment },
+    Rule { kind: "api_key", needles: &["sk-"], pattern: r"\bsk-[A-Za-z0-9][A-Za-z0-9_-]{19,}", check: random_segment },
     // Groq, xAI, Hugging Face.
     Rule {
         kind: "api_key",
+        needles: &["gsk_", "xai-", "hf_"],
         pattern: r"\b(?:gsk_[A-Za-z0-9]{40,}|xai-[A-Za-z0-9]{60,}|hf_[A-Za-z0-9]{30,})\b",
         check: mixed,
     },
     // Google API keys (Gemini, Maps, Firebase).
-    Rule { kind: "google_api_key", pattern: r"\bAIza[0-9A-Za-z_-]{35}", check: any },
+    Rule { kind: "google_api_key", needles: &["AIza"], pattern: r"\bAIza[0-9A-Za-z_-]{35}", check: any },
     // AWS access key ids, and secret access keys where they are named.
-    Rule { kind: "aws_key", pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b", check: mixed },
     Rule {
         kind: "aws_key",
+        needles: &["AKIA", "ASIA", "ABIA", "ACCA"],
+        pattern: r"\b(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}\b",
+        check: mixed,
+    },
+    Rule {
+        kind: "aws_key",
+        needles: &["aws", "AWS", "Aws"],
         pattern: r#"(?i)aws_?secret_?(?:access_?)?key["']?\s*[:=]\s*["']?([A-Za-z0-9/+]{40})\b"#,
         check: mixed,
     },
     // GitHub tokens: classic, OAuth, user-to-server, server-to-server, refresh; fine-grained.
-    Rule { kind: "github_token", pattern: r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b", check: any },
-    Rule { kind: "github_token", pattern: r"\bgithub_pat_[A-Za-z0-9_]{50,}\b", check: any },
+    Rule {
+        kind: "github_token",
+        needles: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        pattern: r"\b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36,}\b",
+        check: any,
+    },
+    Rule { kind: "github_token", needles: &["github_pat_"], pattern: r"\bgithub_pat_[A-Za-z0-9_]{50,}\b", check: any },
     // GitLab personal access tokens.
-    Rule { kind: "gitlab_token", pattern: r"\bglpat-[A-Za-z0-9_-]{20,}\b", check: any },
+    Rule { kind: "gitlab_token", needles: &["glpat-"], pattern: r"\bglpat-[A-Za-z0-9_-]{20,}\b", check: any },
     // Slack tokens and incoming webhooks.
-    Rule { kind: "slack_token", pattern: r"\bxox[abposr]-[A-Za-z0-9-]{10,}", check: mixed },
-    Rule { kind: "slack_webhook", pattern: r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}", check: any },
+    Rule { kind: "slack_token", needles: &["xox"], pattern: r"\bxox[abposr]-[A-Za-z0-9-]{10,}", check: mixed },
+    Rule {
+        kind: "slack_webhook",
+        needles: &["hooks.slack.com"],
+        pattern: r"https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,}",
+        check: any,
+    },
     // Stripe secret and restricted keys (publishable `pk_` keys are public by design).
-    Rule { kind: "stripe_key", pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b", check: any },
+    Rule {
+        kind: "stripe_key",
+        needles: &["_live_", "_test_"],
+        pattern: r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}\b",
+        check: any,
+    },
     // npm tokens, and any `_authToken`/`_auth`/`_password` in an `.npmrc`.
-    Rule { kind: "npm_token", pattern: r"\bnpm_[A-Za-z0-9]{36}\b", check: any },
+    Rule { kind: "npm_token", needles: &["npm_"], pattern: r"\bnpm_[A-Za-z0-9]{36}\b", check: any },
     Rule {
         kind: "npm_token",
+        needles: &["_auth", "_password"],
         pattern: r#"(?m)(?:_authToken|_auth|_password)\s*=\s*["']?([^\s"'$][^\s"']{7,})"#,
         check: literal_password,
     },
     // JSON Web Tokens: three base64url parts, the first two JSON objects (`eyJ` is `{"`).
-    Rule { kind: "jwt", pattern: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}", check: any },
+    Rule {
+        kind: "jwt",
+        needles: &["eyJ"],
+        pattern: r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",
+        check: any,
+    },
     // Credentials in a URL: the password of `scheme://user:password@host`.
     Rule {
         kind: "url_password",
+        needles: &["://"],
         pattern: r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]+:([^\s:/@]{3,})@",
         check: literal_password,
     },
@@ -110,13 +144,18 @@ const BUILTIN: &[Rule] = &[
 
 /// Finds and masks secrets. Built once per configuration; cheap to share.
 pub struct Masker {
-    /// The built-in rules then the user's patterns, in one set for a single-pass first check.
-    set: RegexSet,
+    /// The built-in rules, then the user's patterns.
     rules: Vec<Compiled>,
 }
 
-/// A compiled rule: its kind, its expression, its extra check.
-type Compiled = (String, Regex, fn(&str) -> bool);
+/// A compiled rule.
+struct Compiled {
+    kind: &'static str,
+    /// Empty: the rule always runs (the user's patterns).
+    needles: &'static [&'static str],
+    regex: Regex,
+    check: fn(&str) -> bool,
+}
 
 impl fmt::Debug for Masker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -137,8 +176,11 @@ impl Masker {
     pub fn new(patterns: &[String]) -> Result<Self, BadPattern> {
         let mut rules: Vec<Compiled> = BUILTIN
             .iter()
-            .map(|rule| {
-                (rule.kind.to_owned(), Regex::new(rule.pattern).expect("built-in patterns compile"), rule.check)
+            .map(|rule| Compiled {
+                kind: rule.kind,
+                needles: rule.needles,
+                regex: Regex::new(rule.pattern).expect("built-in patterns compile"),
+                check: rule.check,
             })
             .collect();
         for (index, pattern) in patterns.iter().enumerate() {
@@ -149,17 +191,9 @@ impl Masker {
             if regex.is_match("") {
                 return Err(BadPattern { index, message: "the pattern matches empty text".to_owned() });
             }
-            rules.push(("user_pattern".to_owned(), regex, any));
+            rules.push(Compiled { kind: "user_pattern", needles: &[], regex, check: any });
         }
-        // Patterns that each compile may still exceed the size limit together.
-        let set = regex::RegexSetBuilder::new(rules.iter().map(|(_, regex, _)| regex.as_str()))
-            .size_limit(1 << 24)
-            .build()
-            .map_err(|error| BadPattern {
-                index: patterns.len().saturating_sub(1),
-                message: format!("the patterns are too large together ({error}); use fewer or simpler ones"),
-            })?;
-        Ok(Self { set, rules })
+        Ok(Self { rules })
     }
 
     /// The built-in shapes only.
@@ -170,18 +204,16 @@ impl Masker {
     /// `text` with every secret replaced by its placeholder in `masks` (a new one for a secret
     /// not seen before in this request).
     pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
-        let matched = self.set.matches(text);
-        if !matched.matched_any() && !masks.could_contain_placeholder(text) {
-            return text.to_owned();
-        }
-        // Spans of secrets, earliest and longest first; overlapping ones are merged into the first.
+        // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
-        for index in matched.iter() {
-            let (kind, regex, check) = &self.rules[index];
-            for captures in regex.captures_iter(text) {
+        for rule in &self.rules {
+            if !rule.needles.is_empty() && !rule.needles.iter().any(|needle| text.contains(needle)) {
+                continue;
+            }
+            for captures in rule.regex.captures_iter(text) {
                 let Some(secret) = captures.get(1).or_else(|| captures.get(0)) else { continue };
-                if !secret.is_empty() && check(secret.as_str()) {
-                    spans.push((secret.start(), secret.end(), kind.as_str()));
+                if !secret.is_empty() && (rule.check)(secret.as_str()) {
+                    spans.push((secret.start(), secret.end(), rule.kind));
                 }
             }
         }
@@ -246,10 +278,6 @@ impl Masks {
             }
         };
         format!("{PLACEHOLDER_PREFIX}{number}")
-    }
-
-    fn could_contain_placeholder(&self, text: &str) -> bool {
-        text.contains(PLACEHOLDER_PREFIX)
     }
 
     /// Whether `text` (a model's answer) contains something that looks like a placeholder,
