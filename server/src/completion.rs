@@ -97,8 +97,8 @@ pub struct CompletionRequest {
     /// request (Neovim's inline completion waits 200 ms): taken off the server's own wait, so
     /// the user does not wait twice.
     pub client_waited: Duration,
-    /// The document version `byte_offset` was computed in. A request whose document has changed
-    /// since is stale (the offset may not even fall on a character any more): nothing is asked.
+    /// The document version `byte_offset` was computed in. When the document has changed since,
+    /// the offset is snapped to a character boundary of the new text before any slicing.
     pub version: i32,
     pub trigger: Trigger,
     /// Upper bound on suggestions wanted (1 for automatic triggers).
@@ -301,10 +301,15 @@ impl CompletionEngine {
             return Outcome::Nothing("document is not open");
         };
         let version_at_request = snapshot.version();
+        let rope = snapshot.rope();
+        let mut cursor = request.byte_offset.min(rope.len_bytes());
         if version_at_request != request.version {
-            return Outcome::Nothing("the document changed after the request");
+            // An edit was applied between the handler reading the position and now (tower-lsp
+            // may run a notification and the next request out of order). The offset may then
+            // fall inside a character of the new text: snap it back to one, never slice there.
+            tracing::debug!(asked = request.version, now = version_at_request, "document changed under a request");
+            cursor = rope.char_to_byte(rope.byte_to_char(cursor));
         }
-        let cursor = request.byte_offset.min(snapshot.rope().len_bytes());
 
         // Typing through a suggestion already made costs nothing.
         let lookup_key = cursor_key(&snapshot, cursor, BEFORE_WINDOW + AFTER_WINDOW);
