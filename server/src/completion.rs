@@ -105,6 +105,14 @@ pub struct CompletionRequest {
     pub max_items: usize,
 }
 
+/// A request with its place in line (see [`CompletionEngine::admit`]).
+#[derive(Debug)]
+pub struct Admitted {
+    request: CompletionRequest,
+    generation: u64,
+    newer: watch::Receiver<u64>,
+}
+
 /// One suggestion: text to insert at the cursor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Suggestion {
@@ -290,9 +298,18 @@ impl CompletionEngine {
             .unwrap_or(settings.debounce_min)
     }
 
-    /// Runs the pipeline for one request.
-    pub async fn complete(&self, store: &DocumentStore, request: CompletionRequest) -> Outcome {
-        let (generation, mut newer) = self.begin(&request.uri);
+    /// Takes a request in, in the order the editor sent it: from here on, any request admitted
+    /// later for the same document supersedes it. Call it on the task that reads the editor's
+    /// messages, before handing the request to a worker: workers start in any order, and a
+    /// generation taken there let an older request supersede the newer one.
+    pub fn admit(&self, request: CompletionRequest) -> Admitted {
+        let (generation, newer) = self.begin(&request.uri);
+        Admitted { request, generation, newer }
+    }
+
+    /// Runs the pipeline for one admitted request.
+    pub async fn complete(&self, store: &DocumentStore, admitted: Admitted) -> Outcome {
+        let Admitted { request, generation, mut newer } = admitted;
         let settings = self.settings();
         if !settings.enabled {
             return Outcome::Nothing("completion is disabled");
@@ -304,8 +321,8 @@ impl CompletionEngine {
         let rope = snapshot.rope();
         let mut cursor = request.byte_offset.min(rope.len_bytes());
         if version_at_request != request.version {
-            // An edit was applied between the handler reading the position and now (tower-lsp
-            // may run a notification and the next request out of order). The offset may then
+            // An edit was applied between the handler reading the position and the worker
+            // starting (the editor's next message is handled meanwhile). The offset may then
             // fall inside a character of the new text: snap it back to one, never slice there.
             tracing::debug!(asked = request.version, now = version_at_request, "document changed under a request");
             cursor = rope.char_to_byte(rope.byte_to_char(cursor));
@@ -339,7 +356,10 @@ impl CompletionEngine {
             return Outcome::Superseded;
         }
         let multiline = match placement::placement(snapshot.rope(), snapshot.tree(), cursor) {
-            Placement::Skip(_) => return Outcome::Nothing("no completion at this position"),
+            Placement::Skip(reason) => {
+                tracing::debug!(?reason, "no completion here");
+                return Outcome::Nothing("no completion at this position");
+            }
             Placement::Complete { multiline } => multiline,
         };
         if settings.config_locked {

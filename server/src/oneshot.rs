@@ -180,7 +180,7 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
         trigger: Trigger::Invoked,
         max_items: 1,
     };
-    let outcome = engine.complete(&store, request).await;
+    let outcome = engine.complete(&store, engine.admit(request)).await;
     let elapsed = started.elapsed();
     match outcome {
         Outcome::Suggestions { suggestions, .. } => {

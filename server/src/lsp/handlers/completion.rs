@@ -62,10 +62,12 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
     };
     // The engine ends every call at its deadline; this bound is only a backstop.
     let wait = if invoked { INVOKED_WAIT } else { ITEMS_WAIT };
-    // The call runs on its own task so it outlives this request: its answer fills the cache.
+    // Admitted here, in the editor's order; the call runs on its own task so it outlives this
+    // request: its answer fills the cache.
+    let admitted = session.features.completion.admit(request);
     let task_session = Arc::clone(session);
     let call = tokio::spawn(async move {
-        let outcome = task_session.features.completion.complete(&task_session.documents, request).await;
+        let outcome = task_session.features.completion.complete(&task_session.documents, admitted).await;
         completion_support::report(&outcome);
         outcome
     });

@@ -43,11 +43,15 @@ pub async fn handle(
         trigger,
         max_items,
     };
-    // The pipeline runs on a worker, not on the task that reads the editor's messages; if the
-    // editor cancels this request, dropping the handle aborts it (and with it the model call).
+    // Admitted here, in the editor's order; the pipeline then runs on a worker, not on the task
+    // that reads the editor's messages. If the editor cancels this request, dropping the handle
+    // aborts it (and with it the model call).
+    let admitted = session.features.completion.admit(request);
     let worker = Arc::clone(session);
     let call =
-        AbortOnDrop(tokio::spawn(async move { worker.features.completion.complete(&worker.documents, request).await }));
+        AbortOnDrop(tokio::spawn(
+            async move { worker.features.completion.complete(&worker.documents, admitted).await },
+        ));
     let Ok(outcome) = call.join().await else {
         return Ok(None);
     };
