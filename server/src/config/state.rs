@@ -289,8 +289,10 @@ impl ConfigState {
         };
         // A key that failed its type check was removed, so its default may look wrong to
         // validation too ("providers.a.kind: missing" after "unknown provider kind"); report
-        // each key once.
-        let reported: Vec<String> = problems.iter().map(|problem| problem.key.clone()).collect();
+        // each key once. Only an error stands in for validation's: a warning about a key (a
+        // workspace file's ignored `providers.x.kind`) must not hide that it is missing.
+        let reported: Vec<String> =
+            problems.iter().filter(|problem| problem.is_error()).map(|problem| problem.key.clone()).collect();
         problems.extend(validate(&config, &attribute).into_iter().filter(|problem| !reported.contains(&problem.key)));
         if has_errors(&problems) { (None, problems) } else { (Some(config), problems) }
     }

@@ -425,3 +425,24 @@ fn api_keys_never_appear_in_problems_or_debug_output() {
     let shown = format!("{}{:?}", render_problems(&update.problems), state.config());
     assert!(!shown.contains("0123456789"), "{shown}");
 }
+
+#[test]
+fn a_warning_about_a_key_does_not_hide_that_it_is_missing() {
+    // Found by `config::fuzz`: the editor names a provider without a kind (a `null` kind means
+    // "not set"), and the workspace file sets that kind, which a workspace may not do. The
+    // ignored key is only a warning; the provider is still missing its kind, and the result must
+    // not be applied (it was, and the configuration in force failed its own validation).
+    let workspace = tempfile::tempdir().expect("temp dir");
+    std::fs::write(workspace.path().join(WORKSPACE_FILE_NAME), "[providers.smart]\nkind = \"ollama\"\n")
+        .expect("write");
+    let mut state = ConfigState::new();
+    let _workspace = state.load_workspace_file(workspace.path());
+    let update = state.apply_init_options(&json!({"providers": {"smart": {"kind": null}}}));
+    assert!(!update.applied, "{:?}", update.problems);
+    assert!(
+        update.problems.iter().any(|problem| problem.is_error() && problem.key == "providers.smart.kind"),
+        "{:?}",
+        update.problems
+    );
+    assert!(!state.config().providers.contains_key("smart"));
+}
