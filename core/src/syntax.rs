@@ -123,6 +123,12 @@ pub struct ParseJob {
 }
 
 impl ParseJob {
+    /// Whether the parse starts from an old tree (cheap, in proportion to the edit) rather than
+    /// from nothing (in proportion to the document: ~80 ms for 20,000 lines).
+    pub fn is_incremental(&self) -> bool {
+        self.old_tree.is_some()
+    }
+
     /// Parses `rope` (incrementally from the old tree, when there is one).
     pub fn run(&self, rope: &Rope) -> Option<Tree> {
         parse::parse_rope(self.language, rope, self.old_tree.as_ref())

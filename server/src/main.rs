@@ -91,7 +91,7 @@ fn main() -> std::process::ExitCode {
             _ => tracing::error!("panic: {info} (RUST_BACKTRACE=1 shows where)"),
         }
     }));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             report_error(&format!("cannot start the async runtime: {error}"));

@@ -69,7 +69,7 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
         return Ok(Report { reason: Some(refusal.to_string()), ..Report::default() });
     }
     let uri = file_uri(&path);
-    let store = DocumentStore::new(StoreLimits::default());
+    let store = std::sync::Arc::new(DocumentStore::new(StoreLimits::default()));
     // An empty language id: the language comes from the file extension.
     store.open(&uri, "", 1, &text);
     let snapshot = store.snapshot_with_syntax(&uri).ok_or("the document could not be opened")?;

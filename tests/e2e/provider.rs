@@ -65,6 +65,10 @@ struct State {
     closed_early: usize,
     /// Connections accepted and not yet finished.
     open: usize,
+    /// Whether a connection stays open after an answer, as real vendors' servers keep it.
+    keep_alive: bool,
+    /// Connections accepted so far.
+    accepted: usize,
 }
 
 pub struct MockProvider {
@@ -75,12 +79,24 @@ pub struct MockProvider {
 }
 
 impl MockProvider {
-    /// Starts a server that answers every request with `fallback` unless a reply is queued.
+    /// Starts a server that answers every request with `fallback` unless a reply is queued, and
+    /// closes each connection after its answer (so every request pays a TCP connect).
     pub fn start(fallback: Reply) -> Self {
+        Self::start_with(fallback, false)
+    }
+
+    /// Like [`start`](Self::start), but keeps connections alive as vendors' servers do: a
+    /// streamed answer is sent with chunked transfer encoding and the connection then waits for
+    /// the next request.
+    pub fn start_keep_alive(fallback: Reply) -> Self {
+        Self::start_with(fallback, true)
+    }
+
+    fn start_with(fallback: Reply, keep_alive: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
         let base_url = format!("http://{addr}");
-        let state = Arc::new(Mutex::new(State { fallback: Some(fallback), ..State::default() }));
+        let state = Arc::new(Mutex::new(State { fallback: Some(fallback), keep_alive, ..State::default() }));
         let stop = Arc::new(AtomicBool::new(false));
         let (thread_state, thread_stop) = (state.clone(), stop.clone());
         // A blocking accept (woken by `Drop`), so a connection is served at once: the
@@ -126,6 +142,11 @@ impl MockProvider {
         self.state.lock().expect("state").open
     }
 
+    /// Connections accepted so far (with keep-alive, fewer than the requests).
+    pub fn connections_accepted(&self) -> usize {
+        self.state.lock().expect("state").accepted
+    }
+
     /// How long each answered request took this server, from its first line arriving to the last
     /// byte written (for benchmarks: the provider's share of a round trip).
     #[allow(dead_code, reason = "used by server/benches/e2e.rs, not by every test")]
@@ -143,12 +164,64 @@ impl Drop for MockProvider {
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
-    state.lock().expect("state").open += 1;
-    let answered = answer(stream, state);
-    let mut state = state.lock().expect("state");
-    state.open -= 1;
-    if let Some(arrived) = answered {
-        state.handling.push(arrived.elapsed());
+    let keep_alive = {
+        let mut state = state.lock().expect("state");
+        state.open += 1;
+        state.accepted += 1;
+        state.keep_alive
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    // As vendors' servers do: several small writes must not wait for the client's delayed ACK.
+    let _ = stream.set_nodelay(true);
+    if let Ok(clone) = stream.try_clone() {
+        let mut reader = BufReader::new(clone);
+        let mut writer = stream;
+        loop {
+            let answered = answer(&mut reader, &mut writer, state, keep_alive);
+            if let Some((arrived, _)) = answered {
+                state.lock().expect("state").handling.push(arrived.elapsed());
+            }
+            if !matches!(answered, Some((_, true))) {
+                break;
+            }
+        }
+    }
+    state.lock().expect("state").open -= 1;
+}
+
+/// An answer's body: as it is, or in HTTP/1.1 chunks when the connection stays open.
+struct Body<'a> {
+    writer: &'a mut TcpStream,
+    chunked: bool,
+}
+
+impl Body<'_> {
+    /// The status line and headers of a 200 event stream.
+    fn start_stream(writer: &mut TcpStream, keep_alive: bool) -> std::io::Result<Body<'_>> {
+        let framing = if keep_alive { "transfer-encoding: chunked" } else { "connection: close" };
+        let head = format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n{framing}\r\n\r\n"
+        );
+        writer.write_all(head.as_bytes())?;
+        Ok(Body { writer, chunked: keep_alive })
+    }
+
+    fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
+        if self.chunked {
+            write!(self.writer, "{:x}\r\n", data.len())?;
+            self.writer.write_all(data)?;
+            self.writer.write_all(b"\r\n")?;
+        } else {
+            self.writer.write_all(data)?;
+        }
+        self.writer.flush()
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        if self.chunked {
+            self.writer.write_all(b"0\r\n\r\n")?;
+        }
+        self.writer.flush()
     }
 }
 
@@ -168,17 +241,14 @@ fn until_closed(stream: &mut TcpStream, wait: Duration) -> bool {
     false
 }
 
-/// Reads one request and answers it; when the request arrived, if an answer was written.
-fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-    // As vendors' servers do: several small writes must not wait for the client's delayed ACK.
-    let _ = stream.set_nodelay(true);
-    let mut reader = BufReader::new(match stream.try_clone() {
-        Ok(clone) => clone,
-        Err(_) => return None,
-    });
-    let mut writer = stream;
-    // One request per connection is enough for keep-alive clients: we close after answering.
+/// Reads one request and answers it: when the request arrived, if an answer was written, and
+/// whether the connection may carry another request.
+fn answer(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+    state: &Mutex<State>,
+    keep_alive: bool,
+) -> Option<(Instant, bool)> {
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
         return None;
@@ -239,10 +309,7 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
     };
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-            if writer.write_all(head.as_bytes()).is_err() {
-                return None;
-            }
+            let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
             let mut sent = String::new();
             for chunk in chunks {
                 std::thread::sleep(delay);
@@ -261,13 +328,12 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
                     json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
                         "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
                 };
-                if writer.write_all(format!("data: {event}\n\n").as_bytes()).is_err() || writer.flush().is_err() {
+                if body.write(format!("data: {event}\n\n").as_bytes()).is_err() {
                     if let Ok(mut state) = state.lock() {
                         state.closed_early += 1;
                     }
                     return None;
                 }
-                let _ = writer.flush();
                 if stop_at.is_some() {
                     break;
                 }
@@ -275,11 +341,14 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
             let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
                 "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
-            let _ = writer.write_all(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes());
+            if body.write(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes()).is_err() || body.finish().is_err() {
+                return None;
+            }
+            return Some((arrived, keep_alive));
         }
         Some(Reply::Choices(answers)) => {
-            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
-            let mut stream = head.to_owned();
+            let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
+            let mut stream = String::new();
             for (index, answer) in answers.iter().take(asked).enumerate() {
                 let event = if chat {
                     json!({"object": "chat.completion.chunk", "choices": [{"index": index, "delta": {"content": answer}, "finish_reason": "stop"}]})
@@ -289,10 +358,13 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
                 stream.push_str(&format!("data: {event}\n\n"));
             }
             stream.push_str("data: [DONE]\n\n");
-            let _ = writer.write_all(stream.as_bytes());
+            if body.write(stream.as_bytes()).is_err() || body.finish().is_err() {
+                return None;
+            }
+            return Some((arrived, keep_alive));
         }
         Some(Reply::Hang(wait)) => {
-            if until_closed(&mut writer, wait)
+            if until_closed(writer, wait)
                 && let Ok(mut state) = state.lock()
             {
                 state.closed_early += 1;
@@ -339,7 +411,7 @@ fn answer(stream: TcpStream, state: &Mutex<State>) -> Option<Instant> {
         None => {}
     }
     let _ = writer.flush();
-    Some(arrived)
+    Some((arrived, false))
 }
 
 /// What OpenAI's Chat Completions and Completions refuse (platform.openai.com/docs/api-reference;

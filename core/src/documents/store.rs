@@ -94,6 +94,14 @@ impl DocumentStore {
         self.entries.get(uri).map(|entry| entry.document.snapshot())
     }
 
+    /// Whether [`snapshot_with_syntax`](Self::snapshot_with_syntax) would parse the document
+    /// from nothing: a caller on an event loop runs it on a thread of its own then.
+    pub fn needs_full_parse(&self, uri: &str) -> bool {
+        self.entries
+            .get(uri)
+            .is_some_and(|entry| entry.document.parse_job().is_some_and(|(job, _, _)| !job.is_incremental()))
+    }
+
     /// A snapshot with an up-to-date syntax tree (parsing incrementally if needed), for features
     /// that read syntax. Keeps the number of trees held within [`StoreLimits::max_trees`].
     ///

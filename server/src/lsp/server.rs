@@ -164,8 +164,8 @@ pub async fn serve_stdio(options: ServerOptions) -> i32 {
         .custom_method("window/workDoneProgress/cancel", Backend::work_done_progress_cancel)
         .finish();
     let session = service.inner().session().clone();
-    let (server_input, server_output, writer) =
-        super::transport::GuardedIo::start(tokio::io::stdin(), tokio::io::stdout()).split();
+    let (input, output) = super::stdio::open();
+    let (server_input, server_output, writer) = super::transport::GuardedIo::start(input, output).split();
     Server::new(server_input, server_output, socket)
         .concurrency_level(CONCURRENCY)
         .serve(dispatch::AnswerEveryRequest::new(service))

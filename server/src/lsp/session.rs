@@ -60,7 +60,7 @@ const RECENT_MESSAGES: usize = 20;
 #[derive(Debug)]
 pub struct Session {
     pub client: Client,
-    pub documents: DocumentStore,
+    pub documents: Arc<DocumentStore>,
     /// Set once at `initialize`; UTF-16 (the LSP default) until then.
     encoding: OnceLock<PositionEncoding>,
     flags: RwLock<ClientFlags>,
@@ -103,7 +103,7 @@ impl Session {
     pub fn new(client: Client, options: ServerOptions) -> Self {
         Self {
             client,
-            documents: DocumentStore::new(StoreLimits::default()),
+            documents: Arc::new(DocumentStore::new(StoreLimits::default())),
             encoding: OnceLock::new(),
             flags: RwLock::new(ClientFlags::default()),
             shutdown_requested: AtomicBool::new(false),
