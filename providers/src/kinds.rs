@@ -1,11 +1,11 @@
 //! One descriptor per provider kind: everything about a kind that is data. Its name and vendor,
 //! wire protocol, default endpoint and model, key variables, zero-config detection, FIM modes,
-//! which optional settings it reads, and where the vendor documents its API.
+//! how many answers a request may return, retired models, and where the vendor documents its API.
 //!
 //! The registry, the model table, the server's validation and `doctor`, the end-to-end tests'
 //! clean environment and the docs test all read these, so they agree by construction.
 //! [`ProviderKind::descriptor`] is how code goes from a kind to its facts; nothing matches over
-//! kinds except [`crate::registry::build_provider`], which matches over wire protocols.
+//! kinds, and [`crate::registry::build_provider`] maps each wire protocol to its constructor.
 //!
 //! - A new OpenAI-compatible vendor is one descriptor here, with its [`Profile`] (endpoint paths,
 //!   error readings, limits, which request fields it takes).

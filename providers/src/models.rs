@@ -110,7 +110,7 @@ pub const MODELS: &[ModelInfo] = &[
     gemini("gemini-2.5-pro*", false),
     gemini("gemini-2.0-flash*", false),
     // DeepSeek: FIM through `/beta/completions` for V4 Flash; V4 Pro is chat prompted. (The
-    // older names were retired on 2026-07-24; see `deepseek::RETIRED_MODELS`.)
+    // older names were retired on 2026-07-24; see `kinds::DEEPSEEK`.)
     row(Deepseek, "deepseek-v4-flash", Fim::Native, 1_048_576),
     row(Deepseek, "deepseek-v4-pro", Fim::Chat, 1_048_576),
     // Mistral: Codestral has the FIM endpoint; the rest are chat models.
