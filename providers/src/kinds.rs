@@ -56,6 +56,9 @@ pub struct Descriptor {
     pub model_namespaces: bool,
     /// How many answers one request may return (`n`).
     pub choices: Choices,
+    /// Which optional `[providers.NAME]` settings the kind's requests carry; validation warns
+    /// about the others, which would do nothing.
+    pub reads: Settings,
     /// Models the vendor no longer serves, with what replaces them.
     pub retired_models: &'static [RetiredModel],
     /// The vendor's API reference.
@@ -162,6 +165,21 @@ pub struct Choices {
     pub configurable: bool,
     /// How many the default endpoint returns; a server elsewhere is not counted on for more than 1.
     pub on_default_host: u32,
+}
+
+/// Optional settings that only some kinds send with their requests.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings {
+    /// `headers`, sent with every request.
+    pub headers: bool,
+    /// `organization` and `project`, OpenAI's headers.
+    pub organization: bool,
+    /// `keep_alive`, Ollama's.
+    pub keep_alive: bool,
+}
+
+impl Settings {
+    const NONE: Self = Self { headers: false, organization: false, keep_alive: false };
 }
 
 /// A model name the vendor no longer serves.
@@ -322,6 +340,7 @@ pub static OPENAI: Descriptor = Descriptor {
     // platform.openai.com/docs/api-reference/chat/create, "n": 1 to 128, each streamed chunk
     // naming its choice by `index`. OpenAI-compatible servers differ (llama.cpp's refuses n > 1).
     choices: Choices { configurable: true, on_default_host: 128 },
+    reads: Settings { headers: true, organization: true, keep_alive: false },
     retired_models: &[],
     api_reference: "https://platform.openai.com/docs/api-reference/chat/create",
 };
@@ -329,7 +348,6 @@ pub static OPENAI: Descriptor = Descriptor {
 static OPENAI_PROFILE: Profile = Profile {
     chat: Route { drop_v1: false, path: "/chat/completions" },
     fim: Route { drop_v1: false, path: "/completions" },
-    sends_headers: true,
     // OpenAI reads the choice with index 0, fails on `finish_reason: "error"`, and names in-band
     // errors by a string `code`.
     dialect: Dialect {
@@ -397,6 +415,7 @@ pub static ANTHROPIC: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Chat, context_tokens: 200_000 },
     model_namespaces: false,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings { headers: true, ..Settings::NONE },
     retired_models: &[],
     api_reference: "https://docs.anthropic.com/en/api/messages",
 };
@@ -423,6 +442,7 @@ pub static GEMINI: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Chat, context_tokens: crate::models::GEMINI_CONTEXT },
     model_namespaces: false,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings::NONE,
     retired_models: &[],
     api_reference: "https://ai.google.dev/api/generate-content",
 };
@@ -467,6 +487,7 @@ pub static MISTRAL: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Chat, context_tokens: 32_000 },
     model_namespaces: false,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings::NONE,
     retired_models: &[],
     api_reference: "https://docs.mistral.ai/api/endpoint/fim",
 };
@@ -476,7 +497,6 @@ pub static MISTRAL: Descriptor = Descriptor {
 static MISTRAL_PROFILE: Profile = Profile {
     chat: Route { drop_v1: true, path: "/v1/chat/completions" },
     fim: Route { drop_v1: true, path: "/v1/fim/completions" },
-    sends_headers: false,
     // Mistral reads the first choice; an in-band error without an HTTP status is the vendor's.
     dialect: Dialect {
         index_zero_only: false,
@@ -541,6 +561,7 @@ pub static DEEPSEEK: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Chat, context_tokens: 64_000 },
     model_namespaces: false,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings::NONE,
     // api-docs.deepseek.com/news/news260424: the old names now answer "Model Not Exist".
     retired_models: &[
         RetiredModel { model: "deepseek-chat", replacement: "deepseek-v4-flash", since: "2026-07-24" },
@@ -554,7 +575,6 @@ pub static DEEPSEEK: Descriptor = Descriptor {
 static DEEPSEEK_PROFILE: Profile = Profile {
     chat: Route { drop_v1: false, path: "/chat/completions" },
     fim: Route { drop_v1: true, path: "/beta/completions" },
-    sends_headers: false,
     // DeepSeek reads the first choice; an in-band error without an HTTP status is the vendor's,
     // unless it says the balance is empty.
     dialect: Dialect {
@@ -614,6 +634,7 @@ pub static OLLAMA: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Native, context_tokens: crate::models::OLLAMA_CONTEXT },
     model_namespaces: true,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings { keep_alive: true, ..Settings::NONE },
     retired_models: &[],
     api_reference: "https://github.com/ollama/ollama/blob/main/docs/api.md",
 };
@@ -645,6 +666,7 @@ pub static LLAMACPP: Descriptor = Descriptor {
     unknown_model: UnknownModel { fim: Fim::Native, context_tokens: 4096 },
     model_namespaces: false,
     choices: Choices { configurable: false, on_default_host: 1 },
+    reads: Settings::NONE,
     retired_models: &[],
     api_reference: "https://github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md",
 };

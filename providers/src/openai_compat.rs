@@ -33,8 +33,6 @@ pub struct Profile {
     pub(crate) chat: Route,
     /// Where the `prompt` + `suffix` completions endpoint is.
     pub(crate) fim: Route,
-    /// Sends the configured `headers`, `organization` and `project`.
-    pub(crate) sends_headers: bool,
     pub(crate) dialect: Dialect,
 }
 
@@ -60,7 +58,7 @@ pub struct OpenAiCompatible {
     chat_url: String,
     fim_url: String,
     key: KeySource,
-    /// Extra headers, organization and project, where the profile sends them.
+    /// Extra headers, organization and project, where the kind sends them.
     headers: HeaderMap,
     capabilities: Capabilities,
     timeout: Option<Duration>,
@@ -104,14 +102,14 @@ impl OpenAiCompatible {
     ) -> Result<Self, String> {
         let model = descriptor.model(spec)?;
         let base_url = descriptor.base_url(spec);
-        let headers = if profile.sends_headers {
-            let organization = spec.organization.as_deref().map(|value| ("OpenAI-Organization", value));
-            let project = spec.project.as_deref().map(|value| ("OpenAI-Project", value));
-            let configured = spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str()));
-            request_setup::sensitive_headers(configured.chain(organization).chain(project))?
-        } else {
-            HeaderMap::new()
-        };
+        // Only what the descriptor says the kind reads (validation warns about the rest).
+        let reads = descriptor.reads;
+        let organization = spec.organization.as_deref().filter(|_| reads.organization);
+        let organization = organization.map(|value| ("OpenAI-Organization", value));
+        let project = spec.project.as_deref().filter(|_| reads.organization).map(|value| ("OpenAI-Project", value));
+        let configured = spec.headers.iter().filter(|_| reads.headers);
+        let configured = configured.map(|(header, value)| (header.as_str(), value.as_str()));
+        let headers = request_setup::sensitive_headers(configured.chain(organization).chain(project))?;
         // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
         let (capabilities, info) = crate::models::capabilities(descriptor.kind, &model, spec)?;
         Ok(Self {
@@ -600,4 +598,63 @@ pub(crate) struct ErrorBody {
 pub(crate) struct WireError {
     pub message: Option<String>,
     pub code: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The endpoints each OpenAI-compatible kind's profile puts under a base URL, written as the
+    /// user may write it (with or without `/v1`, with a trailing slash).
+    #[test]
+    fn each_profile_routes_chat_and_fim_where_its_vendor_serves_them() {
+        let urls = |kind: ProviderKind, base_url: Option<&str>, key_env: Option<&str>| {
+            let spec = ProviderSpec {
+                model: Some("m".into()),
+                base_url: base_url.map(str::to_owned),
+                api_key_env: key_env.map(str::to_owned),
+                ..ProviderSpec::default()
+            };
+            let provider = OpenAiCompatible::from_spec(kind, "p", &spec).expect("valid");
+            (provider.chat_url, provider.fim_url)
+        };
+        let pair = |chat: &str, fim: &str| (chat.to_owned(), fim.to_owned());
+        assert_eq!(
+            urls(ProviderKind::Openai, None, None),
+            pair("https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Openai, Some("http://127.0.0.1:8000/v1/"), None),
+            pair("http://127.0.0.1:8000/v1/chat/completions", "http://127.0.0.1:8000/v1/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Deepseek, None, None),
+            pair("https://api.deepseek.com/chat/completions", "https://api.deepseek.com/beta/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Deepseek, Some("https://api.deepseek.com/v1"), None),
+            pair("https://api.deepseek.com/v1/chat/completions", "https://api.deepseek.com/beta/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Mistral, Some("https://api.mistral.ai/v1/"), None),
+            pair("https://api.mistral.ai/v1/chat/completions", "https://api.mistral.ai/v1/fim/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Mistral, None, Some("CODESTRAL_API_KEY")),
+            pair("https://codestral.mistral.ai/v1/chat/completions", "https://codestral.mistral.ai/v1/fim/completions")
+        );
+        let error = OpenAiCompatible::from_spec(ProviderKind::Gemini, "g", &ProviderSpec::default()).unwrap_err();
+        assert_eq!(error, "kind gemini does not speak the OpenAI-compatible protocol");
+    }
+
+    #[test]
+    fn only_kinds_that_read_them_send_extra_headers() {
+        let mut spec =
+            ProviderSpec { model: Some("m".into()), organization: Some("org-1".into()), ..Default::default() };
+        spec.headers.insert("x-team".into(), "a".into());
+        let openai = OpenAiCompatible::from_spec(ProviderKind::Openai, "o", &spec).expect("valid");
+        assert_eq!(openai.headers.len(), 2);
+        let mistral = OpenAiCompatible::from_spec(ProviderKind::Mistral, "m", &spec).expect("valid");
+        assert!(mistral.headers.is_empty());
+    }
 }

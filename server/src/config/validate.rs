@@ -81,6 +81,22 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
             ),
         );
     }
+    // Settings the kind's requests never carry would do nothing: say so rather than ignore them.
+    if let Some(descriptor) = descriptor {
+        let reads = descriptor.reads;
+        let unused = [
+            ("headers", !spec.headers.is_empty() && !reads.headers),
+            ("organization", spec.organization.is_some() && !reads.organization),
+            ("project", spec.project.is_some() && !reads.organization),
+            ("keep_alive", spec.keep_alive.is_some() && !reads.keep_alive),
+        ];
+        for (setting, _) in unused.iter().filter(|(_, unused)| *unused) {
+            findings.warning(
+                format!("{prefix}.{setting}"),
+                format!("kind {} does not use this setting; it has no effect", descriptor.name),
+            );
+        }
+    }
     if let Some(base_url) = &spec.base_url {
         validate_base_url(&format!("{prefix}.base_url"), base_url, spec, findings);
     }
@@ -392,6 +408,31 @@ mod tests {
                 switchboard_providers::build_provider("p", &spec).expect("builds with the default model");
             }
         }
+    }
+
+    #[test]
+    fn settings_a_kind_does_not_send_are_warned_about() {
+        let mut config = Config::default();
+        let mut deepseek = provider(ProviderKind::Deepseek, None);
+        deepseek.headers.insert("x-team".into(), "a".into());
+        deepseek.organization = Some("org-1".into());
+        deepseek.keep_alive = Some("5m".into());
+        config.providers.insert("ds".into(), deepseek);
+        let mut openai = provider(ProviderKind::Openai, Some("m"));
+        openai.headers.insert("x-team".into(), "a".into());
+        openai.project = Some("proj_1".into());
+        config.providers.insert("oa".into(), openai);
+        let mut ollama = provider(ProviderKind::Ollama, None);
+        ollama.keep_alive = Some("30m".into());
+        config.providers.insert("local".into(), ollama);
+        assert_eq!(
+            check(&config),
+            [
+                "warning providers.ds.headers: kind deepseek does not use this setting; it has no effect",
+                "warning providers.ds.organization: kind deepseek does not use this setting; it has no effect",
+                "warning providers.ds.keep_alive: kind deepseek does not use this setting; it has no effect",
+            ]
+        );
     }
 
     #[test]
