@@ -1,13 +1,15 @@
 //! One descriptor per provider kind: everything about a kind that is data. Its name and vendor,
 //! wire protocol, default endpoint and model, key variables, zero-config detection, FIM modes,
-//! how many answers a request may return, retired models, and where the vendor documents its API.
+//! how many answers a request may return, which optional settings its requests carry, retired
+//! models, and where the vendor documents its API.
 //!
 //! The registry, the model table, the server's validation and `doctor`, the end-to-end tests'
 //! clean environment and the docs test all read these, so they agree by construction.
 //! [`ProviderKind::descriptor`] is how code goes from a kind to its facts; nothing matches over
 //! kinds, and [`crate::registry::build_provider`] maps each wire protocol to its constructor.
 //!
-//! - A new OpenAI-compatible vendor is one descriptor here, with its [`Profile`] (endpoint paths,
+//! - A new OpenAI-compatible vendor is one descriptor here (and its `ProviderKind` variant), with
+//!   its [`Profile`] (endpoint paths,
 //!   error readings, limits, which request fields it takes).
 //! - A new wire protocol is one file (see `docs/providers.md`), its descriptor, a [`Protocol`]
 //!   variant and that variant's arm in `build_provider`.
