@@ -9,8 +9,7 @@
 //! kinds, and [`crate::registry::build_provider`] maps each wire protocol to its constructor.
 //!
 //! - A new OpenAI-compatible vendor is one descriptor here (and its `ProviderKind` variant), with
-//!   its [`Profile`] (endpoint paths,
-//!   error readings, limits, which request fields it takes).
+//!   its [`Profile`] (endpoint paths, error readings, limits, which request fields it takes).
 //! - A new wire protocol is one file (see `docs/providers.md`), its descriptor, a [`Protocol`]
 //!   variant and that variant's arm in `build_provider`.
 
