@@ -10,16 +10,14 @@ use std::time::Duration;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
-use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
     Capabilities, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream, Usage,
 };
+use crate::request_setup;
 use crate::spec::{KeySource, ProviderSpec};
 
-pub const DEFAULT_BASE_URL: &str = "https://api.anthropic.com";
-pub const DEFAULT_KEY_ENV: &str = "ANTHROPIC_API_KEY";
 pub const API_VERSION: &str = "2023-06-01";
 
 #[derive(Debug)]
@@ -36,21 +34,28 @@ pub struct Anthropic {
 
 impl Anthropic {
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = common::required_model(spec)?;
-        let base_url = common::base_url(spec, DEFAULT_BASE_URL);
-        let key = match spec.key_source() {
-            KeySource::None if spec.base_url.is_none() => KeySource::Env(DEFAULT_KEY_ENV.to_owned()),
-            source => source,
-        };
-        let headers =
-            common::sensitive_headers(spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str())))?;
-        let (capabilities, _) = crate::models::capabilities(crate::spec::ProviderKind::Anthropic, &model, spec)?;
-        Ok(Self { name: name.to_owned(), model, base_url, key, headers, capabilities, timeout: common::timeout(spec) })
+        let descriptor = &crate::kinds::ANTHROPIC;
+        let model = descriptor.model(spec)?;
+        let base_url = descriptor.base_url(spec);
+        let key = descriptor.key_source(spec);
+        let headers = request_setup::sensitive_headers(
+            spec.headers.iter().map(|(header, value)| (header.as_str(), value.as_str())),
+        )?;
+        let (capabilities, _) = crate::models::capabilities(descriptor.kind, &model, spec)?;
+        Ok(Self {
+            name: name.to_owned(),
+            model,
+            base_url,
+            key,
+            headers,
+            capabilities,
+            timeout: request_setup::timeout(spec),
+        })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = common::resolve_key(&self.name, &self.key).await?;
+        let key = request_setup::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
         // The Messages API refuses a stop sequence with no visible character (HTTP 400, "each stop
         // sequence must contain non-whitespace"), and a single-line completion asks to stop at
@@ -88,7 +93,7 @@ impl Anthropic {
             messages,
             stop_sequences: &stop,
             // docs.anthropic.com/en/api/messages: `temperature` 0.0 to 1.0.
-            temperature: common::temperature(request.temperature, 1.0),
+            temperature: request_setup::temperature(request.temperature, 1.0),
             stream,
         };
         let mut builder = http::client()
@@ -127,7 +132,7 @@ impl Anthropic {
     }
 }
 
-common::provider_via_send!(Anthropic);
+request_setup::provider_via_send!(Anthropic);
 
 /// Anthropic's `error.type` says more than the status (docs: "check error.type").
 fn kind_of(error_type: &str, message: &str) -> Option<ErrorKind> {

@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::models;
@@ -19,13 +18,8 @@ use crate::provider::{
     Capabilities, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream,
     Usage,
 };
-use crate::spec::{KeySource, ProviderKind, ProviderSpec};
-
-pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
-
-pub const DEFAULT_KEY_ENV: &str = "GEMINI_API_KEY";
-
-pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
+use crate::request_setup;
+use crate::spec::{KeySource, ProviderSpec};
 
 /// The most output tokens a model accepts: more is refused with 400 ("maxOutputTokens value of N
 /// but the supported range is from 1 (inclusive) to 8193 (exclusive)" for 2.0 Flash;
@@ -53,29 +47,30 @@ pub struct Gemini {
 impl Gemini {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = common::model_or(spec, DEFAULT_MODEL);
+        let descriptor = &crate::kinds::GEMINI;
+        let model = descriptor.model(spec)?;
         // People paste the model as the API names it; the path adds `models/` itself.
-        let model = model.strip_prefix("models/").unwrap_or(model).to_owned();
-        let (capabilities, info) = models::capabilities(ProviderKind::Gemini, &model, spec)?;
-        let key = common::key_or_env(spec, DEFAULT_KEY_ENV);
+        let model = model.strip_prefix("models/").unwrap_or(&model).to_owned();
+        let (capabilities, info) = models::capabilities(descriptor.kind, &model, spec)?;
+        let key = descriptor.key_source(spec);
         Ok(Self {
             name: name.to_owned(),
             model,
             base_url: {
                 // The paths add `/v1beta`; a base URL copied with it must not double it.
-                let base_url = spec.base_url.as_deref().unwrap_or(DEFAULT_BASE_URL).trim_end_matches('/');
-                base_url.strip_suffix("/v1beta").unwrap_or(base_url).to_owned()
+                let base_url = descriptor.base_url(spec);
+                base_url.strip_suffix("/v1beta").unwrap_or(&base_url).to_owned()
             },
             key,
             capabilities,
             thinking_off: info.thinking_off,
-            timeout: common::timeout(spec),
+            timeout: request_setup::timeout(spec),
         })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let key = common::resolve_key(&self.name, &self.key).await?;
+        let key = request_setup::resolve_key(&self.name, &self.key).await?;
         let stream = self.capabilities.streaming;
         let (chat, fim) = match &request.prompt {
             Prompt::Chat(chat) => (chat.clone(), None),
@@ -142,7 +137,7 @@ impl Gemini {
             generation_config: GenerationConfig {
                 max_output_tokens: request.max_tokens.min(max_output_tokens(&self.model)),
                 // ai.google.dev/api/generate-content (GenerationConfig): `temperature` 0.0 to 2.0.
-                temperature: common::temperature(request.temperature, 2.0),
+                temperature: request_setup::temperature(request.temperature, 2.0),
                 stop_sequences: &stop[..stop.len().min(MAX_STOP_SEQUENCES)],
                 thinking_config: self.thinking_off.then_some(ThinkingConfig { thinking_budget: 0 }),
             },
@@ -150,7 +145,7 @@ impl Gemini {
     }
 }
 
-common::provider_via_send!(Gemini);
+request_setup::provider_via_send!(Gemini);
 
 impl RpcError {
     /// Google's canonical status names say more than the HTTP status; the status is the

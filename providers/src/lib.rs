@@ -8,22 +8,21 @@ pub mod answer;
 pub mod anthropic;
 pub mod chain;
 pub mod chat_fim;
-pub(crate) mod common;
-pub mod deepseek;
+#[cfg(feature = "test-support")]
 pub mod fake;
 pub mod fim_templates;
 pub mod gemini;
 pub mod health;
 pub mod http;
 pub mod keys;
+pub mod kinds;
 pub mod llamacpp;
-pub mod mistral;
 pub mod models;
 pub mod ollama;
-pub mod openai;
-pub(crate) mod openai_compat;
+pub mod openai_compat;
 pub mod provider;
 pub mod registry;
+pub(crate) mod request_setup;
 pub mod spec;
 
 pub use chain::{Chain, ChainAnswer, ChainError, ChainOptions, ChainStream};

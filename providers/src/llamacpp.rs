@@ -14,7 +14,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::common;
 use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
@@ -24,15 +23,8 @@ use crate::provider::{
     Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError, StreamEvent,
     TextStream, Usage,
 };
-use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
-
-pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8080";
-
-/// llama-server serves the one model it was started with, and then ignores the name; in router
-/// mode (`--models-dir`, several models) every request must name its model, or it is refused
-/// with 400 "model name is missing from the request". So a configured name goes with every
-/// request; without one, only the chat endpoint gets this placeholder.
-pub const DEFAULT_MODEL: &str = "default";
+use crate::request_setup;
+use crate::spec::{KeySource, ProviderSpec, Secret};
 
 #[derive(Debug)]
 pub struct LlamaCpp {
@@ -55,27 +47,32 @@ pub struct LlamaCpp {
 impl LlamaCpp {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = common::model_or(spec, DEFAULT_MODEL);
-        let (capabilities, _) = models::capabilities(ProviderKind::Llamacpp, model, spec)?;
+        // llama-server serves the one model it was started with, and then ignores the name; in
+        // router mode (`--models-dir`, several models) every request must name its model, or it
+        // is refused with 400 "model name is missing from the request". So a configured name goes
+        // with every request; without one, only the chat endpoint gets the descriptor's placeholder.
+        let descriptor = &crate::kinds::LLAMACPP;
+        let model = descriptor.model(spec)?;
+        let (capabilities, _) = models::capabilities(descriptor.kind, &model, spec)?;
         let template = match &capabilities.fim {
             FimMode::Template(template) => fim_templates::by_name(template),
             _ => None,
         };
         Ok(Self {
             name: name.to_owned(),
-            model: model.to_owned(),
-            base_url: common::base_url(spec, DEFAULT_BASE_URL),
-            key: spec.key_source(),
+            model,
+            base_url: descriptor.base_url(spec),
+            key: descriptor.key_source(spec),
             capabilities,
             configured_model: spec.model.clone(),
             template,
             infill_refused: AtomicBool::new(false),
-            timeout: common::timeout(spec),
+            timeout: request_setup::timeout(spec),
         })
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let key = common::resolve_key(&self.name, &self.key).await?;
+        let key = request_setup::resolve_key(&self.name, &self.key).await?;
         let key = key.as_ref();
         let fim = match &request.prompt {
             Prompt::Chat(chat) => return self.chat(chat, &request, key, None).await,
@@ -165,7 +162,8 @@ impl LlamaCpp {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let mut builder = common::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
+        let mut builder =
+            request_setup::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
         let stream = self.capabilities.streaming;
         if stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
@@ -188,7 +186,7 @@ impl LlamaCpp {
     }
 }
 
-common::provider_via_send!(LlamaCpp);
+request_setup::provider_via_send!(LlamaCpp);
 
 /// What is left of the deadline, for the server's own generation limit. At least 1 ms: 0 would
 /// mean "no limit" to llama-server.

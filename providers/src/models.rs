@@ -11,6 +11,7 @@
 //! answer garbage with no error anyone can act on.
 
 use crate::fim_templates;
+use crate::kinds::FimSupport;
 use crate::provider::{Capabilities, FimMode};
 use crate::spec::{ProviderKind, ProviderSpec};
 
@@ -81,14 +82,12 @@ const fn gemini(pattern: &'static str, thinking_off: bool) -> ModelInfo {
 /// Ollama loads models with a small `num_ctx` unless told otherwise and silently truncates the
 /// prompt beyond it, so the budget is the server's default, not the model's trained maximum.
 /// Setting `context_tokens` in the config raises both (it is sent as `num_ctx`).
-const OLLAMA_CONTEXT: u32 = 4096;
+pub(crate) const OLLAMA_CONTEXT: u32 = 4096;
 
-/// llama-server's context is whatever `-c` it was started with; 4096 is a common setting.
-const LLAMACPP_CONTEXT: u32 = 4096;
+pub(crate) const GEMINI_CONTEXT: u32 = 1_048_576;
 
-const GEMINI_CONTEXT: u32 = 1_048_576;
-
-use ProviderKind::{Anthropic, Deepseek, Gemini, Llamacpp, Mistral, Ollama, Openai};
+// The rows below name kinds as data; nothing here matches over them.
+use ProviderKind::{Anthropic, Deepseek, Mistral, Openai};
 
 /// Known models. The first matching row wins, so exact names go before patterns.
 pub const MODELS: &[ModelInfo] = &[
@@ -111,7 +110,7 @@ pub const MODELS: &[ModelInfo] = &[
     gemini("gemini-2.5-pro*", false),
     gemini("gemini-2.0-flash*", false),
     // DeepSeek: FIM through `/beta/completions` for V4 Flash; V4 Pro is chat prompted. (The
-    // older names were retired on 2026-07-24; see `deepseek::RETIRED_MODELS`.)
+    // older names were retired on 2026-07-24; see `kinds::DEEPSEEK`.)
     row(Deepseek, "deepseek-v4-flash", Fim::Native, 1_048_576),
     row(Deepseek, "deepseek-v4-pro", Fim::Chat, 1_048_576),
     // Mistral: Codestral has the FIM endpoint; the rest are chat models.
@@ -130,17 +129,10 @@ pub const MODELS: &[ModelInfo] = &[
     ollama("codegemma*", "codegemma"),
 ];
 
-/// The safe default for a model the table does not know.
+/// The safe default for a model the table does not know: its kind's descriptor says.
 pub fn kind_default(kind: ProviderKind) -> ModelInfo {
-    match kind {
-        Openai => row(Openai, "*", Fim::Chat, 128_000),
-        Anthropic => row(Anthropic, "*", Fim::Chat, 200_000),
-        Gemini => gemini("*", false),
-        Deepseek => row(Deepseek, "*", Fim::Chat, 64_000),
-        Mistral => row(Mistral, "*", Fim::Chat, 32_000),
-        Ollama => row(Ollama, "*", Fim::Native, OLLAMA_CONTEXT),
-        Llamacpp => row(Llamacpp, "*", Fim::Native, LLAMACPP_CONTEXT),
-    }
+    let unknown = kind.descriptor().unknown_model;
+    row(kind, "*", unknown.fim, unknown.context_tokens)
 }
 
 fn matches(pattern: &str, model: &str) -> bool {
@@ -154,10 +146,7 @@ fn matches(pattern: &str, model: &str) -> bool {
 /// (e.g. `hf.co/…` or `library/`) is not part of the family name.
 pub fn lookup(kind: ProviderKind, model: &str) -> ModelInfo {
     let model = model.trim().to_ascii_lowercase();
-    let name = match kind {
-        Ollama => model.rsplit('/').next().unwrap_or(&model),
-        _ => model.as_str(),
-    };
+    let name = if kind.descriptor().model_namespaces { model.rsplit('/').next().unwrap_or(&model) } else { &model };
     MODELS
         .iter()
         .find(|info| info.kind == kind && matches(info.pattern, name))
@@ -165,15 +154,23 @@ pub fn lookup(kind: ProviderKind, model: &str) -> ModelInfo {
         .unwrap_or_else(|| kind_default(kind))
 }
 
-/// Which FIM modes a kind's API can carry out at all.
-fn supports(kind: ProviderKind, fim: &FimMode) -> bool {
+/// Which FIM modes a kind's API can carry out at all (its descriptor's [`FimSupport`]).
+pub(crate) fn supports(kind: ProviderKind, fim: &FimMode) -> bool {
+    let support = kind.descriptor().fim;
     match fim {
         FimMode::Chat => true,
-        // A prefix+suffix endpoint exists (OpenAI-compatible `suffix`, DeepSeek beta, Codestral,
-        // Ollama `suffix`, llama.cpp `/infill`).
-        FimMode::Native => !matches!(kind, Anthropic | Gemini),
-        // A raw prompt needs a completion endpoint that applies no template of its own.
-        FimMode::Template(_) => matches!(kind, Ollama | Llamacpp),
+        FimMode::Native => support.native,
+        FimMode::Template(_) => support.templates,
+    }
+}
+
+/// The `fim` values a kind takes, for the message that refuses another.
+fn allowed_fim(support: FimSupport) -> &'static str {
+    match (support.native, support.templates) {
+        (false, false) => "\"chat\"",
+        (true, false) => "\"native\" or \"chat\"",
+        (false, true) => "\"chat\" or a template name",
+        (true, true) => "\"native\", \"chat\" or a template name",
     }
 }
 
@@ -202,11 +199,7 @@ pub fn capabilities(kind: ProviderKind, model: &str, spec: &ProviderSpec) -> Res
             FimMode::Template(name) => name.clone(),
             FimMode::Chat => "chat".to_owned(),
         };
-        let allowed = match kind {
-            Anthropic | Gemini => "\"chat\"",
-            Ollama | Llamacpp => "\"native\", \"chat\" or a template name",
-            _ => "\"native\" or \"chat\"",
-        };
+        let allowed = allowed_fim(kind.descriptor().fim);
         return Err(format!("fim = \"{shown}\" is not supported for kind {}; use {allowed}", kind.as_str()));
     }
     let capabilities = Capabilities {
@@ -218,27 +211,22 @@ pub fn capabilities(kind: ProviderKind, model: &str, spec: &ProviderSpec) -> Res
     Ok((capabilities, info))
 }
 
-/// How many answers one request may ask for: `max_choices` from the config, else per vendor.
-/// OpenAI's Chat Completions and Completions take `n` (platform.openai.com/docs/api-reference/
-/// chat/create, "n": 1 to 128, each streamed chunk naming its choice by `index`); the `openai`
-/// kind pointed at another server does not count on it, since OpenAI-compatible servers differ
-/// (llama.cpp's refuses `n` > 1). The other vendors' FIM endpoints have no such parameter.
+/// How many answers one request may ask for: `max_choices` from the config, else what the
+/// kind's default endpoint returns ([`crate::kinds::Choices`]). A kind pointed at another server
+/// does not count on more than one: OpenAI-compatible servers differ (llama.cpp's refuses `n` >
+/// 1), and the other vendors' FIM endpoints have no such parameter.
 fn max_choices(kind: ProviderKind, spec: &ProviderSpec) -> u32 {
     if let Some(max) = spec.max_choices {
         return max.max(1);
     }
-    let official = |default: &str| {
-        spec.base_url.as_deref().is_none_or(|url| url.trim_end_matches('/') == default.trim_end_matches('/'))
-    };
-    match kind {
-        Openai if official(crate::openai::DEFAULT_BASE_URL) => 128,
-        _ => 1,
-    }
+    let descriptor = kind.descriptor();
+    if descriptor.on_default_host(spec) { descriptor.choices.on_default_host } else { 1 }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ProviderKind::{Gemini, Llamacpp, Ollama};
 
     fn fim_of(kind: ProviderKind, model: &str) -> Fim {
         lookup(kind, model).fim

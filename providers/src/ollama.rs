@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::common;
 use crate::fim_templates::{self, FimTemplate};
 use crate::http::{self, Flow, FrameDecoder};
 use crate::keys;
@@ -23,11 +22,8 @@ use crate::provider::{
     Capabilities, ChatPrompt, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError, StreamEvent,
     TextStream, Usage,
 };
-use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
-
-pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:11434";
-
-pub const DEFAULT_MODEL: &str = "qwen2.5-coder:1.5b-base";
+use crate::request_setup;
+use crate::spec::{KeySource, ProviderSpec, Secret};
 
 /// What Ollama says when a model's template has no `{{ .Suffix }}`.
 const NO_INSERT: &str = "does not support insert";
@@ -63,8 +59,9 @@ enum FimRoute {
 impl Ollama {
     /// Builds the provider from its config. The error says what to fix in `[providers.NAME]`.
     pub fn from_spec(name: &str, spec: &ProviderSpec) -> Result<Self, String> {
-        let model = common::model_or(spec, DEFAULT_MODEL);
-        let (capabilities, info) = models::capabilities(ProviderKind::Ollama, model, spec)?;
+        let descriptor = &crate::kinds::OLLAMA;
+        let model = descriptor.model(spec)?;
+        let (capabilities, info) = models::capabilities(descriptor.kind, &model, spec)?;
         let configured = match &capabilities.fim {
             FimMode::Template(template) => fim_templates::by_name(template),
             _ => None,
@@ -72,15 +69,15 @@ impl Ollama {
         let fallback_template = configured.or_else(|| info.fallback_template.and_then(fim_templates::by_name));
         Ok(Self {
             name: name.to_owned(),
-            model: model.to_owned(),
-            base_url: common::base_url(spec, DEFAULT_BASE_URL),
-            key: spec.key_source(),
+            model,
+            base_url: descriptor.base_url(spec),
+            key: descriptor.key_source(spec),
             capabilities,
             fallback_template,
             native_refused: AtomicBool::new(false),
             keep_alive: spec.keep_alive.clone(),
             num_ctx: spec.context_tokens,
-            timeout: common::timeout(spec),
+            timeout: request_setup::timeout(spec),
         })
     }
 
@@ -96,7 +93,7 @@ impl Ollama {
     }
 
     async fn send(&self, request: GenerateRequest) -> Result<TextStream, ProviderError> {
-        let key = common::resolve_key(&self.name, &self.key).await?;
+        let key = request_setup::resolve_key(&self.name, &self.key).await?;
         let fim = match &request.prompt {
             Prompt::Chat(chat) => return self.chat(chat, &request, key.as_ref(), None).await,
             Prompt::Fim(fim) => fim,
@@ -201,7 +198,7 @@ impl Ollama {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let builder = common::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
+        let builder = request_setup::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
         tracing::debug!(provider = %self.name, path, "sending request");
         let response = http::send(&self.name, builder, deadline).await?;
         if !response.status().is_success() {
@@ -223,7 +220,7 @@ impl Ollama {
     }
 }
 
-common::provider_via_send!(Ollama);
+request_setup::provider_via_send!(Ollama);
 
 /// Ollama's bodies are `{"error":"…"}`; its statuses mostly say enough. A model that is not
 /// pulled is a 404 the user fixes with `ollama pull`, not a server failure.

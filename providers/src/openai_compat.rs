@@ -1,44 +1,179 @@
-//! The OpenAI-shaped wire format that `openai`, `deepseek`, `mistral` and llama.cpp's chat
-//! endpoint share: chat and completions request bodies, and the decoding of their answers
-//! (chat `choices[].delta.content` / `message.content`, legacy `choices[].text`, `usage`,
-//! `[DONE]`, and in-band `{"error":…}` chunks).
+//! The OpenAI-compatible wire protocol: the provider that serves the `openai`, `deepseek` and
+//! `mistral` kinds (each a [`Profile`] in its descriptor, [`crate::kinds`]), and the wire format
+//! it shares with llama.cpp's chat endpoint: chat and completions request bodies, and the
+//! decoding of their answers (chat `choices[].delta.content` / `message.content`, legacy
+//! `choices[].text`, `usage`, `[DONE]`, and in-band `{"error":…}` chunks).
 //!
-//! Each vendor keeps its own error refinements and passes them in as a [`Dialect`]; request
-//! bodies that differ between vendors are set on the shared structs by the vendor file.
+//! One provider serves OpenAI and every OpenAI-compatible gateway or server (OpenRouter, LiteLLM,
+//! vLLM, LM Studio, Groq, Together, Gemini's OpenAI endpoint): only `base_url`, the key and the
+//! extra headers differ. DeepSeek (FIM through its beta `/beta/completions`) and Mistral
+//! (Codestral's `/v1/fim/completions`) differ from OpenAI only in their profile's data: paths,
+//! error readings, limits, and which request fields they take.
 
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
-use crate::common;
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
+use crate::kinds::{Descriptor, Protocol};
 use crate::provider::{
     Capabilities, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, ProviderError,
     StreamEvent, TextStream, Usage,
 };
-use crate::spec::Secret;
+use crate::request_setup;
+use crate::spec::{KeySource, ProviderKind, ProviderSpec, Secret};
 
-/// What differs between vendors in how they read answers and in-band errors.
-pub(crate) struct Dialect {
+/// What an OpenAI-compatible vendor does its own way: where the endpoints are, how errors and
+/// answers read, and what a request may carry.
+#[derive(Debug)]
+pub struct Profile {
+    /// Where `/chat/completions` is.
+    pub(crate) chat: Route,
+    /// Where the `prompt` + `suffix` completions endpoint is.
+    pub(crate) fim: Route,
+    pub(crate) dialect: Dialect,
+}
+
+/// An endpoint's URL: the base URL (without a trailing slash), then `path`.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    /// Drop a `/v1` the base URL ends with (the path brings its own, or lives outside it).
+    pub(crate) drop_v1: bool,
+    pub(crate) path: &'static str,
+}
+
+impl Route {
+    fn url(self, base_url: &str) -> String {
+        let base = if self.drop_v1 { base_url.strip_suffix("/v1").unwrap_or(base_url) } else { base_url };
+        format!("{base}{}", self.path)
+    }
+}
+
+/// A provider of any OpenAI-compatible kind.
+pub struct OpenAiCompatible {
+    name: String,
+    model: String,
+    chat_url: String,
+    fim_url: String,
+    key: KeySource,
+    /// Extra headers, organization and project, where the kind sends them.
+    headers: HeaderMap,
+    capabilities: Capabilities,
+    timeout: Option<Duration>,
+    /// A reasoning model: no `temperature`, no `stop` ([`crate::models::ModelInfo::fixed_sampling`]).
+    fixed_sampling: bool,
+    dialect: &'static Dialect,
+}
+
+impl std::fmt::Debug for OpenAiCompatible {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenAiCompatible")
+            .field("name", &self.name)
+            .field("model", &self.model)
+            .field("chat_url", &self.chat_url)
+            .field("fim_url", &self.fim_url)
+            .field("key", &self.key)
+            .field("headers", &self.headers)
+            .field("capabilities", &self.capabilities)
+            .field("timeout", &self.timeout)
+            .field("fixed_sampling", &self.fixed_sampling)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OpenAiCompatible {
+    /// Builds a provider of `kind` from its config. The error says what to fix in
+    /// `[providers.NAME]`.
+    pub fn from_spec(kind: ProviderKind, name: &str, spec: &ProviderSpec) -> Result<Self, String> {
+        let descriptor = kind.descriptor();
+        match &descriptor.protocol {
+            Protocol::OpenAiCompatible(profile) => Self::new(descriptor, profile, name, spec),
+            _ => Err(format!("kind {} does not speak the OpenAI-compatible protocol", descriptor.name)),
+        }
+    }
+
+    pub(crate) fn new(
+        descriptor: &'static Descriptor,
+        profile: &'static Profile,
+        name: &str,
+        spec: &ProviderSpec,
+    ) -> Result<Self, String> {
+        let model = descriptor.model(spec)?;
+        let base_url = descriptor.base_url(spec);
+        // Only what the descriptor says the kind reads (validation warns about the rest).
+        let reads = descriptor.reads;
+        let organization = spec.organization.as_deref().filter(|_| reads.organization);
+        let organization = organization.map(|value| ("OpenAI-Organization", value));
+        let project = spec.project.as_deref().filter(|_| reads.organization).map(|value| ("OpenAI-Project", value));
+        let configured = spec.headers.iter().filter(|_| reads.headers);
+        let configured = configured.map(|(header, value)| (header.as_str(), value.as_str()));
+        let headers = request_setup::sensitive_headers(configured.chain(organization).chain(project))?;
+        // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
+        let (capabilities, info) = crate::models::capabilities(descriptor.kind, &model, spec)?;
+        Ok(Self {
+            name: name.to_owned(),
+            model,
+            chat_url: profile.chat.url(&base_url),
+            fim_url: profile.fim.url(&base_url),
+            key: descriptor.key_source(spec),
+            headers,
+            capabilities,
+            timeout: request_setup::timeout(spec),
+            fixed_sampling: info.fixed_sampling,
+            dialect: &profile.dialect,
+        })
+    }
+
+    async fn send(&self, mut request: GenerateRequest) -> Result<TextStream, ProviderError> {
+        if self.fixed_sampling {
+            request.temperature = None;
+            request.stop.clear();
+        }
+        let target = Target {
+            name: &self.name,
+            model: &self.model,
+            capabilities: &self.capabilities,
+            key: &self.key,
+            headers: (!self.headers.is_empty()).then_some(&self.headers),
+            timeout: self.timeout,
+            dialect: self.dialect,
+        };
+        generate(target, request, |endpoint| match endpoint {
+            Endpoint::Fim => self.fim_url.clone(),
+            Endpoint::Chat => self.chat_url.clone(),
+        })
+        .await
+    }
+}
+
+request_setup::provider_via_send!(OpenAiCompatible);
+
+/// What differs between vendors in how they read answers and in-band errors, and in what a
+/// request may carry.
+#[derive(Debug)]
+pub struct Dialect {
     /// A stream chunk is read from its choice with `index` 0 (absent counts as 0), rather than
     /// from its first choice whatever the index.
-    pub index_zero_only: bool,
+    pub(crate) index_zero_only: bool,
     /// `finish_reason: "error"` fails the stream instead of ending it normally.
-    pub error_finish_reason: bool,
+    pub(crate) error_finish_reason: bool,
     /// The kind of an in-band error whose `code` is not an HTTP status number: the `code` when it
     /// is a string, and the message.
-    pub other_code: fn(code: Option<&str>, message: &str) -> ErrorKind,
+    pub(crate) other_code: fn(code: Option<&str>, message: &str) -> ErrorKind,
     /// Refines an HTTP error status by its body (see [`http::error_from_response`]).
-    pub refine_status: fn(status: u16, body: &str) -> Option<ErrorKind>,
+    pub(crate) refine_status: fn(status: u16, body: &str) -> Option<ErrorKind>,
     /// Stop sequences past this many are dropped.
-    pub max_stop_sequences: usize,
+    pub(crate) max_stop_sequences: usize,
     /// The FIM endpoint refuses more output than this.
-    pub max_fim_tokens: u32,
+    pub(crate) max_fim_tokens: u32,
     /// Streamed requests ask for a last chunk with the token counts (`stream_options`).
-    pub stream_usage: bool,
+    pub(crate) stream_usage: bool,
     /// Chat requests bound the output with `max_completion_tokens` instead of `max_tokens`.
-    pub max_completion_tokens: bool,
+    pub(crate) max_completion_tokens: bool,
     /// The highest `temperature` the API accepts.
-    pub max_temperature: f32,
+    pub(crate) max_temperature: f32,
 }
 
 /// Which endpoint a [`Prepared`] body goes to.
@@ -71,7 +206,7 @@ pub(crate) fn prepare(
     let stop = &request.stop[..request.stop.len().min(dialect.max_stop_sequences)];
     let n = choices(capabilities, request);
     let n = (n > 1).then_some(n);
-    let temperature = common::temperature(request.temperature, dialect.max_temperature);
+    let temperature = request_setup::temperature(request.temperature, dialect.max_temperature);
     let stream_options = || if dialect.stream_usage { StreamOptions::usage(stream) } else { None };
     // A FIM prompt asked of a chat model is answered in a fenced block whose first line is the
     // fence: a line-end stop would end the answer there (see `chat_fim::chat_stops`).
@@ -132,7 +267,7 @@ pub(crate) async fn generate(
     url_for: impl Fn(Endpoint) -> String,
 ) -> Result<TextStream, ProviderError> {
     let deadline = http::effective_deadline(request.deadline, target.timeout);
-    let key = common::resolve_key(target.name, target.key).await?;
+    let key = request_setup::resolve_key(target.name, target.key).await?;
     let stream = target.capabilities.streaming;
     let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
     let choices = choices(target.capabilities, &request);
@@ -166,7 +301,7 @@ pub(crate) async fn send(
     answer: Answer,
 ) -> Result<TextStream, ProviderError> {
     let Answer { stream, choices, chat_fim } = answer;
-    builder = common::bearer(builder, key);
+    builder = request_setup::bearer(builder, key);
     if stream {
         builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");
     }
@@ -463,4 +598,63 @@ pub(crate) struct ErrorBody {
 pub(crate) struct WireError {
     pub message: Option<String>,
     pub code: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The endpoints each OpenAI-compatible kind's profile puts under a base URL, written as the
+    /// user may write it (with or without `/v1`, with a trailing slash).
+    #[test]
+    fn each_profile_routes_chat_and_fim_where_its_vendor_serves_them() {
+        let urls = |kind: ProviderKind, base_url: Option<&str>, key_env: Option<&str>| {
+            let spec = ProviderSpec {
+                model: Some("m".into()),
+                base_url: base_url.map(str::to_owned),
+                api_key_env: key_env.map(str::to_owned),
+                ..ProviderSpec::default()
+            };
+            let provider = OpenAiCompatible::from_spec(kind, "p", &spec).expect("valid");
+            (provider.chat_url, provider.fim_url)
+        };
+        let pair = |chat: &str, fim: &str| (chat.to_owned(), fim.to_owned());
+        assert_eq!(
+            urls(ProviderKind::Openai, None, None),
+            pair("https://api.openai.com/v1/chat/completions", "https://api.openai.com/v1/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Openai, Some("http://127.0.0.1:8000/v1/"), None),
+            pair("http://127.0.0.1:8000/v1/chat/completions", "http://127.0.0.1:8000/v1/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Deepseek, None, None),
+            pair("https://api.deepseek.com/chat/completions", "https://api.deepseek.com/beta/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Deepseek, Some("https://api.deepseek.com/v1"), None),
+            pair("https://api.deepseek.com/v1/chat/completions", "https://api.deepseek.com/beta/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Mistral, Some("https://api.mistral.ai/v1/"), None),
+            pair("https://api.mistral.ai/v1/chat/completions", "https://api.mistral.ai/v1/fim/completions")
+        );
+        assert_eq!(
+            urls(ProviderKind::Mistral, None, Some("CODESTRAL_API_KEY")),
+            pair("https://codestral.mistral.ai/v1/chat/completions", "https://codestral.mistral.ai/v1/fim/completions")
+        );
+        let error = OpenAiCompatible::from_spec(ProviderKind::Gemini, "g", &ProviderSpec::default()).unwrap_err();
+        assert_eq!(error, "kind gemini does not speak the OpenAI-compatible protocol");
+    }
+
+    #[test]
+    fn only_kinds_that_read_them_send_extra_headers() {
+        let mut spec =
+            ProviderSpec { model: Some("m".into()), organization: Some("org-1".into()), ..Default::default() };
+        spec.headers.insert("x-team".into(), "a".into());
+        let openai = OpenAiCompatible::from_spec(ProviderKind::Openai, "o", &spec).expect("valid");
+        assert_eq!(openai.headers.len(), 2);
+        let mistral = OpenAiCompatible::from_spec(ProviderKind::Mistral, "m", &spec).expect("valid");
+        assert!(mistral.headers.is_empty());
+    }
 }

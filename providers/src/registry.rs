@@ -1,7 +1,10 @@
-//! Turns configuration into providers and chains. The only `match` over [`ProviderKind`].
+//! Turns configuration into providers and chains. [`build_provider`] holds the one `match` in
+//! the crate that tells kinds apart, and it is over wire protocols ([`Protocol`]): everything
+//! else about a kind is read from its descriptor ([`crate::kinds`]).
 //!
 //! Also zero-config: [`detect_providers`] builds a sensible setup from the keys in the
-//! environment and the local model servers that answer, in this order:
+//! environment and the local model servers that answer, from each descriptor's
+//! [`ZeroConfig`] entries, in this order:
 //!
 //! - completion (FIM-capable first, then chat models prompted for FIM): `codestral`
 //!   (CODESTRAL_API_KEY), `mistral` (MISTRAL_API_KEY, Codestral on api.mistral.ai),
@@ -17,6 +20,7 @@ use std::time::Duration;
 
 use crate::chain::{Chain, ChainOptions};
 use crate::health::{Health, ProviderInfo};
+use crate::kinds::{DESCRIPTORS, Protocol, When, ZeroConfig};
 use crate::provider::Provider;
 use crate::spec::{KeySource, ProviderKind, ProviderSpec};
 
@@ -30,64 +34,40 @@ pub enum RegistryError {
     UnknownProvider { chain: String, name: String },
 }
 
-/// Builds one provider from its config.
+/// Builds one provider from its config: the kind's descriptor names its wire protocol, and each
+/// protocol has one constructor.
 pub fn build_provider(name: &str, spec: &ProviderSpec) -> Result<Arc<dyn Provider>, RegistryError> {
     let kind = spec.kind.ok_or_else(|| RegistryError::MissingKind(name.to_owned()))?;
     let invalid = |message: String| RegistryError::InvalidSpec { name: name.to_owned(), message };
-    let provider: Arc<dyn Provider> = match kind {
-        ProviderKind::Openai => Arc::new(crate::openai::OpenAi::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Anthropic => Arc::new(crate::anthropic::Anthropic::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Gemini => Arc::new(crate::gemini::Gemini::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Mistral => Arc::new(crate::mistral::Mistral::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Deepseek => Arc::new(crate::deepseek::DeepSeek::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Ollama => Arc::new(crate::ollama::Ollama::from_spec(name, spec).map_err(invalid)?),
-        ProviderKind::Llamacpp => Arc::new(crate::llamacpp::LlamaCpp::from_spec(name, spec).map_err(invalid)?),
+    let descriptor = kind.descriptor();
+    let provider: Arc<dyn Provider> = match &descriptor.protocol {
+        Protocol::OpenAiCompatible(profile) => {
+            Arc::new(crate::openai_compat::OpenAiCompatible::new(descriptor, profile, name, spec).map_err(invalid)?)
+        }
+        Protocol::Anthropic => Arc::new(crate::anthropic::Anthropic::from_spec(name, spec).map_err(invalid)?),
+        Protocol::Gemini => Arc::new(crate::gemini::Gemini::from_spec(name, spec).map_err(invalid)?),
+        Protocol::Ollama => Arc::new(crate::ollama::Ollama::from_spec(name, spec).map_err(invalid)?),
+        Protocol::LlamaCpp => Arc::new(crate::llamacpp::LlamaCpp::from_spec(name, spec).map_err(invalid)?),
     };
     Ok(provider)
 }
 
 /// Who the vendor is and where its keys and credit live, for messages that say what to do.
 pub fn provider_info(spec: &ProviderSpec) -> ProviderInfo {
-    // An OpenAI-kind provider pointed elsewhere is a gateway; name it by its host.
-    let gateway = spec.base_url.as_deref().map(|url| url.contains("openrouter.ai"));
-    let (vendor, key_url, billing_url, default_env) = match (spec.kind, gateway) {
-        (Some(ProviderKind::Openai), Some(true)) => {
-            ("OpenRouter", Some("openrouter.ai/keys"), Some("openrouter.ai/credits"), None)
-        }
-        (Some(ProviderKind::Openai), Some(false)) => ("OpenAI-compatible server", None, None, None),
-        (Some(ProviderKind::Openai), None) => (
-            "OpenAI",
-            Some("platform.openai.com/api-keys"),
-            Some("platform.openai.com/settings/organization/billing"),
-            Some("OPENAI_API_KEY"),
-        ),
-        (Some(ProviderKind::Anthropic), _) => (
-            "Anthropic",
-            Some("console.anthropic.com"),
-            Some("console.anthropic.com/settings/billing"),
-            spec.base_url.is_none().then_some("ANTHROPIC_API_KEY"),
-        ),
-        (Some(ProviderKind::Gemini), _) => ("Google Gemini", Some("aistudio.google.com/apikey"), None, None),
-        (Some(ProviderKind::Mistral), _) => {
-            ("Mistral", Some("console.mistral.ai/api-keys"), Some("console.mistral.ai/billing"), None)
-        }
-        (Some(ProviderKind::Deepseek), _) => {
-            ("DeepSeek", Some("platform.deepseek.com/api_keys"), Some("platform.deepseek.com/top_up"), None)
-        }
-        (Some(ProviderKind::Ollama), _) => ("Ollama", None, None, None),
-        (Some(ProviderKind::Llamacpp), _) => ("llama.cpp", None, None, None),
-        (None, _) => ("unknown", None, None, None),
+    let Some(descriptor) = spec.kind.map(ProviderKind::descriptor) else {
+        return ProviderInfo { vendor: None, key_env: None, key_url: None, billing_url: None, endpoint: None };
     };
-    let key_env = match spec.key_source() {
+    // A kind pointed elsewhere may be a gateway (named by its host) or another server.
+    let vendor = descriptor.vendor_at(spec);
+    let key_env = match descriptor.key_source(spec) {
         KeySource::Env(env) => Some(env),
-        KeySource::None => default_env.map(str::to_owned),
-        KeySource::Command(_) | KeySource::Inline(_) => None,
+        KeySource::None | KeySource::Command(_) | KeySource::Inline(_) => None,
     };
     ProviderInfo {
-        vendor: spec.kind.map(|_| vendor.to_owned()),
+        vendor: Some(vendor.name.to_owned()),
         key_env,
-        key_url: key_url.map(str::to_owned),
-        billing_url: billing_url.map(str::to_owned),
+        key_url: vendor.key_url.map(str::to_owned),
+        billing_url: vendor.billing_url.map(str::to_owned),
         endpoint: endpoint(spec),
     }
 }
@@ -95,19 +75,8 @@ pub fn provider_info(spec: &ProviderSpec) -> ProviderInfo {
 /// Scheme, host and port of where the provider's requests go: the configured `base_url`, else
 /// the vendor's default. No path or query (a gateway URL may carry a token there).
 fn endpoint(spec: &ProviderSpec) -> Option<String> {
-    let default = match spec.kind? {
-        ProviderKind::Openai => crate::openai::DEFAULT_BASE_URL,
-        ProviderKind::Anthropic => crate::anthropic::DEFAULT_BASE_URL,
-        ProviderKind::Gemini => crate::gemini::DEFAULT_BASE_URL,
-        ProviderKind::Mistral if spec.api_key_env.as_deref() == Some(crate::mistral::CODESTRAL_KEY_ENV) => {
-            crate::mistral::CODESTRAL_BASE_URL
-        }
-        ProviderKind::Mistral => crate::mistral::DEFAULT_BASE_URL,
-        ProviderKind::Deepseek => crate::deepseek::DEFAULT_BASE_URL,
-        ProviderKind::Ollama => crate::ollama::DEFAULT_BASE_URL,
-        ProviderKind::Llamacpp => crate::llamacpp::DEFAULT_BASE_URL,
-    };
-    let url = spec.base_url.as_deref().unwrap_or(default);
+    let descriptor = spec.kind?.descriptor();
+    let url = spec.base_url.as_deref().unwrap_or_else(|| descriptor.default_base_url(spec));
     let (scheme, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // Never credentials (validation refuses them; this is a second guard).
@@ -144,7 +113,8 @@ impl Registry {
         (registry, errors)
     }
 
-    /// Adds a provider built elsewhere (tests use [`crate::fake::FakeProvider`]).
+    /// Adds a provider built elsewhere (tests use `fake::FakeProvider`, behind the `test-support`
+    /// feature).
     pub fn insert(&mut self, provider: Arc<dyn Provider>, info: ProviderInfo) {
         self.health.describe(provider.name(), info);
         self.providers.insert(provider.name().to_owned(), provider);
@@ -178,23 +148,33 @@ impl Registry {
 }
 
 /// Which local model servers answered a TCP connect.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalServers {
-    pub ollama: bool,
-    pub llamacpp: bool,
+    listening: Vec<ProviderKind>,
 }
 
-pub const OLLAMA_ADDR: &str = "127.0.0.1:11434";
-pub const LLAMACPP_ADDR: &str = "127.0.0.1:8080";
+impl LocalServers {
+    /// The servers of these kinds answered.
+    pub fn listening(kinds: impl IntoIterator<Item = ProviderKind>) -> Self {
+        Self { listening: kinds.into_iter().collect() }
+    }
 
-/// Probes the default local ports with a short TCP connect (no HTTP, nothing sent).
+    pub fn is_listening(&self, kind: ProviderKind) -> bool {
+        self.listening.contains(&kind)
+    }
+}
+
+/// Probes every kind's default local address ([`crate::kinds::Descriptor::local_addr`]) with a
+/// short TCP connect (no HTTP, nothing sent).
 pub async fn probe_local_servers(timeout: Duration) -> LocalServers {
     async fn listening(addr: &str, timeout: Duration) -> bool {
         let Ok(addr) = addr.parse::<SocketAddr>() else { return false };
         matches!(tokio::time::timeout(timeout, tokio::net::TcpStream::connect(addr)).await, Ok(Ok(_)))
     }
-    let (ollama, llamacpp) = tokio::join!(listening(OLLAMA_ADDR, timeout), listening(LLAMACPP_ADDR, timeout));
-    LocalServers { ollama, llamacpp }
+    let local = DESCRIPTORS.iter().filter_map(|descriptor| Some((descriptor.kind, descriptor.local_addr?)));
+    let probes = local.map(|(kind, addr)| async move { listening(addr, timeout).await.then_some(kind) });
+    let answered = futures_util::future::join_all(probes).await;
+    LocalServers::listening(answered.into_iter().flatten())
 }
 
 /// A zero-config setup: providers, and the order the two features try them in.
@@ -205,93 +185,58 @@ pub struct Detected {
     pub actions: Vec<String>,
 }
 
-/// Builds providers from what the machine has. `env` stands in for the environment (tests
-/// pass a map); only variable names are recorded in the specs, never the keys.
+/// Builds providers from what the machine has, as the descriptors' [`ZeroConfig`] entries say.
+/// `env` stands in for the environment (tests pass a map); only variable names are recorded in
+/// the specs, never the keys.
 pub fn detect_providers(env: &dyn Fn(&str) -> Option<String>, local: LocalServers) -> Detected {
     let has = |name: &str| env(name).is_some_and(|value| !value.trim().is_empty());
-    let spec = |kind: ProviderKind, model: &str, key_env: Option<&str>| ProviderSpec {
-        kind: Some(kind),
-        model: Some(model.to_owned()),
-        api_key_env: key_env.map(str::to_owned),
-        ..ProviderSpec::default()
+    let mut found: Vec<(ProviderKind, &ZeroConfig)> = Vec::new();
+    for descriptor in DESCRIPTORS {
+        for entry in descriptor.zero_config {
+            let present = match entry.when {
+                When::Key(variable) => has(variable),
+                When::Listening => local.is_listening(descriptor.kind),
+            };
+            if present {
+                found.push((descriptor.kind, entry));
+            }
+        }
+    }
+    // Providers are listed by what found them (a key, a server), in completion order.
+    let group_rank = |kind: ProviderKind, when: When| {
+        let same = found.iter().filter(|(other, entry)| *other == kind && entry.when == when);
+        same.filter_map(|(_, entry)| entry.completion_rank).min().unwrap_or(u8::MAX)
     };
+    let mut ordered: Vec<(u8, ProviderKind, &ZeroConfig)> =
+        found.iter().map(|&(kind, entry)| (group_rank(kind, entry.when), kind, entry)).collect();
+    ordered.sort_by_key(|(rank, _, _)| *rank);
+
     let mut detected = Detected::default();
-    let mut add = |name: &str, spec: ProviderSpec, completion: Option<usize>, actions: Option<usize>| {
-        detected.providers.push((name.to_owned(), spec));
-        // Ranks keep the documented order whatever order we discover things in.
-        if let Some(rank) = completion {
-            detected.completion.push(format!("{rank:02}{name}"));
-        }
-        if let Some(rank) = actions {
-            detected.actions.push(format!("{rank:02}{name}"));
-        }
-    };
-
-    if has("CODESTRAL_API_KEY") {
-        let mut codestral = spec(ProviderKind::Mistral, "codestral-latest", Some("CODESTRAL_API_KEY"));
-        codestral.base_url = Some("https://codestral.mistral.ai".to_owned());
-        codestral.fim = Some("native".to_owned());
-        add("codestral", codestral, Some(0), None);
-    }
-    if has("MISTRAL_API_KEY") {
-        let mut mistral = spec(ProviderKind::Mistral, "codestral-latest", Some("MISTRAL_API_KEY"));
-        mistral.fim = Some("native".to_owned());
-        add("mistral", mistral, Some(1), None);
-        add(
-            "mistral-chat",
-            spec(ProviderKind::Mistral, "mistral-large-latest", Some("MISTRAL_API_KEY")),
-            None,
-            Some(4),
-        );
-    }
-    if has("DEEPSEEK_API_KEY") {
-        let mut deepseek = spec(ProviderKind::Deepseek, crate::deepseek::DEFAULT_MODEL, Some("DEEPSEEK_API_KEY"));
-        deepseek.fim = Some("native".to_owned());
-        add("deepseek", deepseek, Some(2), Some(3));
-    }
-    if local.ollama {
-        let mut ollama = spec(ProviderKind::Ollama, "qwen2.5-coder:1.5b-base", None);
-        ollama.base_url = Some(format!("http://{OLLAMA_ADDR}"));
-        ollama.fim = Some("native".to_owned());
-        add("ollama", ollama, Some(3), None);
-        let mut chat = spec(ProviderKind::Ollama, "qwen2.5-coder:7b", None);
-        chat.base_url = Some(format!("http://{OLLAMA_ADDR}"));
-        add("ollama-chat", chat, None, Some(6));
-    }
-    if local.llamacpp {
-        // llama-server serves whatever model it was started with; the name is informational.
-        let mut llamacpp = spec(ProviderKind::Llamacpp, "default", None);
-        llamacpp.base_url = Some(format!("http://{LLAMACPP_ADDR}"));
-        llamacpp.fim = Some("native".to_owned());
-        add("llamacpp", llamacpp, Some(4), Some(7));
-    }
-    if has("OPENAI_API_KEY") {
-        add("openai-fast", spec(ProviderKind::Openai, "gpt-4.1-mini", Some("OPENAI_API_KEY")), Some(5), None);
-        add("openai", spec(ProviderKind::Openai, "gpt-4.1", Some("OPENAI_API_KEY")), None, Some(1));
-    }
-    if has("ANTHROPIC_API_KEY") {
-        let fast = spec(ProviderKind::Anthropic, "claude-haiku-4-5", Some("ANTHROPIC_API_KEY"));
-        add("anthropic-fast", fast, Some(6), None);
-        add("anthropic", spec(ProviderKind::Anthropic, "claude-sonnet-4-5", Some("ANTHROPIC_API_KEY")), None, Some(0));
-    }
-    if has("GEMINI_API_KEY") {
-        add("gemini-fast", spec(ProviderKind::Gemini, "gemini-2.5-flash", Some("GEMINI_API_KEY")), Some(7), None);
-        add("gemini", spec(ProviderKind::Gemini, "gemini-2.5-pro", Some("GEMINI_API_KEY")), None, Some(2));
-    }
-    if has("OPENROUTER_API_KEY") {
-        let openrouter = |model: &str| ProviderSpec {
-            base_url: Some("https://openrouter.ai/api/v1".to_owned()),
-            ..spec(ProviderKind::Openai, model, Some("OPENROUTER_API_KEY"))
+    for (_, kind, entry) in &ordered {
+        let descriptor = kind.descriptor();
+        let local_url =
+            descriptor.local_addr.filter(|_| entry.when == When::Listening).map(|addr| format!("http://{addr}"));
+        let spec = ProviderSpec {
+            kind: Some(*kind),
+            model: Some(entry.model.to_owned()),
+            base_url: entry.base_url.map(str::to_owned).or(local_url),
+            api_key_env: match entry.when {
+                When::Key(variable) => Some(variable.to_owned()),
+                When::Listening => None,
+            },
+            fim: entry.fim_native.then(|| "native".to_owned()),
+            ..ProviderSpec::default()
         };
-        add("openrouter-fast", openrouter("openai/gpt-4.1-mini"), Some(8), None);
-        add("openrouter", openrouter("anthropic/claude-sonnet-4.5"), None, Some(5));
+        detected.providers.push((entry.name.to_owned(), spec));
     }
-
-    for order in [&mut detected.completion, &mut detected.actions] {
-        order.sort();
-        for name in order.iter_mut() {
-            *name = name.split_off(2);
-        }
+    for (order, rank) in [
+        (&mut detected.completion, (|entry: &ZeroConfig| entry.completion_rank) as fn(&ZeroConfig) -> Option<u8>),
+        (&mut detected.actions, |entry: &ZeroConfig| entry.actions_rank),
+    ] {
+        let mut ranked: Vec<(u8, &str)> =
+            ordered.iter().filter_map(|(_, _, entry)| Some((rank(entry)?, entry.name))).collect();
+        ranked.sort_unstable();
+        *order = ranked.into_iter().map(|(_, name)| name.to_owned()).collect();
     }
     detected
 }
@@ -321,7 +266,7 @@ mod tests {
             "CODESTRAL_API_KEY",
             "OPENROUTER_API_KEY",
         ]);
-        let detected = detect_providers(&env, LocalServers { ollama: true, llamacpp: true });
+        let detected = detect_providers(&env, LocalServers::listening([ProviderKind::Ollama, ProviderKind::Llamacpp]));
         assert_eq!(
             detected.completion,
             [
@@ -358,7 +303,7 @@ mod tests {
 
     #[test]
     fn every_kind_builds_and_config_errors_say_so() {
-        for kind in ProviderKind::ALL {
+        for kind in ProviderKind::all() {
             let spec = ProviderSpec { kind: Some(kind), model: Some("m".into()), ..Default::default() };
             let provider = build_provider("p", &spec).unwrap_or_else(|error| panic!("{}: {error}", kind.as_str()));
             assert_eq!(provider.name(), "p");

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Which wire protocol a provider speaks.
+/// Which kind of provider: a vendor's API, or a local server's. What each kind is and does
+/// is its descriptor ([`crate::kinds`], [`ProviderKind::descriptor`]); the serde names are the
+/// descriptors' names (a test checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "lowercase")]
 pub enum ProviderKind {
@@ -16,23 +18,6 @@ pub enum ProviderKind {
     Deepseek,
     Ollama,
     Llamacpp,
-}
-
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 7] =
-        [Self::Openai, Self::Anthropic, Self::Gemini, Self::Mistral, Self::Deepseek, Self::Ollama, Self::Llamacpp];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Openai => "openai",
-            Self::Anthropic => "anthropic",
-            Self::Gemini => "gemini",
-            Self::Mistral => "mistral",
-            Self::Deepseek => "deepseek",
-            Self::Ollama => "ollama",
-            Self::Llamacpp => "llamacpp",
-        }
-    }
 }
 
 /// One `[providers.NAME]` table. `Debug` redacts the key and header values (a gateway token

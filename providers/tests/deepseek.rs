@@ -8,8 +8,15 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::{Body, MockServer, Piece, Reply, collect, deadline_in, failed};
-use switchboard_providers::deepseek::DeepSeek;
-use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
+use switchboard_providers::openai_compat::OpenAiCompatible;
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderKind, ProviderSpec, StreamEvent, Usage};
+
+/// The `deepseek` kind: a profile of the OpenAI-compatible provider.
+type DeepSeek = OpenAiCompatible;
+
+fn deepseek(name: &str, spec: &ProviderSpec) -> Result<DeepSeek, String> {
+    OpenAiCompatible::from_spec(ProviderKind::Deepseek, name, spec)
+}
 
 const KEY: &str = "sk-test-deepseek-0123456789abcdef";
 
@@ -18,7 +25,7 @@ fn spec(server: &MockServer, model: &str) -> ProviderSpec {
 }
 
 fn provider(spec: &ProviderSpec) -> DeepSeek {
-    DeepSeek::from_spec("deepseek-test", spec).expect("valid spec")
+    deepseek("deepseek-test", spec).expect("valid spec")
 }
 
 fn chat_model(server: &MockServer) -> DeepSeek {
@@ -312,11 +319,11 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
 #[test]
 fn config() {
     let spec = ProviderSpec { fim: Some("codellama".into()), ..ProviderSpec::default() };
-    let error = DeepSeek::from_spec("d", &spec).unwrap_err();
+    let error = deepseek("d", &spec).unwrap_err();
     assert_eq!(error, "fim = \"codellama\" is not supported for kind deepseek; use \"native\" or \"chat\"");
     // Unknown DeepSeek models are chat-prompted, not sent to the FIM beta.
     let spec = ProviderSpec { model: Some("deepseek-v9".into()), ..ProviderSpec::default() };
-    let provider = DeepSeek::from_spec("d", &spec).expect("valid");
+    let provider = deepseek("d", &spec).expect("valid");
     assert_eq!(provider.capabilities().fim, switchboard_providers::FimMode::Chat);
 }
 

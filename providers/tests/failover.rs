@@ -11,7 +11,7 @@ use serde_json::json;
 use support::{MockServer, Reply, deadline_in};
 use switchboard_providers::anthropic::Anthropic;
 use switchboard_providers::fake::{FakeProvider, FakeReply};
-use switchboard_providers::openai::OpenAi;
+use switchboard_providers::openai_compat::OpenAiCompatible;
 use switchboard_providers::{
     Chain, ChainOptions, ChatMessage, ChatPrompt, ChatRole, CircuitState, ErrorKind, GenerateRequest, Health, Prompt,
     Provider, ProviderEvent, ProviderInfo, ProviderSpec, Purpose, Registry, Secret, Severity, StreamEvent,
@@ -51,7 +51,7 @@ fn openai(name: &str, server: &MockServer) -> Arc<dyn Provider> {
         api_key: Some(Secret::new("sk-test-openai-0123456789")),
         ..ProviderSpec::default()
     };
-    Arc::new(OpenAi::from_spec(name, &spec).unwrap())
+    Arc::new(OpenAiCompatible::from_spec(switchboard_providers::ProviderKind::Openai, name, &spec).unwrap())
 }
 
 fn anthropic(name: &str, server: &MockServer) -> Arc<dyn Provider> {

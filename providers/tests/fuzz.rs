@@ -21,7 +21,7 @@ use support::{Body, MockServer, Piece, Reply};
 use switchboard_providers::http::{
     self, FrameDecoder, FrameStream, SseEvent, decode_stream, ndjson_stream, parse_http_date, retry_after, sse_stream,
 };
-use switchboard_providers::{ErrorKind, Provider, ProviderError, ProviderSpec, StreamEvent, Usage};
+use switchboard_providers::{ErrorKind, Provider, ProviderError, ProviderKind, ProviderSpec, StreamEvent, Usage};
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -506,7 +506,10 @@ impl Vendor {
         let spec =
             ProviderSpec { stream: Some(stream), ..support::keyed_spec(url, "fuzz-model", "fuzz-key-0123456789") };
         let built: Result<Box<dyn Provider>, String> = match self {
-            Self::OpenAi => switchboard_providers::openai::OpenAi::from_spec("fuzz", &spec).map(|p| Box::new(p) as _),
+            Self::OpenAi => {
+                switchboard_providers::openai_compat::OpenAiCompatible::from_spec(ProviderKind::Openai, "fuzz", &spec)
+                    .map(|p| Box::new(p) as _)
+            }
             Self::Anthropic => {
                 switchboard_providers::anthropic::Anthropic::from_spec("fuzz", &spec).map(|p| Box::new(p) as _)
             }

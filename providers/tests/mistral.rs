@@ -8,8 +8,17 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::{MockServer, Reply, collect, deadline_in, failed};
-use switchboard_providers::mistral::Mistral;
-use switchboard_providers::{ErrorKind, FimMode, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
+use switchboard_providers::openai_compat::OpenAiCompatible;
+use switchboard_providers::{
+    ErrorKind, FimMode, GenerateRequest, Provider, ProviderKind, ProviderSpec, StreamEvent, Usage,
+};
+
+/// The `mistral` kind: a profile of the OpenAI-compatible provider.
+type Mistral = OpenAiCompatible;
+
+fn mistral(name: &str, spec: &ProviderSpec) -> Result<Mistral, String> {
+    OpenAiCompatible::from_spec(ProviderKind::Mistral, name, spec)
+}
 
 const KEY: &str = "test-mistral-key-0123456789abcdef";
 
@@ -18,7 +27,7 @@ fn spec(server: &MockServer, model: &str) -> ProviderSpec {
 }
 
 fn provider(spec: &ProviderSpec) -> Mistral {
-    Mistral::from_spec("mistral-test", spec).expect("valid spec")
+    mistral("mistral-test", spec).expect("valid spec")
 }
 
 fn codestral(server: &MockServer) -> Mistral {
@@ -258,13 +267,13 @@ async fn dropping_the_stream_closes_the_upstream_connection() {
 #[test]
 fn a_codestral_key_picks_the_codestral_host() {
     let spec = ProviderSpec { api_key_env: Some("CODESTRAL_API_KEY".into()), ..ProviderSpec::default() };
-    let provider = Mistral::from_spec("c", &spec).expect("valid");
+    let provider = mistral("c", &spec).expect("valid");
     assert!(format!("{provider:?}").contains("https://codestral.mistral.ai"), "{provider:?}");
     assert_eq!(provider.capabilities().fim, FimMode::Native, "the default model is codestral-latest");
-    let provider = Mistral::from_spec("m", &ProviderSpec::default()).expect("valid");
+    let provider = mistral("m", &ProviderSpec::default()).expect("valid");
     assert!(format!("{provider:?}").contains("https://api.mistral.ai"), "{provider:?}");
     let spec = ProviderSpec { fim: Some("codestral".into()), ..ProviderSpec::default() };
-    assert!(Mistral::from_spec("m", &spec).unwrap_err().contains("not supported for kind mistral"));
+    assert!(mistral("m", &spec).unwrap_err().contains("not supported for kind mistral"));
 }
 
 #[test]

@@ -8,8 +8,15 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::{ErrorCase, MockServer, Reply, collect, deadline_in, failed};
-use switchboard_providers::openai::OpenAi;
-use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderSpec, StreamEvent, Usage};
+use switchboard_providers::openai_compat::OpenAiCompatible;
+use switchboard_providers::{ErrorKind, GenerateRequest, Provider, ProviderKind, ProviderSpec, StreamEvent, Usage};
+
+/// The `openai` kind: a profile of the OpenAI-compatible provider.
+type OpenAi = OpenAiCompatible;
+
+fn openai(name: &str, spec: &ProviderSpec) -> Result<OpenAi, String> {
+    OpenAiCompatible::from_spec(ProviderKind::Openai, name, spec)
+}
 
 const KEY: &str = "sk-test-openai-0123456789abcdef";
 
@@ -18,7 +25,7 @@ fn spec(server: &MockServer) -> ProviderSpec {
 }
 
 fn provider(spec: &ProviderSpec) -> OpenAi {
-    OpenAi::from_spec("openai-test", spec).expect("valid spec")
+    openai("openai-test", spec).expect("valid spec")
 }
 
 fn chat_request() -> GenerateRequest {
@@ -407,10 +414,10 @@ async fn a_local_server_needs_no_key() {
 
 #[test]
 fn config_errors_say_what_to_fix() {
-    let error = OpenAi::from_spec("x", &ProviderSpec::default()).unwrap_err();
+    let error = openai("x", &ProviderSpec::default()).unwrap_err();
     assert!(error.contains("model"), "{error}");
     let spec = ProviderSpec { model: Some("m".into()), fim: Some("starcoder2".into()), ..ProviderSpec::default() };
-    assert!(OpenAi::from_spec("x", &spec).unwrap_err().contains("starcoder2"));
+    assert!(openai("x", &spec).unwrap_err().contains("starcoder2"));
 }
 
 /// Streamed chunks of several choices, interleaved as OpenAI sends them (`index` per choice).

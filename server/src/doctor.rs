@@ -10,9 +10,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use switchboard_providers::health::advice_for;
 use switchboard_providers::keys::resolve_key;
+use switchboard_providers::kinds::{self, DESCRIPTORS};
 use switchboard_providers::registry::{LocalServers, build_provider, detect_providers, provider_info};
 use switchboard_providers::{
-    ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider, ProviderError, ProviderSpec, Purpose, StreamEvent,
+    ErrorKind, FimMode, FimPrompt, GenerateRequest, KeySource, Prompt, Provider, ProviderError, ProviderSpec, Purpose,
+    StreamEvent,
 };
 
 use crate::config::Config;
@@ -64,12 +66,13 @@ fn status_label(kind: ErrorKind) -> &'static str {
 }
 
 async fn key_label(spec: &ProviderSpec) -> String {
-    let source = spec.key_source();
-    let origin = match (&spec.api_key_env, &spec.api_key_cmd, &spec.api_key) {
-        (Some(env), _, _) => env.clone(),
-        (None, Some(_), _) => "api_key_cmd".to_owned(),
-        (None, None, Some(_)) => "inline key".to_owned(),
-        _ => return "none".to_owned(),
+    // The source the provider will use: the configured one, else its kind's usual variable.
+    let source = spec.kind.map_or_else(|| spec.key_source(), |kind| kind.descriptor().key_source(spec));
+    let origin = match &source {
+        KeySource::Env(env) => env.clone(),
+        KeySource::Command(_) => "api_key_cmd".to_owned(),
+        KeySource::Inline(_) => "inline key".to_owned(),
+        KeySource::None => return "none".to_owned(),
     };
     match resolve_key(&source).await {
         Ok(Some(key)) => format!("{origin} {}", key.redacted()),
@@ -164,7 +167,7 @@ pub async fn run(config: &Config, env: &dyn Fn(&str) -> Option<String>, local: L
     if config.locked {
         return Vec::new();
     }
-    let detect = crate::chains::needs_detection(config);
+    let detect = crate::provider_chains::needs_detection(config);
     let mut checks = Vec::new();
     for (name, spec) in &config.providers {
         checks.push(check(name.clone(), "config", spec.clone()));
@@ -201,10 +204,17 @@ pub async fn run(config: &Config, env: &dyn Fn(&str) -> Option<String>, local: L
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::new();
     if rows.is_empty() {
-        out.push_str(
+        // What zero-config detection looks for, from the provider kinds' descriptors.
+        let local: Vec<String> = DESCRIPTORS
+            .iter()
+            .filter_map(|kind| Some(format!("{} ({})", kind.vendor.name, kind.local_addr?)))
+            .collect();
+        let _ = writeln!(
+            out,
             "No providers configured or detected.\nConfigure one in config.toml (see docs/providers.md), set an API key \
-             (e.g. MISTRAL_API_KEY, OPENAI_API_KEY, ANTHROPIC_API_KEY), or start Ollama (127.0.0.1:11434) or llama.cpp \
-             (127.0.0.1:8080).\n",
+             ({}), or start {}.",
+            kinds::key_variables().join(", "),
+            local.join(" or ")
         );
         return out;
     }

@@ -167,8 +167,8 @@ async fn doctor(config_path: Option<&std::path::Path>) -> i32 {
         println!("{}.", switchboard::config::LOCKED_MESSAGE);
         return 1;
     }
-    let local = switchboard::chains::probe_if_needed(&config).await;
-    let rows = switchboard::doctor::run(&config, &switchboard::chains::process_env, local).await;
+    let local = switchboard::provider_chains::probe_if_needed(&config).await;
+    let rows = switchboard::doctor::run(&config, &switchboard::provider_chains::process_env, local).await;
     print!("{}", switchboard::doctor::render(&rows));
     i32::from(!rows.iter().any(|row| row.ok))
 }

@@ -11,9 +11,9 @@ use switchboard_core::documents::{DocumentStore, LineCol, PositionEncoding, Stor
 use switchboard_core::placement::{self, Placement};
 use switchboard_providers::Health;
 
-use crate::chains::{self, completion_settings};
 use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
 use crate::config::Config;
+use crate::provider_chains::{self, completion_settings};
 use crate::runtime::gate::{self, Feature, Refusal};
 use crate::runtime::redact::Redaction;
 
@@ -82,8 +82,8 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     let byte_offset = position::to_byte_offset(snapshot.rope(), at, PositionEncoding::Utf32);
 
     let health = Arc::new(Health::default());
-    let local = chains::probe_if_needed(config).await;
-    let built = chains::build(config, &health, &chains::process_env, local);
+    let local = provider_chains::probe_if_needed(config).await;
+    let built = provider_chains::build(config, &health, &provider_chains::process_env, local);
     let engine =
         CompletionEngine::new(completion_settings(config, Redaction::from_config(&config.redact, Default::default())));
     engine.set_chain(built.completion.clone());

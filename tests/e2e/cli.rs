@@ -16,15 +16,8 @@ fn switchboard_in(cwd: Option<&std::path::Path>, args: &[&str], env: &[(&str, &s
         command.current_dir(cwd);
     }
     command.args(args).env("XDG_CONFIG_HOME", dir.path()).env("HOME", dir.path()).env_remove("SWITCHBOARD_CONFIG");
-    for key in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "DEEPSEEK_API_KEY",
-        "MISTRAL_API_KEY",
-        "CODESTRAL_API_KEY",
-        "OPENROUTER_API_KEY",
-    ] {
+    // Every key variable a provider kind reads or is detected by.
+    for key in switchboard_providers::kinds::key_variables() {
         command.env_remove(key);
     }
     for (key, value) in env {

@@ -93,15 +93,8 @@ fn driver_env(
         .env("SWITCHBOARD_FILE", file)
         .env("SWITCHBOARD_MODE", mode)
         .env("SWITCHBOARD_OUT", out);
-    for key in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "DEEPSEEK_API_KEY",
-        "MISTRAL_API_KEY",
-        "CODESTRAL_API_KEY",
-        "OPENROUTER_API_KEY",
-    ] {
+    // Every key variable a provider kind reads or is detected by.
+    for key in switchboard_providers::kinds::key_variables() {
         command.env_remove(key);
     }
     for (key, value) in extra {

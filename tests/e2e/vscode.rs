@@ -157,16 +157,8 @@ fn isolate(command: &mut Command, home: &Path) {
         .env_remove("SWITCHBOARD_SERVER")
         .env_remove("VSCODE_IPC_HOOK_CLI")
         .env_remove("NODE_OPTIONS");
-    for key in [
-        "OPENAI_API_KEY",
-        "ANTHROPIC_API_KEY",
-        "GEMINI_API_KEY",
-        "DEEPSEEK_API_KEY",
-        "MISTRAL_API_KEY",
-        "CODESTRAL_API_KEY",
-        "OPENROUTER_API_KEY",
-        "MOCK_KEY",
-    ] {
+    // Every key variable a provider kind reads or is detected by, and the mock's.
+    for key in switchboard_providers::kinds::key_variables().into_iter().chain(["MOCK_KEY"]) {
         command.env_remove(key);
     }
 }

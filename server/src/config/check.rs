@@ -8,7 +8,8 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use switchboard_providers::{ProviderKind, ProviderSpec};
+use switchboard_providers::ProviderSpec;
+use switchboard_providers::kinds::{self, DESCRIPTORS};
 
 use super::problem::{ConfigProblem, ConfigSource};
 use super::schema::{ActionsConfig, CompletionConfig, RedactConfig, ServerConfig};
@@ -93,7 +94,7 @@ fn check_providers(value: &mut Value, source: &ConfigSource, problems: &mut Vec<
         spec.retain(|key, value| {
             if key == "kind"
                 && let Value::String(kind) = value
-                && !ProviderKind::ALL.iter().any(|known| known.as_str() == kind)
+                && kinds::by_name(kind).is_none()
             {
                 problems.push(ConfigProblem::error(
                     source.clone(),
@@ -110,7 +111,7 @@ fn check_providers(value: &mut Value, source: &ConfigSource, problems: &mut Vec<
 }
 
 pub(crate) fn valid_kinds() -> String {
-    ProviderKind::ALL.iter().map(|kind| kind.as_str()).collect::<Vec<_>>().join(", ")
+    DESCRIPTORS.iter().map(|descriptor| descriptor.name).collect::<Vec<_>>().join(", ")
 }
 
 /// Returns whether the section is a table (whose bad keys have been removed).

@@ -112,7 +112,10 @@ fn fitting_value(path: &[String]) -> BoxedStrategy<Value> {
     let last = path.last().map(String::as_str).unwrap_or_default();
     let in_provider = path.first().is_some_and(|first| first == "providers");
     match last {
-        "kind" if in_provider => pick(&["ollama", "openai", "anthropic", "gemini", "mistral", "deepseek", "llamacpp"]),
+        "kind" if in_provider => {
+            let kinds: Vec<&str> = switchboard_providers::kinds::DESCRIPTORS.iter().map(|kind| kind.name).collect();
+            pick(&kinds)
+        }
         "kind" => pick(&["refactor.rewrite", "quickfix"]),
         "model" => pick(&["m", "qwen2.5-coder:1.5b", "gpt-4.1-mini"]),
         "base_url" => pick(&["http://127.0.0.1:11434", "https://api.example.com/v1", "http://localhost:8080"]),

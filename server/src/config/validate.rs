@@ -3,7 +3,8 @@
 
 use std::ops::RangeInclusive;
 
-use switchboard_providers::{ProviderKind, ProviderSpec};
+use switchboard_providers::ProviderSpec;
+use switchboard_providers::kinds::DESCRIPTORS;
 
 use super::check::valid_kinds;
 use super::problem::{ConfigProblem, ConfigSource, Severity};
@@ -50,17 +51,17 @@ impl Findings {
 }
 
 fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings) {
-    match spec.kind {
+    let descriptor = spec.kind.map(|kind| kind.descriptor());
+    match descriptor {
         None => findings.error(
             format!("{prefix}.kind"),
             format!("missing; every provider needs a kind, one of: {}", valid_kinds()),
         ),
-        // A llama.cpp server serves the one model it was started with, so naming it is optional.
-        Some(ProviderKind::Llamacpp) => {}
-        Some(kind) if spec.model.is_none() => {
+        // A kind with a default model (its descriptor's) may leave `model` out.
+        Some(descriptor) if spec.model.is_none() && descriptor.default_model.is_none() => {
             findings.error(
                 format!("{prefix}.model"),
-                format!("missing; a provider of kind {} needs a model name", kind.as_str()),
+                format!("missing; a provider of kind {} needs a model name", descriptor.name),
             );
         }
         Some(_) => {}
@@ -68,15 +69,33 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
     if spec.model.as_deref().is_some_and(|model| model.trim().is_empty()) {
         findings.error(format!("{prefix}.model"), "must not be empty");
     }
-    if spec.kind == Some(ProviderKind::Deepseek)
+    if let Some(descriptor) = descriptor
         && let Some(model) = spec.model.as_deref()
-        && let Some((_, replacement)) =
-            switchboard_providers::deepseek::RETIRED_MODELS.iter().find(|(old, _)| *old == model)
+        && let Some(retired) = descriptor.retired_models.iter().find(|retired| retired.model == model)
     {
         findings.warning(
             format!("{prefix}.model"),
-            format!("DeepSeek no longer serves \"{model}\" (retired on 2026-07-24); use \"{replacement}\""),
+            format!(
+                "{} no longer serves \"{model}\" (retired on {}); use \"{}\"",
+                descriptor.vendor.name, retired.since, retired.replacement
+            ),
         );
+    }
+    // Settings the kind's requests never carry would do nothing: say so rather than ignore them.
+    if let Some(descriptor) = descriptor {
+        let reads = descriptor.reads;
+        let unused = [
+            ("headers", !spec.headers.is_empty() && !reads.headers),
+            ("organization", spec.organization.is_some() && !reads.organization),
+            ("project", spec.project.is_some() && !reads.organization),
+            ("keep_alive", spec.keep_alive.is_some() && !reads.keep_alive),
+        ];
+        for (setting, _) in unused.iter().filter(|(_, unused)| *unused) {
+            findings.warning(
+                format!("{prefix}.{setting}"),
+                format!("kind {} does not use this setting; it has no effect", descriptor.name),
+            );
+        }
     }
     if let Some(base_url) = &spec.base_url {
         validate_base_url(&format!("{prefix}.base_url"), base_url, spec, findings);
@@ -135,11 +154,20 @@ fn validate_provider(prefix: &str, spec: &ProviderSpec, findings: &mut Findings)
     }
     if let Some(max_choices) = spec.max_choices {
         findings.range(&format!("{prefix}.max_choices"), max_choices, 1..=128);
-        // Only the OpenAI wire format has `n`; elsewhere the setting would do nothing.
-        if let Some(kind) = spec.kind.filter(|kind| *kind != ProviderKind::Openai) {
+        // Only kinds whose wire format has `n` take it; elsewhere the setting would do nothing.
+        if let Some(descriptor) = descriptor.filter(|descriptor| !descriptor.choices.configurable) {
+            let several: Vec<&str> = DESCRIPTORS
+                .iter()
+                .filter(|descriptor| descriptor.choices.configurable)
+                .map(|descriptor| descriptor.name)
+                .collect();
             findings.error(
                 format!("{prefix}.max_choices"),
-                format!("only kind openai can return several answers per request, not kind {}", kind.as_str()),
+                format!(
+                    "only kind {} can return several answers per request, not kind {}",
+                    several.join(", "),
+                    descriptor.name
+                ),
             );
         }
     }
@@ -343,7 +371,7 @@ fn validate_actions(actions: &ActionsConfig, config: &Config, findings: &mut Fin
 
 #[cfg(test)]
 mod tests {
-    use switchboard_providers::Secret;
+    use switchboard_providers::{ProviderKind, Secret};
 
     use super::*;
 
@@ -364,6 +392,47 @@ mod tests {
     #[test]
     fn defaults_are_valid() {
         assert_eq!(check(&Config::default()), Vec::<String>::new());
+    }
+
+    /// `model` may be left out exactly where the kind's descriptor has a default model, which
+    /// building the provider then uses.
+    #[test]
+    fn a_model_is_required_only_where_the_kind_has_no_default() {
+        for kind in ProviderKind::all() {
+            let mut config = Config::default();
+            let spec = provider(kind, None);
+            config.providers.insert("p".into(), spec.clone());
+            let needs_model = check(&config).iter().any(|problem| problem.starts_with("error providers.p.model"));
+            assert_eq!(needs_model, kind.descriptor().default_model.is_none(), "{}", kind.as_str());
+            if !needs_model {
+                switchboard_providers::build_provider("p", &spec).expect("builds with the default model");
+            }
+        }
+    }
+
+    #[test]
+    fn settings_a_kind_does_not_send_are_warned_about() {
+        let mut config = Config::default();
+        let mut deepseek = provider(ProviderKind::Deepseek, None);
+        deepseek.headers.insert("x-team".into(), "a".into());
+        deepseek.organization = Some("org-1".into());
+        deepseek.keep_alive = Some("5m".into());
+        config.providers.insert("ds".into(), deepseek);
+        let mut openai = provider(ProviderKind::Openai, Some("m"));
+        openai.headers.insert("x-team".into(), "a".into());
+        openai.project = Some("proj_1".into());
+        config.providers.insert("oa".into(), openai);
+        let mut ollama = provider(ProviderKind::Ollama, None);
+        ollama.keep_alive = Some("30m".into());
+        config.providers.insert("local".into(), ollama);
+        assert_eq!(
+            check(&config),
+            [
+                "warning providers.ds.headers: kind deepseek does not use this setting; it has no effect",
+                "warning providers.ds.organization: kind deepseek does not use this setting; it has no effect",
+                "warning providers.ds.keep_alive: kind deepseek does not use this setting; it has no effect",
+            ]
+        );
     }
 
     #[test]

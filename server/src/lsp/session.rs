@@ -12,10 +12,9 @@ use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
 
 use crate::actions::ActionsEngine;
-use crate::chains;
-use crate::chains::{action_settings, completion_settings};
 use crate::completion::CompletionEngine;
 use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
+use crate::provider_chains::{self, action_settings, completion_settings};
 use crate::runtime::gate::{self, Feature, Refusal};
 use crate::runtime::redact::{Redaction, RedactionStats};
 
@@ -84,7 +83,7 @@ pub struct Session {
     /// The first workspace folder, where `.switchboard.toml` is read.
     pub root: Mutex<Option<PathBuf>>,
     /// The provider chains in force.
-    pub chains: Mutex<chains::Chains>,
+    pub chains: Mutex<provider_chains::Chains>,
     /// The features and their state.
     pub features: Features,
 }
@@ -116,7 +115,7 @@ impl Session {
             shown_config: Mutex::new(HashSet::new()),
             recent_messages: Mutex::new(std::collections::VecDeque::new()),
             root: Mutex::new(None),
-            chains: Mutex::new(chains::Chains::default()),
+            chains: Mutex::new(provider_chains::Chains::default()),
             features: Features::default(),
         }
     }
@@ -232,10 +231,10 @@ impl Session {
             .collect()
     }
 
-    pub async fn rebuild_chains(&self) -> chains::Chains {
+    pub async fn rebuild_chains(&self) -> provider_chains::Chains {
         let config = self.config();
-        let local = chains::probe_if_needed(&config).await;
-        let built = chains::build(&config, &self.health, &chains::process_env, local);
+        let local = provider_chains::probe_if_needed(&config).await;
+        let built = provider_chains::build(&config, &self.health, &provider_chains::process_env, local);
         for problem in &built.problems {
             self.tell_once(MessageType::Warning, problem.clone()).await;
         }

@@ -24,7 +24,7 @@ pub async fn handle(session: &Arc<Session>) {
         loop {
             match events.recv().await {
                 // A failed action tells its own failure, naming the action.
-                Ok(ProviderEvent::AllFailed { chain, .. }) if chain == crate::chains::ACTIONS_CHAIN => {}
+                Ok(ProviderEvent::AllFailed { chain, .. }) if chain == crate::provider_chains::ACTIONS_CHAIN => {}
                 Ok(event) => {
                     let kind = match event.severity() {
                         Severity::Error => MessageType::Error,

@@ -1,6 +1,7 @@
-//! What every vendor file does the same way: reading the common fields of a `ProviderSpec`
-//! (model, base URL, key, extra headers, timeout), resolving the key before a request, and the
-//! `Provider` impl that forwards to the vendor's own `send`.
+//! What every wire protocol's file does the same way to set up a request: the extra headers and
+//! timeout from a `ProviderSpec`, resolving the key before a request and sending it as a bearer
+//! token, bounding the temperature, and the `Provider` impl that forwards to the file's own
+//! `send`. What differs by kind (default model, endpoint, key variable) is in [`crate::kinds`].
 
 use std::time::Duration;
 
@@ -9,29 +10,6 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use crate::keys;
 use crate::provider::{ErrorKind, ProviderError};
 use crate::spec::{KeySource, ProviderSpec, Secret};
-
-/// The configured model, trimmed, or `default` when none (or a blank one) is configured.
-pub(crate) fn model_or<'a>(spec: &'a ProviderSpec, default: &'a str) -> &'a str {
-    spec.model.as_deref().map(str::trim).filter(|model| !model.is_empty()).unwrap_or(default)
-}
-
-/// The configured model, for vendors with no sensible default.
-pub(crate) fn required_model(spec: &ProviderSpec) -> Result<String, String> {
-    spec.model.clone().filter(|model| !model.trim().is_empty()).ok_or_else(|| "`model` is required".to_owned())
-}
-
-/// The configured base URL, or `default`, without a trailing slash.
-pub(crate) fn base_url(spec: &ProviderSpec, default: &str) -> String {
-    spec.base_url.as_deref().unwrap_or(default).trim_end_matches('/').to_owned()
-}
-
-/// The configured key source, or the vendor's usual variable when none is configured.
-pub(crate) fn key_or_env(spec: &ProviderSpec, env: &str) -> KeySource {
-    match spec.key_source() {
-        KeySource::None => KeySource::Env(env.to_owned()),
-        source => source,
-    }
-}
 
 /// `timeout_ms`, the bound on a whole request.
 pub(crate) fn timeout(spec: &ProviderSpec) -> Option<Duration> {

@@ -1,10 +1,13 @@
-//! Turns the configuration into what the features run on: the provider chains, and each
-//! feature's settings.
+//! Turns the configuration into what the features run on: which providers each feature's chain
+//! holds, in which order, and each feature's settings. How a chain runs a request (failover,
+//! hedging, circuits) is the provider layer's `switchboard_providers::chain`; this module only
+//! decides what goes in it.
 //!
 //! A feature whose `providers` list is empty uses the other feature's list; only when neither
 //! names a provider does a zero-config chain get built from what the machine has (API keys in
-//! the environment, local model servers). Code goes only where the user said, once they said. The `Health` value is made
-//! once per process and shared by every chain, so circuit breakers and usage survive reloads.
+//! the environment, local model servers). Code goes only where the user said, once they said.
+//! The `Health` value is made once per process and shared by every chain, so circuit breakers
+//! and usage survive reloads.
 
 use std::sync::Arc;
 use std::time::Duration;
