@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-/// Columns a tab counts for when indentation widths are compared.
-const TAB_WIDTH: usize = 4;
+use switchboard_core::text::{TAB_WIDTH, indent_of, indent_width};
+
 /// How far outside the region the answer's repeated lines are looked for.
 const ANCHOR_LOOKAROUND: usize = 50;
 /// Largest line-diff table (region lines × answer lines) computed; past it the changed middle
@@ -288,15 +288,6 @@ fn reindent_lines(lines: &[&str], base: &str, style: IndentStyle) -> Vec<String>
             format!("{base}{}{}{content}", unit.repeat(depth / columns), " ".repeat(depth % columns))
         })
         .collect()
-}
-
-/// The leading spaces and tabs of a line.
-fn indent_of(line: &str) -> &str {
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
-}
-
-fn indent_width(line: &str) -> usize {
-    indent_of(line).chars().map(|c| if c == '\t' { TAB_WIDTH } else { 1 }).sum()
 }
 
 fn is_blank(line: &str) -> bool {
