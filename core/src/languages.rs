@@ -130,11 +130,6 @@ impl LanguageEntry {
         self.continues_block.iter().any(|regex| regex.is_match(content))
     }
 
-    /// Whether blocks end with keywords (`end`).
-    pub fn has_end_keywords(&self) -> bool {
-        self.block_style == BlockStyle::Keywords
-    }
-
     /// The brackets on one line with their byte offsets, skipping comments and the strings and
     /// char literals that close on the same line. An unterminated quote is a plain character: it
     /// is more often an apostrophe, a lifetime, or the end of a string opened on an earlier line

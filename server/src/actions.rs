@@ -377,7 +377,11 @@ impl ActionsEngine {
                 } else {
                     reanchor(&now_lines, &original).ok_or(ActionError::Changed)?
                 };
-                let style = rewrite::detect_style(&now_lines);
+                // A file that does not show its indentation takes its language's.
+                let fallback = now.language_entry().map_or(rewrite::IndentStyle::Spaces(4), |language| {
+                    rewrite::IndentStyle::from_unit(language.indent)
+                });
+                let style = rewrite::detect_style_or(&now_lines, fallback);
                 let edits = match action.output {
                     Output::Replace => {
                         rewrite::plan_rewrite(&now_lines, lines, &code, style).map_err(ActionError::Unusable)?
