@@ -11,7 +11,7 @@
 //! Languages without a grammar (Markdown, Elixir...) are entries too: detection finds them, and
 //! post-processing and actions follow their rules; only syntax-tree features skip them.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use regex::Regex;
 use serde::Deserialize;
@@ -80,13 +80,12 @@ pub struct LanguageEntry {
     /// Block comment delimiters, `(open, close)`.
     pub block_comments: Vec<(&'static str, &'static str)>,
     pub block_style: BlockStyle,
-    /// The trimmed line opens an indented block (its body sits deeper).
-    opens_block: Vec<Regex>,
-    /// The trimmed line never opens a block, whatever `opens_block` says (`def x; end`).
-    not_opens_block: Vec<Regex>,
-    /// The line, without its indentation, at a block's own indentation continues the block
-    /// rather than ending it (`else:`, `elsif`, a YAML sequence item).
-    continues_block: Vec<Regex>,
+    /// The block rules' regexes as written.
+    block_patterns: BlockRules<&'static str>,
+    /// The same, compiled on first use: compiling every language's at parse time would cost
+    /// milliseconds on the editor's message loop (a document's first `didOpen`), for languages
+    /// most sessions never see. A pattern that does not compile is logged and dropped.
+    block_regexes: OnceLock<BlockRules<Regex>>,
     /// Words that end a block on a line of their own (`end`, `fi`); empty unless `Keywords`.
     pub end_words: Vec<&'static str>,
     /// A block opener with no body is unfinished code (Python's `else:`).
@@ -110,7 +109,56 @@ pub struct LanguageEntry {
     pub tests: TestConvention,
 }
 
+/// An entry's block rules, as patterns or compiled.
+#[derive(Debug, Default)]
+struct BlockRules<T> {
+    /// The trimmed line opens an indented block (its body sits deeper).
+    opens: Vec<T>,
+    /// The trimmed line never opens a block, whatever `opens` says (`def x; end`).
+    not_opens: Vec<T>,
+    /// The line, without its indentation, at a block's own indentation continues the block
+    /// rather than ending it (`else:`, `elsif`, a YAML sequence item).
+    continues: Vec<T>,
+}
+
+impl BlockRules<&'static str> {
+    fn compile(&self, mut compile: impl FnMut(&'static str) -> Option<Regex>) -> BlockRules<Regex> {
+        let mut all = |patterns: &[&'static str]| patterns.iter().filter_map(|pattern| compile(pattern)).collect();
+        BlockRules { opens: all(&self.opens), not_opens: all(&self.not_opens), continues: all(&self.continues) }
+    }
+}
+
 impl LanguageEntry {
+    /// Compiles every regex of the entry, reporting the first that does not: for the table test
+    /// and tooling (at runtime a bad pattern is logged and dropped).
+    pub fn check(&self) -> Result<(), TableError> {
+        let mut first_error = None;
+        self.block_patterns.compile(|pattern| match Regex::new(pattern) {
+            Ok(regex) => Some(regex),
+            Err(error) => {
+                first_error.get_or_insert(TableError::Regex {
+                    language: self.name.to_owned(),
+                    pattern: pattern.to_owned(),
+                    error,
+                });
+                None
+            }
+        });
+        first_error.map_or(Ok(()), Err)
+    }
+
+    fn block_regexes(&self) -> &BlockRules<Regex> {
+        self.block_regexes.get_or_init(|| {
+            self.block_patterns.compile(|pattern| match Regex::new(pattern) {
+                Ok(regex) => Some(regex),
+                Err(error) => {
+                    tracing::error!(language = self.name, pattern, %error, "grammars/languages.toml: bad regex; ignoring it");
+                    None
+                }
+            })
+        })
+    }
+
     /// The line comment token to write a comment with, if the language has one.
     pub fn line_comment(&self) -> Option<&'static str> {
         self.line_comments.first().copied()
@@ -120,14 +168,15 @@ impl LanguageEntry {
     /// back at its indentation ends it.
     pub fn opens_block(&self, line: &str) -> bool {
         let trimmed = line.trim();
-        self.opens_block.iter().any(|regex| regex.is_match(trimmed))
-            && !self.not_opens_block.iter().any(|regex| regex.is_match(trimmed))
+        let rules = self.block_regexes();
+        rules.opens.iter().any(|regex| regex.is_match(trimmed))
+            && !rules.not_opens.iter().any(|regex| regex.is_match(trimmed))
     }
 
     /// Whether a line at a block's own indentation continues that block rather than ending it.
     pub fn continues_block(&self, line: &str) -> bool {
         let content = line.trim_start();
-        self.continues_block.iter().any(|regex| regex.is_match(content))
+        self.block_regexes().continues.iter().any(|regex| regex.is_match(content))
     }
 
     /// The brackets on one line with their byte offsets, skipping comments and the strings and
@@ -295,7 +344,7 @@ pub enum TableError {
 
 /// Parses a table in the format of `grammars/languages.toml`. Strings are leaked into
 /// `'static`: the table is parsed once per process (tests may parse it again, which costs a few
-/// kilobytes).
+/// kilobytes). Block regexes compile on first use; [`LanguageEntry::check`] compiles them now.
 pub fn parse(source: &str) -> Result<Table, TableError> {
     let raw: RawTable = toml::from_str(source)?;
     if raw.default.name.is_some() {
@@ -324,9 +373,8 @@ fn fallback_entry() -> LanguageEntry {
         line_comments: vec!["//"],
         block_comments: vec![("/*", "*/")],
         block_style: BlockStyle::Braces,
-        opens_block: Vec::new(),
-        not_opens_block: Vec::new(),
-        continues_block: Vec::new(),
+        block_patterns: BlockRules { opens: vec!["[{(\\[]$"], ..BlockRules::default() },
+        block_regexes: OnceLock::new(),
         end_words: Vec::new(),
         block_needs_body: false,
         strings: vec!['"', '`'],
@@ -363,14 +411,6 @@ fn convert_tests(raw: Option<&RawTests>) -> Option<TestConvention> {
 }
 
 fn convert(name: &str, rules: RawRules, default_tests: Option<&TestConvention>) -> Result<LanguageEntry, TableError> {
-    let regexes = |patterns: Vec<String>| -> Result<Vec<Regex>, TableError> {
-        patterns
-            .into_iter()
-            .map(|pattern| {
-                Regex::new(&pattern).map_err(|error| TableError::Regex { language: name.to_owned(), pattern, error })
-            })
-            .collect()
-    };
     let tests = convert_tests(rules.tests.as_ref())
         .or_else(|| default_tests.cloned())
         .unwrap_or_else(|| fallback_entry().tests);
@@ -383,9 +423,12 @@ fn convert(name: &str, rules: RawRules, default_tests: Option<&TestConvention>) 
         line_comments: leak_all(rules.line_comments),
         block_comments: rules.block_comments.into_iter().map(|[open, close]| (leak(open), leak(close))).collect(),
         block_style: rules.block_style,
-        opens_block: regexes(rules.opens_block)?,
-        not_opens_block: regexes(rules.not_opens_block)?,
-        continues_block: regexes(rules.continues_block)?,
+        block_patterns: BlockRules {
+            opens: leak_all(rules.opens_block),
+            not_opens: leak_all(rules.not_opens_block),
+            continues: leak_all(rules.continues_block),
+        },
+        block_regexes: OnceLock::new(),
         end_words: leak_all(rules.end_words),
         block_needs_body: rules.block_needs_body,
         strings: rules.strings,

@@ -26,6 +26,15 @@ fn the_embedded_table_parses() {
 }
 
 #[test]
+fn every_regex_compiles() {
+    for entry in languages::all().iter().chain([languages::default_entry()]) {
+        if let Err(error) = entry.check() {
+            panic!("{error}");
+        }
+    }
+}
+
+#[test]
 fn names_ids_file_types_and_file_names_are_unique_across_entries() {
     let mut seen: HashMap<String, &str> = HashMap::new();
     for entry in entries() {
