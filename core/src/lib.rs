@@ -3,10 +3,11 @@
 //!
 //! Nothing here knows LSP, JSON-RPC, HTTP or any model vendor, and nothing here does I/O
 //! (grammar queries are compiled into the binary). Layers, bottom up:
-//! `text` ← `syntax` ← `documents` ← `context`.
+//! `text` ← `languages` (the language table) ← `syntax` ← `documents` ← `context`.
 
 pub mod context;
 pub mod documents;
+pub mod languages;
 pub mod placement;
 pub mod related;
 pub mod secrets;

@@ -8,14 +8,17 @@
 //! - [`queries`] answers the questions context extraction asks of a tree (enclosing scopes, imports,
 //!   definitions) from each language's `grammars/<lang>/context.scm`.
 //!
-//! Languages are data: one entry in [`languages`]' table plus one query file per language.
+//! Languages are data: an entry in `grammars/languages.toml` ([`crate::languages`]) names its
+//! grammar, and [`languages`] pairs each compiled-in grammar with its query file.
 
 pub mod languages;
 mod parse;
 pub mod queries;
+mod rope_text;
 
 pub use languages::{Language, language_for};
 pub use queries::{Definition, ScopeInfo, definitions, imports, scopes_at};
+pub(crate) use rope_text::RopeText;
 
 use crate::text::{ByteEdit, BytePoint};
 use ropey::Rope;

@@ -1,5 +1,5 @@
-//! Small text helpers shared by every layer of the core: plain byte-range edits and
-//! token estimates.
+//! Small text helpers shared by every layer of the core (and the server's features): plain
+//! byte-range edits, token estimates and indentation widths.
 
 /// A point in a document as tree-sitter counts it: a zero-based row and a byte column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
@@ -21,6 +21,22 @@ pub struct ByteEdit {
     pub new_end_point: BytePoint,
 }
 
+/// Columns a tab counts for when indentation widths are compared. Only comparisons within one
+/// file or one suggestion use it, so the exact value matters little.
+pub const TAB_WIDTH: usize = 4;
+
+/// The leading spaces and tabs of `line`.
+pub fn indent_of(line: &str) -> &str {
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// The width in columns of the leading spaces and tabs of `line` (or of a run of indentation),
+/// a tab counting [`TAB_WIDTH`]. The one indentation width: context, post-processing, the
+/// streaming stop rule and actions all measure with it.
+pub fn indent_width(line: &str) -> usize {
+    indent_of(line).chars().map(|character| if character == '\t' { TAB_WIDTH } else { 1 }).sum()
+}
+
 /// Estimated number of model tokens in `text`. Code averages about 3.5 UTF-8 bytes per
 /// token across the common BPE vocabularies; we round up so budgets keep some headroom.
 pub fn estimate_tokens(text: &str) -> usize {
@@ -40,6 +56,14 @@ pub fn bytes_for_tokens(n_tokens: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indentation_width_counts_tabs_as_a_level() {
+        assert_eq!(indent_of("\t  x"), "\t  ");
+        assert_eq!(indent_width("\t  x"), TAB_WIDTH + 2);
+        assert_eq!(indent_width("x"), 0);
+        assert_eq!(indent_width("    "), 4);
+    }
 
     #[test]
     fn token_estimate_round_trips_within_one_token() {

@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use switchboard_core::context::region;
 use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
+use switchboard_core::languages;
 use switchboard_providers::chain::{Chain, ChainError};
 use switchboard_providers::{GenerateRequest, Prompt, Purpose, answer};
 use tokio::sync::watch;
@@ -376,7 +377,11 @@ impl ActionsEngine {
                 } else {
                     reanchor(&now_lines, &original).ok_or(ActionError::Changed)?
                 };
-                let style = rewrite::detect_style(&now_lines);
+                // A file that does not show its indentation takes its language's.
+                let fallback = now.language_entry().map_or(rewrite::IndentStyle::Spaces(4), |language| {
+                    rewrite::IndentStyle::from_unit(language.indent)
+                });
+                let style = rewrite::detect_style_or(&now_lines, fallback);
                 let edits = match action.output {
                     Output::Replace => {
                         rewrite::plan_rewrite(&now_lines, lines, &code, style).map_err(ActionError::Unusable)?
@@ -449,7 +454,8 @@ fn insertion(
 fn inputs(snapshot: &DocumentSnapshot, action: &ActionDef, job: &Job, lines: Range<usize>) -> prompt::Inputs {
     const BEFORE_LINES: usize = 40;
     const AFTER_LINES: usize = 20;
-    let language = snapshot.language().map_or_else(|| snapshot.language_id().to_owned(), |l| l.name.to_owned());
+    let entry = snapshot.language_entry();
+    let language = entry.map_or_else(|| snapshot.language_id().to_owned(), |l| l.name.to_owned());
     let code = region::lines_text(snapshot, lines.clone());
     let before = region::lines_text(snapshot, lines.start.saturating_sub(BEFORE_LINES)..lines.start);
     let after = region::lines_text(snapshot, lines.end..lines.end + AFTER_LINES);
@@ -462,7 +468,7 @@ fn inputs(snapshot: &DocumentSnapshot, action: &ActionDef, job: &Job, lines: Ran
     let path = display_path(snapshot.path(), job.root.as_deref());
     let _ = action;
     prompt::Inputs {
-        test_place: test_place(&language),
+        test_place: entry.unwrap_or_else(languages::default_entry).tests.place.to_owned(),
         language,
         path,
         symbol,
@@ -480,18 +486,6 @@ fn display_path(path: &str, root: Option<&Path>) -> String {
         .map_or_else(|| path.to_owned(), |relative| relative.display().to_string())
 }
 
-/// Where tests of a language live, for the prompt.
-fn test_place(language: &str) -> String {
-    match language {
-        "rust" => "a #[cfg(test)] mod tests at the end of the same file, with `use super::*;`",
-        "python" => "pytest functions in a separate test module that imports the code",
-        "go" => "a _test.go file in the same package, with the testing package",
-        "javascript" | "typescript" | "tsx" => "a .test file beside the module, importing it",
-        _ => "the language's usual test file",
-    }
-    .to_owned()
-}
-
 /// Where the tests go: the end of the same file (Rust), or the language's test file beside it
 /// (appended if it exists).
 fn test_outcome(
@@ -502,7 +496,7 @@ fn test_outcome(
     provider: String,
 ) -> Outcome {
     let path = PathBuf::from(snapshot.path());
-    let language = snapshot.language().map_or("", |language| language.name);
+    let language = snapshot.language_entry().map_or("", |language| language.name);
     let Some(target) = test_path(&path, language, root) else {
         // Tests in the same file: appended at its end, after a blank line.
         let n = document_lines(snapshot).len();
@@ -524,22 +518,18 @@ fn test_outcome(
     }
 }
 
-/// The test file for `path`, or `None` when tests go in the same file.
+/// The test file for `path` in `language` (a name the language table knows; anything else gets
+/// the table's default convention), or `None` when tests go in the same file. The file sits
+/// beside `path`, or in the convention's directory under `root` when that exists (`tests/`).
 pub fn test_path(path: &Path, language: &str, root: Option<&Path>) -> Option<PathBuf> {
+    let convention = &languages::find(language).unwrap_or_else(languages::default_entry).tests;
     let stem = path.file_stem()?.to_string_lossy().into_owned();
     let ext = path.extension().map(|ext| ext.to_string_lossy().into_owned()).unwrap_or_default();
     let dir = path.parent()?;
-    match language {
-        "rust" => None,
-        "python" => {
-            let tests_dir = root.map(|root| root.join("tests")).filter(|dir| dir.is_dir());
-            Some(tests_dir.unwrap_or_else(|| dir.to_owned()).join(format!("test_{stem}.py")))
-        }
-        "go" => Some(dir.join(format!("{stem}_test.go"))),
-        "javascript" | "typescript" | "tsx" => Some(dir.join(format!("{stem}.test.{ext}"))),
-        _ if ext.is_empty() => Some(dir.join(format!("{stem}_test"))),
-        _ => Some(dir.join(format!("{stem}_test.{ext}"))),
-    }
+    let file_name = convention.file_name(&stem, &ext)?;
+    let tests_dir =
+        convention.directory.zip(root).map(|(directory, root)| root.join(directory)).filter(|dir| dir.is_dir());
+    Some(tests_dir.unwrap_or_else(|| dir.to_owned()).join(file_name))
 }
 
 #[cfg(test)]
@@ -687,6 +677,15 @@ mod tests {
             test_path(Path::new("/nowhere/app/sum.ts"), "typescript", Some(root)),
             Some(PathBuf::from("/nowhere/app/sum.test.ts"))
         );
+    }
+
+    #[test]
+    fn languages_without_a_grammar_have_test_places_too() {
+        assert_eq!(
+            test_path(Path::new("/nowhere/app/lib/cart.ex"), "elixir", Some(Path::new("/nowhere/app"))),
+            Some(PathBuf::from("/nowhere/app/lib/cart_test.exs"))
+        );
+        assert_eq!(test_path(Path::new("/nowhere/run"), "", None), Some(PathBuf::from("/nowhere/run_test")));
     }
 
     #[test]

@@ -80,9 +80,13 @@ impl Default for CompletionSettings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What asks for a completion. The `completion.trigger` setting is one too, the trigger that
+/// starts completions: `automatic` serves both kinds, `invoked` only requests the user made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Trigger {
     /// The editor asks as the user types.
+    #[default]
     Automatic,
     /// The user asked explicitly.
     Invoked,

@@ -578,3 +578,27 @@ fn an_explicit_request_that_no_provider_answers_is_told_every_time() {
     let told = messages(&mut server);
     assert!(told.iter().any(|message| message.starts_with("Switchboard: no suggestion:")), "{told:?}");
 }
+
+/// Languages the table knows without a grammar get their own post-processing through the
+/// server: Markdown keeps a suggestion's fences (they are the file's content), and an Elixir
+/// body stops at its `end`.
+#[test]
+fn languages_without_a_grammar_get_their_own_post_processing() {
+    let suggest = |uri: &str, language_id: &str, text: &str, line: u32, character: u32, answer: &str| {
+        let mock = MockProvider::start(Reply::text(answer));
+        let (mut server, _) = start(provider_options(&mock, 0), false, "utf-16");
+        server.open(uri, language_id, text);
+        let response = server.call(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        );
+        let items = response["items"].as_array().cloned().unwrap_or_default();
+        assert_eq!(items.len(), 1, "{response}");
+        items[0]["textEdit"]["newText"].as_str().unwrap_or_default().to_owned()
+    };
+    let fenced = "```sh\nls -l\n```";
+    assert_eq!(suggest("file:///notes/README.md", "markdown", "# Notes\n\n\n", 2, 0, fenced), fenced);
+    let module = "defmodule Cart do\n  def add(a, b) do\n    \n  end\nend\n";
+    let answer = "a + b\n  end\n\n  def sub(a, b), do: a - b\nend\n";
+    assert_eq!(suggest("file:///app/lib/cart.ex", "elixir", module, 2, 4, answer), "a + b");
+}

@@ -7,8 +7,9 @@
 //! near the root ([`MAX_IMPORT_DEPTH`]). `syntax::imports` answers for the whole file; this is the
 //! same question over a byte range and depth.
 //!
-//! Without a tree, lines that start like an import in the document's language stand in, each
-//! extended over following lines while its brackets are open (`import (` … `)` in Go).
+//! Without a tree, lines that look like an import in the document's language (its table entry's
+//! `imports`) stand in, each extended over following lines while its brackets are open
+//! (`import (` … `)` in Go).
 
 use std::collections::HashMap;
 use std::ops::{ControlFlow, Range};
@@ -16,13 +17,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use ropey::Rope;
 use tree_sitter::{
-    CaptureQuantifier, Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, StreamingIterator, TextProvider,
-    Tree,
+    CaptureQuantifier, Query, QueryCursor, QueryCursorOptions, QueryCursorState, StreamingIterator, Tree,
 };
 
 use super::lines;
 use crate::documents::DocumentSnapshot;
-use crate::syntax::{self, queries::CAPTURE_IMPORT};
+use crate::languages::LanguageEntry;
+use crate::syntax::{self, RopeText, queries::CAPTURE_IMPORT};
 
 /// Imports are looked for in this many lines at the top of the file at most.
 const MAX_HEADER_LINES: usize = 400;
@@ -60,7 +61,7 @@ pub(crate) fn header_imports(snapshot: &DocumentSnapshot, before_line: usize) ->
     }
     let ranges = match (snapshot.language(), snapshot.tree()) {
         (Some(language), Some(tree)) => from_tree(language, tree, rope, limit_line),
-        (language, _) => by_line_prefix(rope, language.map(|language| language.name), limit_line),
+        _ => by_line_prefix(rope, snapshot.language_entry(), limit_line),
     };
     let scan_end = lines::line_start(rope, limit_line);
     ranges
@@ -180,34 +181,9 @@ fn compile_import_query(language: &syntax::Language) -> Option<ImportQuery> {
     Some(ImportQuery { query, import_index })
 }
 
-/// What an import line starts with, per language; `None` for languages (and plain text) where we
-/// would only be guessing.
-fn line_prefixes(language: &str) -> Option<&'static [&'static str]> {
-    Some(match language {
-        "rust" => &["use ", "pub use ", "pub(crate) use ", "extern crate ", "mod "],
-        "python" => &["import ", "from "],
-        "javascript" | "typescript" | "tsx" => &["import ", "export * from", "export {"],
-        "go" | "java" | "kotlin" => &["package ", "import "],
-        "c" => &["#include", "#import"],
-        "cpp" => &["#include", "#import", "import ", "using namespace ", "module "],
-        "c_sharp" => &["using ", "global using ", "namespace "],
-        "ruby" => &["require ", "require_relative ", "load "],
-        "php" => &["namespace ", "use ", "require", "include"],
-        "lua" => &["require"],
-        "bash" => &["source ", ". "],
-        "swift" => &["import ", "@testable import "],
-        "css" => &["@import ", "@use ", "@charset "],
-        "html" => &["<link ", "<script src", "<base "],
-        _ => return None,
-    })
-}
-
-/// Calls of `require` that often appear on the right of an assignment.
-const REQUIRE_CALLS: &[&str] = &["require(", "require \"", "require '"];
-
-fn by_line_prefix(rope: &Rope, language: Option<&str>, limit_line: usize) -> Vec<Range<usize>> {
-    let Some(prefixes) = language.and_then(line_prefixes) else { return Vec::new() };
-    let uses_require = matches!(language, Some("javascript" | "typescript" | "tsx" | "lua" | "ruby"));
+fn by_line_prefix(rope: &Rope, language: Option<&LanguageEntry>, limit_line: usize) -> Vec<Range<usize>> {
+    // Plain text and languages whose entry says nothing about imports: we would only be guessing.
+    let Some(language) = language.filter(|language| !language.import_prefixes.is_empty()) else { return Vec::new() };
     let mut ranges = Vec::new();
     let mut last_import_line = None;
     let mut header = lines::lines_from(rope, 0).take(limit_line);
@@ -217,12 +193,12 @@ fn by_line_prefix(rope: &Rope, language: Option<&str>, limit_line: usize) -> Vec
         }
         let content = line.content();
         let trimmed = content.trim_start();
-        let is_import = prefixes.iter().any(|prefix| trimmed.starts_with(prefix))
-            || uses_require && REQUIRE_CALLS.iter().any(|call| trimmed.contains(call));
+        let is_import = language.import_prefixes.iter().any(|prefix| trimmed.starts_with(prefix))
+            || language.import_contains.iter().any(|text| trimmed.contains(text));
         if !is_import {
             continue;
         }
-        let mut open = bracket_balance(trimmed);
+        let mut open = language.bracket_balance(trimmed);
         let mut end = line.start + content.len();
         for _ in 0..MAX_FALLBACK_IMPORT_LINES {
             if open <= 0 {
@@ -230,7 +206,7 @@ fn by_line_prefix(rope: &Rope, language: Option<&str>, limit_line: usize) -> Vec
             }
             let Some(continuation) = header.next() else { break };
             let continuation_content = continuation.content();
-            open += bracket_balance(&continuation_content);
+            open += language.bracket_balance(&continuation_content);
             end = continuation.start + continuation_content.len();
         }
         ranges.push(line.start + lines::indent_len(&content)..end);
@@ -239,45 +215,13 @@ fn by_line_prefix(rope: &Rope, language: Option<&str>, limit_line: usize) -> Vec
     ranges
 }
 
-/// Opening minus closing brackets; strings are not understood, which is fine for import lines.
-fn bracket_balance(text: &str) -> isize {
-    text.chars()
-        .map(|character| match character {
-            '(' | '[' | '{' => 1,
-            ')' | ']' | '}' => -1,
-            _ => 0,
-        })
-        .sum()
-}
-
-/// Gives query predicates the text of a node straight from the rope's chunks, without copying.
-struct RopeText<'rope>(&'rope Rope);
-
-impl<'rope> TextProvider<&'rope [u8]> for RopeText<'rope> {
-    type I = RopeChunks<'rope>;
-
-    fn text(&mut self, node: Node) -> Self::I {
-        RopeChunks(self.0.get_byte_slice(node.byte_range()).map(|slice| slice.chunks()))
-    }
-}
-
-struct RopeChunks<'rope>(Option<ropey::iter::Chunks<'rope>>);
-
-impl<'rope> Iterator for RopeChunks<'rope> {
-    type Item = &'rope [u8];
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.as_mut()?.next().map(str::as_bytes)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn fallback(language: &str, text: &str) -> Vec<String> {
         let rope = Rope::from_str(text);
-        by_line_prefix(&rope, Some(language), rope.len_lines())
+        by_line_prefix(&rope, crate::languages::find(language), rope.len_lines())
             .into_iter()
             .map(|range| lines::text(&rope, range.start, range.end).into_owned())
             .collect()

@@ -8,9 +8,6 @@ use std::borrow::Cow;
 
 use ropey::{Rope, RopeSlice};
 
-/// Tabs count as this many columns when indentation widths are compared.
-const TAB_WIDTH: usize = 4;
-
 /// Where one line starts, where its content ends (before the line break) and where the next line
 /// starts (after the line break; the document length for the last line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,13 +136,7 @@ pub(crate) fn text(rope: &Rope, start: usize, end: usize) -> Cow<'_, str> {
     }
 }
 
-/// The width of the leading whitespace of `line`, tabs counted as [`TAB_WIDTH`] columns.
-pub(crate) fn indent_width(line: &str) -> usize {
-    line.chars()
-        .take_while(|character| character.is_whitespace())
-        .map(|character| if character == '\t' { TAB_WIDTH } else { 1 })
-        .sum()
-}
+pub(crate) use crate::text::indent_width;
 
 /// The byte length of the leading whitespace of `line`.
 pub(crate) fn indent_len(line: &str) -> usize {

@@ -6,6 +6,7 @@ use ropey::Rope;
 use tree_sitter::Tree;
 
 use super::position::{self, PositionEncoding, Range};
+use crate::languages::{self, LanguageEntry};
 use crate::syntax::{self, Language, SyntaxState};
 use crate::text::{ByteEdit, BytePoint};
 
@@ -39,6 +40,8 @@ pub struct Document {
     /// The path part of the URI, used for language detection, prompts and exclusions.
     path: Arc<str>,
     language_id: Arc<str>,
+    /// The document's language in the table, grammar or not; `None` for plain text.
+    entry: Option<&'static LanguageEntry>,
     /// The text. Line breaks are exactly LSP's (`\n`, `\r\n`, lone `\r`).
     rope: Rope,
     /// The version the editor last gave. Changes are applied in arrival order whatever it says;
@@ -59,11 +62,13 @@ pub struct Document {
 impl Document {
     pub fn new(uri: &str, language_id: &str, version: i32, text: &str) -> Self {
         let path = path_of_uri(uri);
-        let syntax = syntax::language_for(language_id, &path).map(SyntaxState::new);
+        let entry = languages::for_document(language_id, &path);
+        let syntax = entry.and_then(syntax::languages::for_entry).map(SyntaxState::new);
         Self {
             uri: uri.into(),
             path: path.into(),
             language_id: language_id.into(),
+            entry,
             rope: Rope::from_str(text),
             version,
             syntax,
@@ -84,8 +89,14 @@ impl Document {
         &self.rope
     }
 
+    /// The language's syntax: `None` for plain text and for languages without a grammar.
     pub fn language(&self) -> Option<&'static Language> {
         self.syntax.as_ref().map(SyntaxState::language)
+    }
+
+    /// The language's table entry: `None` only for plain text (a language not in the table).
+    pub fn language_entry(&self) -> Option<&'static LanguageEntry> {
+        self.entry
     }
 
     /// Applies the changes of one `didChange` in order, each against the result of the one
@@ -223,6 +234,7 @@ impl Document {
             version: self.version,
             rope: self.rope.clone(),
             language: self.language(),
+            entry: self.entry,
             tree: self.syntax.as_ref().and_then(SyntaxState::fresh_tree).cloned(),
         }
     }
@@ -300,6 +312,7 @@ pub struct DocumentSnapshot {
     version: i32,
     rope: Rope,
     language: Option<&'static Language>,
+    entry: Option<&'static LanguageEntry>,
     tree: Option<Tree>,
 }
 
@@ -336,8 +349,14 @@ impl DocumentSnapshot {
         self.rope.to_string()
     }
 
+    /// The language's syntax: `None` for plain text and for languages without a grammar.
     pub fn language(&self) -> Option<&'static Language> {
         self.language
+    }
+
+    /// The language's table entry: `None` only for plain text (a language not in the table).
+    pub fn language_entry(&self) -> Option<&'static LanguageEntry> {
+        self.entry
     }
 
     pub fn tree(&self) -> Option<&Tree> {

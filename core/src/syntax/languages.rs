@@ -1,6 +1,9 @@
-//! The language registry: one table entry per language (ids, extensions, comment token, grammar,
-//! context query), each behind its `lang-*` cargo feature. Adding a language is adding an entry
-//! here and a `grammars/<lang>/context.scm`; see `grammars/README.md`.
+//! The syntax registry: the languages of the table (`crate::languages`) whose tree-sitter
+//! grammar is compiled into this build, each with its grammar and context query.
+//!
+//! A grammar is the one thing the table cannot hold, since linking a crate takes Rust code:
+//! [`GRAMMARS`] has one line per grammar crate, behind its `lang-*` cargo feature, naming the
+//! crate's language and its `grammars/<dir>/context.scm`. An entry's `grammar` key picks a line.
 
 use std::fmt;
 use std::sync::{LazyLock, OnceLock};
@@ -9,59 +12,128 @@ use tree_sitter::{Query, QueryError};
 use tree_sitter_language::LanguageFn;
 
 use super::queries::ContextQuery;
+use crate::languages::{self, LanguageEntry};
 
-/// One supported language: static data plus its grammar and compiled queries.
-pub struct Language {
-    /// Canonical name, e.g. `rust`, `typescript`, `tsx`, `c_sharp`.
+/// One compiled-in grammar: what an entry's `grammar` key names.
+pub struct Grammar {
+    /// The key entries use, e.g. `rust`, `tsx`.
     pub name: &'static str,
-    /// LSP `languageId`s that select this language (what VS Code and Neovim send).
+    language: LanguageFn,
+    /// The text of `grammars/<dir>/context.scm`.
+    context_query_source: &'static str,
+}
+
+impl fmt::Debug for Grammar {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.debug_struct("Grammar").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+/// `include_str!` of `grammars/<dir>/context.scm`; paths are relative to this file.
+macro_rules! context_query {
+    ($dir:literal) => {
+        include_str!(concat!("../../../grammars/", $dir, "/context.scm"))
+    };
+}
+
+impl Grammar {
+    #[allow(dead_code, reason = "unused only in a build with no `lang-*` feature")]
+    const fn new(name: &'static str, language: LanguageFn, context_query_source: &'static str) -> Self {
+        Self { name, language, context_query_source }
+    }
+}
+
+/// Every grammar compiled into this build.
+pub static GRAMMARS: &[Grammar] = &[
+    #[cfg(feature = "lang-rust")]
+    Grammar::new("rust", tree_sitter_rust::LANGUAGE, context_query!("rust")),
+    #[cfg(feature = "lang-python")]
+    Grammar::new("python", tree_sitter_python::LANGUAGE, context_query!("python")),
+    #[cfg(feature = "lang-javascript")]
+    Grammar::new("javascript", tree_sitter_javascript::LANGUAGE, context_query!("javascript")),
+    #[cfg(feature = "lang-typescript")]
+    Grammar::new("typescript", tree_sitter_typescript::LANGUAGE_TYPESCRIPT, context_query!("typescript")),
+    // TSX is a superset of TypeScript: one query serves both.
+    #[cfg(feature = "lang-typescript")]
+    Grammar::new("tsx", tree_sitter_typescript::LANGUAGE_TSX, context_query!("typescript")),
+    #[cfg(feature = "lang-go")]
+    Grammar::new("go", tree_sitter_go::LANGUAGE, context_query!("go")),
+    #[cfg(feature = "lang-c")]
+    Grammar::new("c", tree_sitter_c::LANGUAGE, context_query!("c")),
+    #[cfg(feature = "lang-cpp")]
+    Grammar::new("cpp", tree_sitter_cpp::LANGUAGE, context_query!("cpp")),
+    #[cfg(feature = "lang-java")]
+    Grammar::new("java", tree_sitter_java::LANGUAGE, context_query!("java")),
+    #[cfg(feature = "lang-c-sharp")]
+    Grammar::new("c_sharp", tree_sitter_c_sharp::LANGUAGE, context_query!("c_sharp")),
+    #[cfg(feature = "lang-ruby")]
+    Grammar::new("ruby", tree_sitter_ruby::LANGUAGE, context_query!("ruby")),
+    #[cfg(feature = "lang-php")]
+    Grammar::new("php", tree_sitter_php::LANGUAGE_PHP, context_query!("php")),
+    #[cfg(feature = "lang-lua")]
+    Grammar::new("lua", tree_sitter_lua::LANGUAGE, context_query!("lua")),
+    #[cfg(feature = "lang-bash")]
+    Grammar::new("bash", tree_sitter_bash::LANGUAGE, context_query!("bash")),
+    #[cfg(feature = "lang-kotlin")]
+    Grammar::new("kotlin", tree_sitter_kotlin_ng::LANGUAGE, context_query!("kotlin")),
+    #[cfg(feature = "lang-swift")]
+    Grammar::new("swift", tree_sitter_swift::LANGUAGE, context_query!("swift")),
+    #[cfg(feature = "lang-json")]
+    Grammar::new("json", tree_sitter_json::LANGUAGE, context_query!("json")),
+    #[cfg(feature = "lang-toml")]
+    Grammar::new("toml", tree_sitter_toml_ng::LANGUAGE, context_query!("toml")),
+    #[cfg(feature = "lang-yaml")]
+    Grammar::new("yaml", tree_sitter_yaml::LANGUAGE, context_query!("yaml")),
+    #[cfg(feature = "lang-html")]
+    Grammar::new("html", tree_sitter_html::LANGUAGE, context_query!("html")),
+    #[cfg(feature = "lang-css")]
+    Grammar::new("css", tree_sitter_css::LANGUAGE, context_query!("css")),
+];
+
+/// A language of the table with a grammar in this build: its entry, grammar and compiled query.
+pub struct Language {
+    /// Canonical name, e.g. `rust`, `typescript`, `tsx`, `c_sharp` (the entry's).
+    pub name: &'static str,
+    /// LSP `languageId`s that select this language (the entry's).
     pub language_ids: &'static [&'static str],
-    /// File extensions without the dot, lowercase; used when the `languageId` says nothing.
+    /// File extensions without the dot, lowercase (the entry's `file-types`).
     pub extensions: &'static [&'static str],
     /// The line comment token, for prompts that need to write a comment in this language.
     pub line_comment: Option<&'static str>,
-    grammar: LanguageFn,
-    /// The text of `grammars/<lang>/context.scm`.
-    context_query_source: &'static str,
+    /// Everything else the table says about the language.
+    pub entry: &'static LanguageEntry,
+    grammar: &'static Grammar,
     /// Compiled on first use; `None` inside when the query does not compile (logged once).
     context_query: OnceLock<Option<ContextQuery>>,
 }
 
 impl Language {
-    #[allow(dead_code, reason = "unused only in a build with no `lang-*` feature")]
-    const fn new(
-        name: &'static str,
-        language_ids: &'static [&'static str],
-        extensions: &'static [&'static str],
-        line_comment: Option<&'static str>,
-        grammar: LanguageFn,
-        context_query_source: &'static str,
-    ) -> Self {
+    fn new(entry: &'static LanguageEntry, grammar: &'static Grammar) -> Self {
         Self {
-            name,
-            language_ids,
-            extensions,
-            line_comment,
+            name: entry.name,
+            language_ids: &entry.language_ids,
+            extensions: &entry.file_types,
+            line_comment: entry.line_comment(),
+            entry,
             grammar,
-            context_query_source,
             context_query: OnceLock::new(),
         }
     }
 
     /// The tree-sitter grammar.
     pub fn ts_language(&self) -> tree_sitter::Language {
-        self.grammar.into()
+        self.grammar.language.into()
     }
 
     /// The text of this language's `context.scm`.
     pub fn context_query_source(&self) -> &'static str {
-        self.context_query_source
+        self.grammar.context_query_source
     }
 
     /// Compiles the context query afresh, reporting errors: for tests and tooling. At runtime use
     /// [`Language::context_query`], which compiles once and logs failures instead.
     pub fn compile_context_query(&self) -> Result<Query, QueryError> {
-        Query::new(&self.ts_language(), self.context_query_source)
+        Query::new(&self.ts_language(), self.grammar.context_query_source)
     }
 
     /// The compiled context query, or `None` if it failed to compile (a bug, logged once: the
@@ -85,235 +157,40 @@ impl fmt::Debug for Language {
     }
 }
 
-/// Every language compiled into this build, in no particular order.
+/// Every language with a grammar in this build, in table order.
 pub fn all() -> &'static [Language] {
     &LANGUAGES
 }
 
-/// Looks a language up by LSP `languageId`, then by the file extension of `path`.
-/// Generic ids such as `plaintext` and ids we do not know fall through to the extension.
+/// The compiled-in grammar called `name`.
+pub fn grammar(name: &str) -> Option<&'static Grammar> {
+    GRAMMARS.iter().find(|grammar| grammar.name == name)
+}
+
+/// The syntax of a table entry, if its grammar is in this build.
+pub fn for_entry(entry: &LanguageEntry) -> Option<&'static Language> {
+    LANGUAGES.iter().find(|language| language.name == entry.name)
+}
+
+/// Looks a language up by LSP `languageId`, then by the file name or extension of `path` (see
+/// [`languages::for_document`]); `None` when the language has no grammar in this build.
 pub fn language_for(language_id: &str, path: &str) -> Option<&'static Language> {
-    by_language_id(language_id).or_else(|| by_path(path))
+    languages::for_document(language_id, path).and_then(for_entry)
 }
 
-/// The language whose `language_ids` contain `language_id` (case-insensitive).
+/// The language whose `language_ids` contain `language_id` (case-insensitive), with a grammar.
 pub fn by_language_id(language_id: &str) -> Option<&'static Language> {
-    if language_id.is_empty() {
-        return None;
-    }
-    LANGUAGES.iter().find(|language| language.language_ids.iter().any(|id| id.eq_ignore_ascii_case(language_id)))
+    languages::by_language_id(language_id).and_then(for_entry)
 }
 
-/// The language for the extension of the last component of `path` (case-insensitive).
-/// Works on file paths and on other URIs (`untitled:foo.rs`).
+/// The language for the last component of `path`, with a grammar.
 pub fn by_path(path: &str) -> Option<&'static Language> {
-    let file_name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    let (stem, extension) = file_name.rsplit_once('.')?;
-    if stem.is_empty() && !file_name.is_empty() {
-        // A dot file such as `.bashrc` has no extension; we do not guess from its name.
-        return None;
-    }
-    LANGUAGES.iter().find(|language| language.extensions.iter().any(|known| known.eq_ignore_ascii_case(extension)))
+    languages::by_path(path).and_then(for_entry)
 }
 
-// Paths in `include_str!` are relative to this file: core/src/syntax/ → the workspace root.
 // A `LazyLock` because entries hold `OnceLock`s, which a plain `static` slice cannot borrow.
 static LANGUAGES: LazyLock<Box<[Language]>> = LazyLock::new(|| {
-    Box::new([
-        #[cfg(feature = "lang-rust")]
-        Language::new(
-            "rust",
-            &["rust"],
-            &["rs"],
-            Some("//"),
-            tree_sitter_rust::LANGUAGE,
-            include_str!("../../../grammars/rust/context.scm"),
-        ),
-        #[cfg(feature = "lang-python")]
-        Language::new(
-            "python",
-            &["python"],
-            &["py", "pyi", "pyw"],
-            Some("#"),
-            tree_sitter_python::LANGUAGE,
-            include_str!("../../../grammars/python/context.scm"),
-        ),
-        // JSX parses with the JavaScript grammar, so `javascriptreact` needs no grammar of its own.
-        #[cfg(feature = "lang-javascript")]
-        Language::new(
-            "javascript",
-            &["javascript", "javascriptreact", "js", "jsx"],
-            &["js", "mjs", "cjs", "jsx"],
-            Some("//"),
-            tree_sitter_javascript::LANGUAGE,
-            include_str!("../../../grammars/javascript/context.scm"),
-        ),
-        #[cfg(feature = "lang-typescript")]
-        Language::new(
-            "typescript",
-            &["typescript", "ts"],
-            &["ts", "mts", "cts"],
-            Some("//"),
-            tree_sitter_typescript::LANGUAGE_TYPESCRIPT,
-            include_str!("../../../grammars/typescript/context.scm"),
-        ),
-        #[cfg(feature = "lang-typescript")]
-        Language::new(
-            "tsx",
-            &["typescriptreact", "tsx"],
-            &["tsx"],
-            Some("//"),
-            tree_sitter_typescript::LANGUAGE_TSX,
-            include_str!("../../../grammars/typescript/context.scm"),
-        ),
-        #[cfg(feature = "lang-go")]
-        Language::new(
-            "go",
-            &["go"],
-            &["go"],
-            Some("//"),
-            tree_sitter_go::LANGUAGE,
-            include_str!("../../../grammars/go/context.scm"),
-        ),
-        // `.h` goes to C: C++ headers parse acceptably with it, C files would not parse as C++ as well.
-        #[cfg(feature = "lang-c")]
-        Language::new(
-            "c",
-            &["c"],
-            &["c", "h"],
-            Some("//"),
-            tree_sitter_c::LANGUAGE,
-            include_str!("../../../grammars/c/context.scm"),
-        ),
-        #[cfg(feature = "lang-cpp")]
-        Language::new(
-            "cpp",
-            &["cpp", "c++", "cuda-cpp"],
-            &["cpp", "cc", "cxx", "c++", "hpp", "hh", "hxx", "h++", "ipp", "inl", "cu"],
-            Some("//"),
-            tree_sitter_cpp::LANGUAGE,
-            include_str!("../../../grammars/cpp/context.scm"),
-        ),
-        #[cfg(feature = "lang-java")]
-        Language::new(
-            "java",
-            &["java"],
-            &["java"],
-            Some("//"),
-            tree_sitter_java::LANGUAGE,
-            include_str!("../../../grammars/java/context.scm"),
-        ),
-        #[cfg(feature = "lang-c-sharp")]
-        Language::new(
-            "c_sharp",
-            &["csharp", "c#", "cs"],
-            &["cs", "csx"],
-            Some("//"),
-            tree_sitter_c_sharp::LANGUAGE,
-            include_str!("../../../grammars/c_sharp/context.scm"),
-        ),
-        #[cfg(feature = "lang-ruby")]
-        Language::new(
-            "ruby",
-            &["ruby"],
-            &["rb", "rake", "gemspec", "ru"],
-            Some("#"),
-            tree_sitter_ruby::LANGUAGE,
-            include_str!("../../../grammars/ruby/context.scm"),
-        ),
-        // The grammar with embedded HTML: `.php` files start outside `<?php`.
-        #[cfg(feature = "lang-php")]
-        Language::new(
-            "php",
-            &["php"],
-            &["php", "phtml", "php8"],
-            Some("//"),
-            tree_sitter_php::LANGUAGE_PHP,
-            include_str!("../../../grammars/php/context.scm"),
-        ),
-        #[cfg(feature = "lang-lua")]
-        Language::new(
-            "lua",
-            &["lua"],
-            &["lua"],
-            Some("--"),
-            tree_sitter_lua::LANGUAGE,
-            include_str!("../../../grammars/lua/context.scm"),
-        ),
-        #[cfg(feature = "lang-bash")]
-        Language::new(
-            "bash",
-            &["shellscript", "sh", "bash", "zsh"],
-            &["sh", "bash", "zsh", "ksh"],
-            Some("#"),
-            tree_sitter_bash::LANGUAGE,
-            include_str!("../../../grammars/bash/context.scm"),
-        ),
-        #[cfg(feature = "lang-kotlin")]
-        Language::new(
-            "kotlin",
-            &["kotlin"],
-            &["kt", "kts"],
-            Some("//"),
-            tree_sitter_kotlin_ng::LANGUAGE,
-            include_str!("../../../grammars/kotlin/context.scm"),
-        ),
-        #[cfg(feature = "lang-swift")]
-        Language::new(
-            "swift",
-            &["swift"],
-            &["swift"],
-            Some("//"),
-            tree_sitter_swift::LANGUAGE,
-            include_str!("../../../grammars/swift/context.scm"),
-        ),
-        // The grammar accepts comments, so JSONC needs nothing more.
-        #[cfg(feature = "lang-json")]
-        Language::new(
-            "json",
-            &["json", "jsonc", "json5"],
-            &["json", "jsonc"],
-            None,
-            tree_sitter_json::LANGUAGE,
-            include_str!("../../../grammars/json/context.scm"),
-        ),
-        #[cfg(feature = "lang-toml")]
-        Language::new(
-            "toml",
-            &["toml"],
-            &["toml"],
-            Some("#"),
-            tree_sitter_toml_ng::LANGUAGE,
-            include_str!("../../../grammars/toml/context.scm"),
-        ),
-        #[cfg(feature = "lang-yaml")]
-        Language::new(
-            "yaml",
-            &["yaml"],
-            &["yaml", "yml"],
-            Some("#"),
-            tree_sitter_yaml::LANGUAGE,
-            include_str!("../../../grammars/yaml/context.scm"),
-        ),
-        #[cfg(feature = "lang-html")]
-        Language::new(
-            "html",
-            &["html"],
-            &["html", "htm", "xhtml"],
-            None,
-            tree_sitter_html::LANGUAGE,
-            include_str!("../../../grammars/html/context.scm"),
-        ),
-        #[cfg(feature = "lang-css")]
-        Language::new(
-            "css",
-            &["css"],
-            &["css"],
-            None,
-            tree_sitter_css::LANGUAGE,
-            include_str!("../../../grammars/css/context.scm"),
-        ),
-    ])
+    languages::all().iter().filter_map(|entry| Some(Language::new(entry, grammar(entry.grammar?)?))).collect()
 });
 
 #[cfg(test)]
@@ -324,7 +201,9 @@ mod tests {
     fn unknown_languages_are_plain_text() {
         assert!(language_for("plaintext", "/a/notes.txt").is_none());
         assert!(language_for("", "").is_none());
+        // Markdown is in the table, but has no grammar.
         assert!(language_for("markdown", "/a/README.md").is_none());
+        assert!(languages::for_document("markdown", "/a/README.md").is_some());
         assert!(language_for("plaintext", "/a/.bashrc").is_none());
         assert!(language_for("plaintext", "/a/Makefile").is_none());
     }

@@ -9,9 +9,10 @@
 use std::ops::Range;
 
 use ropey::Rope;
-use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, TextProvider, Tree};
+use tree_sitter::{Node, Query, QueryCursor, StreamingIterator, Tree};
 
 use super::Language;
+use super::rope_text::RopeText;
 
 /// A node that encloses code and has a signature worth showing (function, class, impl, table...).
 pub const CAPTURE_SCOPE: &str = "scope";
@@ -232,28 +233,6 @@ fn first_line_end(rope: &Rope, byte_offset: usize) -> usize {
         end -= 1;
     }
     end
-}
-
-/// Gives query predicates (`#eq?`, `#match?`) the text of a node straight from the rope's chunks.
-struct RopeText<'rope>(&'rope Rope);
-
-impl<'rope> TextProvider<&'rope [u8]> for RopeText<'rope> {
-    type I = RopeChunks<'rope>;
-
-    fn text(&mut self, node: Node) -> Self::I {
-        // A tree that does not match the rope would be a caller bug; give no text, not a panic.
-        RopeChunks(self.0.get_byte_slice(node.byte_range()).map(|slice| slice.chunks()))
-    }
-}
-
-struct RopeChunks<'rope>(Option<ropey::iter::Chunks<'rope>>);
-
-impl<'rope> Iterator for RopeChunks<'rope> {
-    type Item = &'rope [u8];
-
-    fn next(&mut self) -> Option<Self::Item> {
-        self.0.as_mut()?.next().map(str::as_bytes)
-    }
 }
 
 #[cfg(all(test, feature = "lang-rust"))]

@@ -48,7 +48,7 @@ pub struct Site<'a> {
 pub fn offers(actions: &[ActionDef], site: &Site<'_>) -> Vec<Offer> {
     let snapshot = site.snapshot;
     let language_id = snapshot.language_id();
-    let recognised = snapshot.language().map_or("", |language| language.name);
+    let recognised = snapshot.language_entry().map_or("", |language| language.name);
     let widened = region::region(snapshot, site.start, site.end);
     let symbol = match widened.kind {
         RegionKind::Symbol { .. } => Some(widened.clone()),

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
-/// Columns a tab counts for when indentation widths are compared.
-const TAB_WIDTH: usize = 4;
+use switchboard_core::text::{TAB_WIDTH, indent_of, indent_width};
+
 /// How far outside the region the answer's repeated lines are looked for.
 const ANCHOR_LOOKAROUND: usize = 50;
 /// Largest line-diff table (region lines × answer lines) computed; past it the changed middle
@@ -45,6 +45,13 @@ impl IndentStyle {
         }
     }
 
+    /// The style of one level of indentation written out (`"\t"`, `"  "`), as the language table
+    /// gives it.
+    #[must_use]
+    pub fn from_unit(unit: &str) -> Self {
+        if unit.contains('\t') { IndentStyle::Tabs } else { IndentStyle::Spaces(unit.len().max(1)) }
+    }
+
     /// Columns one level spans.
     fn columns(self) -> usize {
         match self {
@@ -59,6 +66,12 @@ impl IndentStyle {
 /// previous line's. `Spaces(4)` when nothing tells.
 #[must_use]
 pub fn detect_style<S: AsRef<str>>(lines: &[S]) -> IndentStyle {
+    detect_style_or(lines, IndentStyle::Spaces(4))
+}
+
+/// [`detect_style`], with `fallback` (the language's unit) when nothing tells.
+#[must_use]
+pub fn detect_style_or<S: AsRef<str>>(lines: &[S], fallback: IndentStyle) -> IndentStyle {
     let (mut tabs, mut spaces) = (0usize, 0usize);
     let mut steps = [0usize; 9];
     let mut previous: Option<usize> = None;
@@ -88,7 +101,7 @@ pub fn detect_style<S: AsRef<str>>(lines: &[S]) -> IndentStyle {
     // The most common step; a tie goes to the smaller one.
     let best =
         steps.iter().enumerate().skip(1).filter(|&(_, &n)| n > 0).max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0)));
-    best.map_or(IndentStyle::Spaces(4), |(step, _)| IndentStyle::Spaces(step))
+    best.map_or(fallback, |(step, _)| IndentStyle::Spaces(step))
 }
 
 /// A replacement of whole document lines `start..end` (0-based, end exclusive; `start ==
@@ -288,15 +301,6 @@ fn reindent_lines(lines: &[&str], base: &str, style: IndentStyle) -> Vec<String>
             format!("{base}{}{}{content}", unit.repeat(depth / columns), " ".repeat(depth % columns))
         })
         .collect()
-}
-
-/// The leading spaces and tabs of a line.
-fn indent_of(line: &str) -> &str {
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
-}
-
-fn indent_width(line: &str) -> usize {
-    indent_of(line).chars().map(|c| if c == '\t' { TAB_WIDTH } else { 1 }).sum()
 }
 
 fn is_blank(line: &str) -> bool {
@@ -932,6 +936,8 @@ def get_user(user_id):
         assert_eq!(detect_style(&lines("/**\n * Docs.\n */\nfunction f() {\n  g();\n}")), IndentStyle::Spaces(2));
         assert_eq!(detect_style::<&str>(&[]), IndentStyle::Spaces(4));
         assert_eq!(detect_style(&["x = 1", "y = 2"]), IndentStyle::Spaces(4));
+        assert_eq!(detect_style_or(&["x = 1"], IndentStyle::from_unit("\t")), IndentStyle::Tabs);
+        assert_eq!(IndentStyle::from_unit("  "), IndentStyle::Spaces(2));
     }
 
     #[test]

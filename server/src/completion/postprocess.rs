@@ -44,8 +44,6 @@ mod repetition;
 mod scope;
 mod text;
 
-use lang::Lang;
-
 /// What the post-processor knows about the cursor and the model's answer.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct PostprocessInput<'a> {
@@ -64,8 +62,9 @@ pub struct PostprocessInput<'a> {
     pub indent_unit: Option<&'a str>,
     /// Whether a multi-line suggestion is allowed here.
     pub multiline: bool,
-    /// Language name (`rust`, `python`, ...) for language-specific rules; unknown names get the
-    /// brace-language rules.
+    /// The language (`rust`, `python`, `markdown`...; a name, `languageId` or file type), whose
+    /// entry in the language table gives the language-specific rules; plain text and unknown
+    /// names get the table's default rules.
     pub language: Option<&'a str>,
 }
 
@@ -74,17 +73,17 @@ pub struct PostprocessInput<'a> {
 /// The result uses `\n` line endings and never ends with whitespace when the rest of the cursor
 /// line is blank.
 pub fn postprocess(input: &PostprocessInput) -> Option<String> {
-    let lang = Lang::from_name(input.language);
+    let lang = lang::for_name(input.language);
     let text = normalize::line_endings(input.raw);
-    let stripped = chatter::strip(&text, &lang);
+    let stripped = chatter::strip(&text, lang);
     let text = echo::strip(&stripped.text, input.line_prefix, input.preceding_lines);
     let text = normalize::trim_whitespace(&text, input.line_prefix, input.line_suffix);
     let text = if input.multiline { text } else { normalize::first_line(&text).to_owned() };
     let text = repetition::cut_loops(&text, input.line_prefix);
-    let text = indent::fix(&text, input.line_prefix, input.indent_unit, stripped.chat, &lang);
-    let text = scope::limit(&text, input.line_prefix, &lang);
-    let text = overlap::trim(&text, input, &lang);
-    let text = brackets::balance(&text, input, &lang);
+    let text = indent::fix(&text, input.line_prefix, input.indent_unit, stripped.chat, lang);
+    let text = scope::limit(&text, input.line_prefix, lang);
+    let text = overlap::trim(&text, input, lang);
+    let text = brackets::balance(&text, input, lang);
     let text = normalize::trim_end(&text, input.line_suffix);
     filter::accept(text, input)
 }

@@ -96,7 +96,7 @@ fn header(snapshot: &DocumentSnapshot, extracted: &context::CompletionContext) -
     if extracted.imports.is_empty() && extracted.scopes.is_empty() {
         return String::new();
     }
-    let elided = |indent: &str| match snapshot.language().and_then(|language| language.line_comment) {
+    let elided = |indent: &str| match snapshot.language_entry().and_then(|language| language.line_comment()) {
         Some(comment) => format!("{indent}{comment} …\n"),
         None => String::new(),
     };
@@ -137,8 +137,7 @@ pub fn prepare(
     } else {
         (full_line.clone(), String::new())
     };
-    let cursor_indent =
-        full_line.chars().take_while(|ch| ch.is_whitespace()).map(|ch| if ch == '\t' { 4 } else { 1 }).sum();
+    let cursor_indent = switchboard_core::text::indent_width(&full_line);
 
     // Three quarters of the budget for the document itself, a quarter for code from elsewhere.
     let document_budget = settings.context_tokens * 3 / 4;
@@ -190,7 +189,7 @@ pub fn prepare(
         suffix: extracted.suffix.clone(),
         extra,
         path: Some(snapshot.path().to_owned()),
-        language: snapshot.language().map(|language| language.name.to_owned()),
+        language: snapshot.language_entry().map(|language| language.name.to_owned()),
         system_prompt: settings.system_prompt.clone(),
     };
     let preceding_lines =
@@ -207,9 +206,12 @@ pub fn prepare(
             line_suffix,
             following_lines,
             preceding_lines,
-            indent_unit: indent_unit(snapshot, cursor_line),
+            // A file that does not show its indentation yet gets its language's.
+            indent_unit: indent_unit(snapshot, cursor_line)
+                .or_else(|| snapshot.language_entry().map(|language| language.indent.to_owned())),
             multiline,
-            language: snapshot.language().map(|language| language.name.to_owned()),
+            // The table entry, grammar or not: Markdown and Elixir get their own rules too.
+            language: snapshot.language_entry().map(|language| language.name.to_owned()),
         },
         context: extracted,
     }
@@ -230,5 +232,32 @@ mod tests {
         let prepared = prepare(&store, &snapshot, 4, false, &CompletionSettings::default(), &engine_ring, &index);
         assert_eq!(prepared.fim.prefix, "x = ");
         assert_eq!(prepared.fim.suffix, "\n");
+    }
+
+    /// Opens `text` (with a `<|>` cursor) as `uri` in `language_id`, prepares a request there as
+    /// the engine does, and post-processes `raw` with what it prepared.
+    fn suggestion(uri: &str, language_id: &str, text: &str, raw: &str) -> Option<String> {
+        let cursor = text.find("<|>").expect("a cursor");
+        let store = DocumentStore::default();
+        store.open(uri, language_id, 1, &text.replacen("<|>", "", 1));
+        let snapshot = store.snapshot_with_syntax(uri).unwrap();
+        let (ring, index) = (Mutex::new(RecentChunks::default()), Mutex::new(DefinitionIndex::default()));
+        let prepared = prepare(&store, &snapshot, cursor, true, &CompletionSettings::default(), &ring, &index);
+        prepared.postprocess.run(raw)
+    }
+
+    #[test]
+    fn languages_without_a_grammar_get_their_post_processing() {
+        // Markdown: fences are the file's content, not a chat answer to strip.
+        let fenced = "```sh\nls\n```";
+        assert_eq!(
+            suggestion("file:///notes/README.md", "markdown", "# Notes\n\n<|>", fenced).as_deref(),
+            Some(fenced)
+        );
+        assert_eq!(suggestion("file:///notes/notes.txt", "plaintext", "# Notes\n\n<|>", fenced).as_deref(), Some("ls"));
+        // Elixir: a block ends at its `end`, found by keywords and indentation.
+        let module = "defmodule Cart do\n  def total(items) do\n    <|>\n  end\nend\n";
+        let raw = "Enum.sum(items)\n  end\n\n  def count(items), do: length(items)\nend";
+        assert_eq!(suggestion("file:///app/lib/cart.ex", "elixir", module, raw).as_deref(), Some("Enum.sum(items)"));
     }
 }

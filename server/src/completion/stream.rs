@@ -2,6 +2,8 @@
 //! line for a single-line suggestion, stop once a multi-line suggestion leaves the cursor's
 //! scope, and at the deadline keep what arrived only up to its last complete line.
 
+use switchboard_core::text::indent_width;
+
 /// Decides, as text arrives, whether the suggestion is already complete.
 #[derive(Debug, Clone)]
 pub struct StopRule {
@@ -10,10 +12,6 @@ pub struct StopRule {
     pub cursor_indent: usize,
     /// Maximum number of lines in a suggestion.
     pub max_lines: usize,
-}
-
-fn indent_width(line: &str) -> usize {
-    line.chars().take_while(|ch| ch.is_whitespace()).map(|ch| if ch == '\t' { 4 } else { 1 }).sum()
 }
 
 impl StopRule {

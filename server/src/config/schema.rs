@@ -101,16 +101,10 @@ pub struct Surfaces {
     pub items: bool,
 }
 
-/// When completion requests are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// As the user types (after `debounce_ms`).
-    #[default]
-    Automatic,
-    /// Only when the user asks for completion.
-    Invoked,
-}
+/// When completion requests are made: `automatic` as the user types (after `debounce_ms`) and
+/// when asked, `invoked` only when the user asks. The completion feature's own type, so the
+/// setting and a request's trigger cannot drift apart.
+pub use crate::completion::Trigger;
 
 /// Where AI items sort among the other completion items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

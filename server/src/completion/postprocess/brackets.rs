@@ -4,7 +4,7 @@
 //! code.
 
 use super::PostprocessInput;
-use super::lang::{Kind, Lang};
+use super::lang::Lang;
 use super::scope::unclosed_openers;
 use super::text::{is_opener, lines, opener_of};
 
@@ -77,13 +77,13 @@ fn cut_at_stray_closer(text: &str, input: &PostprocessInput, lang: &Lang) -> Str
 }
 
 /// Drops trailing lines of a multi-line suggestion that open brackets they do not close (the
-/// model stopped mid-statement: `    foo(a,`), and in Python a trailing block opener with no
-/// body (`else:`).
+/// model stopped mid-statement: `    foo(a,`), and, where a block needs a body (Python), a
+/// trailing block opener without one (`else:`).
 fn drop_open_last_lines(text: &str, lang: &Lang) -> String {
     let mut lines = lines(text);
     while lines.len() > 1 {
         let last = lines[lines.len() - 1];
-        let bodiless = lang.kind == Kind::Python && last.trim_end().ends_with(':');
+        let bodiless = lang.block_needs_body && lang.opens_block(last);
         let still_open = unclosed_openers(last, lang) > 0 && left_open(&lines, lang) > 0;
         if !(bodiless || still_open) {
             break;
@@ -119,7 +119,7 @@ mod tests {
             line_suffix: suffix,
             ..Default::default()
         };
-        balance(text, &input, &Lang::from_name(Some(lang)))
+        balance(text, &input, super::super::lang::for_name(Some(lang)))
     }
 
     #[test]

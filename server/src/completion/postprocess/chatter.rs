@@ -1,7 +1,7 @@
 //! Chat models wrap code in markdown fences and talk around it; FIM models sometimes leak
 //! special tokens. This step keeps only the code.
 
-use super::lang::{Kind, Lang};
+use super::lang::Lang;
 use super::text::{is_blank, is_ident, lines};
 
 /// The code left after stripping, and whether the output looked like a chat answer (a fence or
@@ -14,7 +14,7 @@ pub(super) struct Stripped {
 
 pub(super) fn strip(text: &str, lang: &Lang) -> Stripped {
     let text = cut_at_special_token(text);
-    if lang.kind == Kind::Markdown {
+    if lang.fences_are_content {
         // Fences and prose are the content of a markdown file.
         return Stripped { text: text.to_owned(), chat: false };
     }
@@ -154,55 +154,55 @@ fn trailing_explanation(lines: &[&str], start: usize) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn rust() -> Lang {
-        Lang::from_name(Some("rust"))
+    fn rust() -> &'static Lang {
+        super::super::lang::for_name(Some("rust"))
     }
 
     #[test]
     fn fenced_code_is_kept_and_the_talk_around_it_goes() {
         let raw = "Here's the completion:\n\n```rust\n    a + b\n}\n```\n\nThis adds the numbers.";
-        assert_eq!(strip(raw, &rust()), Stripped { text: "    a + b\n}".to_owned(), chat: true });
+        assert_eq!(strip(raw, rust()), Stripped { text: "    a + b\n}".to_owned(), chat: true });
     }
 
     #[test]
     fn an_unclosed_fence_keeps_what_follows_it() {
-        assert_eq!(strip("```python\nreturn x\n", &rust()).text, "return x\n");
+        assert_eq!(strip("```python\nreturn x\n", rust()).text, "return x\n");
     }
 
     #[test]
     fn a_lone_closing_fence_keeps_the_code_before_it() {
-        assert_eq!(strip("a + b\n}\n```\nDone.", &rust()).text, "a + b\n}");
+        assert_eq!(strip("a + b\n}\n```\nDone.", rust()).text, "a + b\n}");
     }
 
     #[test]
     fn chatter_without_a_fence_is_dropped() {
         let raw = "Sure! Here is the code:\n    return a + b\n\nThis returns the sum of a and b.";
-        assert_eq!(strip(raw, &rust()), Stripped { text: "    return a + b".to_owned(), chat: true });
+        assert_eq!(strip(raw, rust()), Stripped { text: "    return a + b".to_owned(), chat: true });
     }
 
     #[test]
     fn a_refusal_leaves_nothing() {
-        assert_eq!(strip("I'm sorry, but I can't help with that.", &rust()).text, "");
+        assert_eq!(strip("I'm sorry, but I can't help with that.", rust()).text, "");
     }
 
     #[test]
     fn plain_code_is_untouched() {
         let raw = "\n    let here = 1;\n\n    // The end.\n    x";
-        assert_eq!(strip(raw, &rust()), Stripped { text: raw.to_owned(), chat: false });
+        assert_eq!(strip(raw, rust()), Stripped { text: raw.to_owned(), chat: false });
     }
 
     #[test]
     fn special_tokens_end_the_completion() {
-        assert_eq!(strip("a + b<|endoftext|>junk", &rust()).text, "a + b");
-        assert_eq!(strip("x<｜end▁of▁sentence｜>", &rust()).text, "x");
-        assert_eq!(strip("x<EOT>y", &rust()).text, "x");
+        assert_eq!(strip("a + b<|endoftext|>junk", rust()).text, "a + b");
+        assert_eq!(strip("x<｜end▁of▁sentence｜>", rust()).text, "x");
+        assert_eq!(strip("x<EOT>y", rust()).text, "x");
         // Haskell's and Elixir's `<|>` operator is not a token.
-        assert_eq!(strip("a <|> b", &rust()).text, "a <|> b");
+        assert_eq!(strip("a <|> b", rust()).text, "a <|> b");
     }
 
     #[test]
     fn markdown_files_keep_their_fences() {
-        let md = Lang::from_name(Some("markdown"));
-        assert_eq!(strip("```sh\nls\n```", &md).text, "```sh\nls\n```");
+        let md = super::super::lang::for_name(Some("markdown"));
+        assert_eq!(strip("```sh\nls\n```", md).text, "```sh\nls\n```");
     }
 }

@@ -2,7 +2,7 @@
 //! models answering with the whole line or function), or the last token before the cursor
 //! (`compute(` + `compute(a, b)`). This step removes the repetition.
 
-use super::text::{is_blank, is_closer_line, is_ident, lines};
+use super::text::{ANY_END_WORDS, is_blank, is_closer_line, is_ident, lines};
 
 /// Minimum non-whitespace characters of a partial echo (the end of the prefix): shorter
 /// overlaps (`x`, `b + `) are as likely to be intended as to be repeated.
@@ -27,7 +27,8 @@ fn non_ws(s: &str) -> usize {
 /// it; with a blank one, they must be exactly the last lines before the cursor.
 fn echoed_context_lines(lines: &[&str], line_prefix: &str, preceding: &[&str]) -> usize {
     let prefix = line_prefix.trim();
-    let meaningful = |echoed: &[&str]| echoed.iter().any(|line| !is_blank(line) && !is_closer_line(line, true));
+    let meaningful =
+        |echoed: &[&str]| echoed.iter().any(|line| !is_blank(line) && !is_closer_line(line, ANY_END_WORDS));
     if !prefix.is_empty() {
         let seen = |line: &&str| is_blank(line) || preceding.iter().any(|p| p.trim() == line.trim());
         for j in 1..lines.len().min(preceding.len() + 1) {

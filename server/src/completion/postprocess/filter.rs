@@ -2,7 +2,7 @@
 
 use super::PostprocessInput;
 use super::repetition::is_repetitive;
-use super::text::{is_blank, is_closer_line, lines};
+use super::text::{ANY_END_WORDS, is_blank, is_closer_line, lines};
 
 /// Lines shorter than this are too common (`}`, `end`, `x`) to prove a copy.
 const MIN_COPIED_LINE: usize = 4;
@@ -44,7 +44,7 @@ fn copies_neighbourhood(text: &str, input: &PostprocessInput) -> bool {
         if !near.contains(&whole.as_str()) {
             return false;
         }
-        proven |= whole.len() >= MIN_COPIED_LINE && !is_closer_line(&whole, true);
+        proven |= whole.len() >= MIN_COPIED_LINE && !is_closer_line(&whole, ANY_END_WORDS);
     }
     proven
 }

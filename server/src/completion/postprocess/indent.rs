@@ -22,8 +22,7 @@ pub(super) fn fix(text: &str, line_prefix: &str, indent_unit: Option<&str>, chat
     }
     let base_ws = indent_of(line_prefix);
     let base = width(base_ws);
-    let end_keywords = lang.has_end_keywords();
-    let body = || lines[1..].iter().filter(|line| !is_blank(line) && !is_closer_line(line, end_keywords));
+    let body = || lines[1..].iter().filter(|line| !is_blank(line) && !is_closer_line(line, &lang.end_words));
     let opener = format!("{line_prefix}{}", lines[0]);
     // A block's body can only be deeper than its opener; one that is not was written relative
     // to column 0. A chat snippet is relative when it goes left of the cursor line.
@@ -81,7 +80,7 @@ mod tests {
     use super::*;
 
     fn fix_rust(text: &str, prefix: &str, unit: Option<&str>, chat: bool) -> String {
-        fix(text, prefix, unit, chat, &Lang::from_name(Some("rust")))
+        fix(text, prefix, unit, chat, super::super::lang::for_name(Some("rust")))
     }
 
     #[test]

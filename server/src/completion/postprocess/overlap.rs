@@ -118,7 +118,7 @@ mod tests {
             following_lines: following,
             ..Default::default()
         };
-        trim(text, &input, &Lang::from_name(Some("rust")))
+        trim(text, &input, super::super::lang::for_name(Some("rust")))
     }
 
     #[test]

@@ -9,14 +9,14 @@
 //! - indentation (Python, YAML and `end`-keyword languages): the suggestion ends at the first
 //!   line dedented below the block it writes in, keeping a dedented `end`/closer line.
 
-use super::lang::{Family, Lang};
+use super::lang::{BlockStyle, Lang};
 use super::text::{indent_width, is_blank, is_closer_line, is_opener, lines, opener_of, width};
 
 pub(super) fn limit(text: &str, line_prefix: &str, lang: &Lang) -> String {
     let text = if lang.brackets_reliable { by_brackets(text, line_prefix, lang) } else { text.to_owned() };
-    match lang.family {
-        Family::Brace => text,
-        Family::Indent | Family::Keyword => by_indentation(&text, line_prefix, lang),
+    match lang.block_style {
+        BlockStyle::Braces | BlockStyle::None => text,
+        BlockStyle::Indentation | BlockStyle::Keywords => by_indentation(&text, line_prefix, lang),
     }
 }
 
@@ -48,7 +48,7 @@ fn by_brackets(text: &str, line_prefix: &str, lang: &Lang) -> String {
             if i == 0 && !prefix_blank {
                 return line[..col].trim_end().to_owned();
             }
-            let end = if is_closer_line(line, lang.has_end_keywords()) { i + 1 } else { i };
+            let end = if is_closer_line(line, &lang.end_words) { i + 1 } else { i };
             return lines[..end].join("\n");
         }
         if i > 0 && unclosed > 0 && depth <= -unclosed {
@@ -75,13 +75,12 @@ fn by_indentation(text: &str, line_prefix: &str, lang: &Lang) -> String {
     // opener's level ends it. From a blank line, the scope is the block the cursor sits in,
     // and the suggestion's own opener may be followed by siblings.
     let writing_opener = opens && !is_blank(line_prefix);
-    let end_keywords = lang.has_end_keywords();
     for (i, line) in lines.iter().enumerate().skip(start) {
         if is_blank(line) {
             continue;
         }
         let w = indent_width(line);
-        let closer = is_closer_line(line, end_keywords);
+        let closer = is_closer_line(line, &lang.end_words);
         if opens && w == base && closer {
             // The `end` of the construct the suggestion opened.
             return lines[..=i].join("\n");
@@ -101,7 +100,7 @@ mod tests {
     use super::*;
 
     fn limit_in(lang: &str, text: &str, prefix: &str) -> String {
-        limit(text, prefix, &Lang::from_name(Some(lang)))
+        limit(text, prefix, super::super::lang::for_name(Some(lang)))
     }
 
     #[test]

@@ -1,22 +1,11 @@
-//! Small text helpers shared by the post-processing steps: indentation, blank lines, words.
+//! Small text helpers shared by the post-processing steps: indentation (the core's one width),
+//! blank lines, words, brackets.
 
-/// Columns a tab counts for when indentation widths are compared. Only relative comparisons
-/// within one suggestion use it, so the exact value matters little.
-pub(super) const TAB_WIDTH: usize = 4;
+pub(super) use switchboard_core::text::{indent_of, indent_width};
 
-/// The leading spaces and tabs of a line.
-pub(super) fn indent_of(line: &str) -> &str {
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
-}
-
-/// Width in columns of a run of indentation.
+/// Width in columns of a run of indentation (the one indentation width, on a run).
 pub(super) fn width(ws: &str) -> usize {
-    ws.chars().map(|c| if c == '\t' { TAB_WIDTH } else { 1 }).sum()
-}
-
-/// Width in columns of a line's indentation.
-pub(super) fn indent_width(line: &str) -> usize {
-    width(indent_of(line))
+    indent_width(ws)
 }
 
 pub(super) fn is_blank(s: &str) -> bool {
@@ -56,19 +45,21 @@ pub(super) fn lines(text: &str) -> Vec<&str> {
     text.split('\n').collect()
 }
 
-/// Whether `line` is a line that only closes brackets (`}`, `});`, `],`) or, with
-/// `end_keywords`, a block-ending keyword (`end`, `fi`, `done`, `esac`, `end)`).
-pub(super) fn is_closer_line(line: &str, end_keywords: bool) -> bool {
+/// Every block-ending word of the table's keyword languages, for steps that do not know the
+/// language's own (a line that only closes something is not worth showing in any language).
+pub(super) const ANY_END_WORDS: &[&str] = &["end", "fi", "done", "esac"];
+
+/// Whether `line` is a line that only closes brackets (`}`, `});`, `],`) or one of the
+/// language's `end_words` (`end`, `fi`, `done`, `esac`, `end)`).
+pub(super) fn is_closer_line(line: &str, end_words: &[&str]) -> bool {
     let trimmed = line.trim();
     let punctuation_only = |s: &str| s.chars().all(|c| is_closer(c) || matches!(c, ';' | ',' | '.' | ' '));
     if trimmed.starts_with(is_closer) {
         return punctuation_only(trimmed);
     }
-    if end_keywords {
-        let word = first_word(trimmed);
-        if matches!(word, "end" | "fi" | "done" | "esac") {
-            return punctuation_only(&trimmed[word.len()..]);
-        }
+    let word = first_word(trimmed);
+    if end_words.contains(&word) {
+        return punctuation_only(&trimmed[word.len()..]);
     }
     false
 }
@@ -80,19 +71,19 @@ mod tests {
     #[test]
     fn indentation_width_counts_tabs_as_a_level() {
         assert_eq!(indent_of("\t  x"), "\t  ");
-        assert_eq!(indent_width("\t  x"), TAB_WIDTH + 2);
+        assert_eq!(indent_width("\t  x"), switchboard_core::text::TAB_WIDTH + 2);
         assert_eq!(indent_width("x"), 0);
     }
 
     #[test]
     fn closer_lines_are_recognised() {
-        assert!(is_closer_line("    });", false));
-        assert!(is_closer_line("},", false));
-        assert!(!is_closer_line("} else {", false));
-        assert!(!is_closer_line("end", false));
-        assert!(is_closer_line("  end", true));
-        assert!(is_closer_line("end)", true));
-        assert!(!is_closer_line("ending = 1", true));
+        assert!(is_closer_line("    });", &[]));
+        assert!(is_closer_line("},", &[]));
+        assert!(!is_closer_line("} else {", &[]));
+        assert!(!is_closer_line("end", &[]));
+        assert!(is_closer_line("  end", &["end"]));
+        assert!(is_closer_line("end)", &["end"]));
+        assert!(!is_closer_line("ending = 1", &["end"]));
     }
 
     #[test]
