@@ -134,6 +134,19 @@ pub struct Truncated {
 
 /// Extracts the context around `byte_offset` (clamped into the document and snapped to a
 /// character boundary) within `budget`. Never panics, whatever the offset and budget.
+/// Compiles what extraction needs for `language` (its context query, and that query again with
+/// only its import patterns), once per process: a few milliseconds per language (about 4 ms
+/// for Python in a release build) that a caller on an event loop runs on a thread of its own.
+pub fn warm_up(language: &'static crate::syntax::Language) {
+    let _ = language.context_query();
+    imports::warm_up(language);
+}
+
+/// Whether [`warm_up`] has been done for `language`, so extraction compiles nothing.
+pub fn is_warm(language: &'static crate::syntax::Language) -> bool {
+    language.context_query_is_ready() && imports::is_compiled(language)
+}
+
 pub fn extract(snapshot: &DocumentSnapshot, byte_offset: usize, budget: ContextBudget) -> CompletionContext {
     let rope = snapshot.rope();
     let tree = snapshot.tree();

@@ -96,7 +96,8 @@ impl Anthropic {
             temperature: request_setup::temperature(request.temperature, 1.0),
             stream,
         };
-        let mut builder = http::client()
+        let mut builder = http::client_for(&self.base_url)
+            .await
             .post(format!("{}/v1/messages", self.base_url))
             .headers(self.headers.clone())
             .header("anthropic-version", API_VERSION)

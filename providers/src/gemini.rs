@@ -84,7 +84,7 @@ impl Gemini {
         } else {
             format!("{}/v1beta/models/{}:generateContent", self.base_url, self.model)
         };
-        let mut builder = http::client().post(url).json(&body);
+        let mut builder = http::client_for(&url).await.post(url).json(&body);
         if let Some(key) = &key {
             let mut value = reqwest::header::HeaderValue::from_str(key.expose()).map_err(|_| {
                 ProviderError::new(ErrorKind::Auth, &self.name, "the API key is not a valid header value")

@@ -45,13 +45,53 @@ const MAX_MESSAGE_CHARS: usize = 400;
 /// A stream of frames (SSE events, NDJSON lines) that a vendor decodes.
 pub type FrameStream<T> = Pin<Box<dyn Stream<Item = Result<T, ProviderError>> + Send>>;
 
-static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
+static CLIENT: tokio::sync::OnceCell<reqwest::Client> = tokio::sync::OnceCell::const_new();
+static PLAIN_CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
 
 /// The process-wide client. One pool means one TLS handshake per vendor host, reused by every
 /// request. Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`/`NO_PROXY` (reqwest's
 /// system proxy matcher, on unless a proxy is set explicitly, which we never do).
-pub fn client() -> &'static reqwest::Client {
-    CLIENT.get_or_init(|| build_client(std::env::var_os(CA_BUNDLE_ENV).as_deref().map(Path::new)))
+///
+/// Loading the system's root certificates takes about 10 ms, so the client is built on a
+/// blocking thread: a request arriving meanwhile waits for it without stalling the event loop.
+pub async fn client() -> &'static reqwest::Client {
+    CLIENT
+        .get_or_init(|| async {
+            let build = || build_client(std::env::var_os(CA_BUNDLE_ENV).as_deref().map(Path::new));
+            tokio::task::spawn_blocking(build).await.unwrap_or_else(|_| build())
+        })
+        .await
+}
+
+/// The client for a request to `url`: for plain `http://` (a local model server, a gateway on
+/// the LAN) one without root certificates, which costs nothing to build, so the first
+/// completion from a local model never waits for the system's certificates. It cannot make a
+/// TLS connection at all (an empty root store trusts nothing), so it is not used when an
+/// `https://` proxy may stand in between.
+pub async fn client_for(url: &str) -> &'static reqwest::Client {
+    if plain_http_suffices(url) { plain_client() } else { client().await }
+}
+
+fn plain_http_suffices(url: &str) -> bool {
+    plain_http_suffices_with(url, |name| std::env::var(name).ok())
+}
+
+fn plain_http_suffices_with(url: &str, env: impl Fn(&str) -> Option<String>) -> bool {
+    let scheme_is = |text: &str, scheme: &str| text.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
+    let tls_proxy = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|name| env(name).is_some_and(|proxy| scheme_is(proxy.trim_start(), "https://")));
+    scheme_is(url, "http://") && !tls_proxy
+}
+
+fn plain_client() -> &'static reqwest::Client {
+    PLAIN_CLIENT.get_or_init(|| match base_builder().tls_certs_only(std::iter::empty()).build() {
+        Ok(client) => client,
+        Err(error) => {
+            tracing::error!(%error, "cannot build the plain HTTP client with our settings");
+            reqwest::Client::new()
+        }
+    })
 }
 
 fn base_builder() -> reqwest::ClientBuilder {
@@ -737,5 +777,23 @@ mod tests {
         assert_eq!(effective_deadline(Some(soon), Some(Duration::from_secs(60))), Some(soon));
         assert_eq!(effective_deadline(None, None), None);
         assert!(effective_deadline(None, Some(Duration::from_secs(1))).is_some());
+    }
+}
+
+#[cfg(test)]
+mod client_choice {
+    use super::plain_http_suffices_with;
+
+    #[test]
+    fn only_plain_http_without_a_tls_proxy_takes_the_client_without_certificates() {
+        let none = |_: &str| None;
+        assert!(plain_http_suffices_with("http://127.0.0.1:11434", none));
+        assert!(plain_http_suffices_with("HTTP://gateway.lan/v1", none));
+        assert!(!plain_http_suffices_with("https://api.openai.com/v1", none));
+        assert!(!plain_http_suffices_with("http", none));
+        let tls_proxy = |name: &str| (name == "ALL_PROXY").then(|| "https://proxy.corp:3128".to_owned());
+        assert!(!plain_http_suffices_with("http://127.0.0.1:11434", tls_proxy));
+        let plain_proxy = |name: &str| (name == "HTTP_PROXY").then(|| "http://proxy.corp:3128".to_owned());
+        assert!(plain_http_suffices_with("http://127.0.0.1:11434", plain_proxy));
     }
 }

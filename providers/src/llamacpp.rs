@@ -162,8 +162,10 @@ impl LlamaCpp {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let mut builder =
-            request_setup::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
+        let mut builder = request_setup::bearer(
+            http::client_for(&self.base_url).await.post(format!("{}{path}", self.base_url)).json(body),
+            key,
+        );
         let stream = self.capabilities.streaming;
         if stream {
             builder = builder.header(reqwest::header::ACCEPT, "text/event-stream");

@@ -198,7 +198,10 @@ impl Ollama {
         key: Option<&Secret>,
     ) -> Result<TextStream, ProviderError> {
         let deadline = http::effective_deadline(request.deadline, self.timeout);
-        let builder = request_setup::bearer(http::client().post(format!("{}{path}", self.base_url)).json(body), key);
+        let builder = request_setup::bearer(
+            http::client_for(&self.base_url).await.post(format!("{}{path}", self.base_url)).json(body),
+            key,
+        );
         tracing::debug!(provider = %self.name, path, "sending request");
         let response = http::send(&self.name, builder, deadline).await?;
         if !response.status().is_success() {

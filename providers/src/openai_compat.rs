@@ -272,7 +272,7 @@ pub(crate) async fn generate(
     let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
     let choices = choices(target.capabilities, &request);
     let url = url_for(prepared.endpoint);
-    let mut builder = http::client().post(&url).json(&prepared.body);
+    let mut builder = http::client_for(&url).await.post(&url).json(&prepared.body);
     if let Some(headers) = target.headers {
         builder = builder.headers(headers.clone());
     }

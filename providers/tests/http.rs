@@ -12,7 +12,7 @@ use switchboard_providers::ErrorKind;
 use switchboard_providers::http;
 
 async fn get(server: &MockServer) -> reqwest::Response {
-    http::send("test", http::client().get(server.url()), deadline_in(5_000)).await.expect("response")
+    http::send("test", http::client().await.get(server.url()), deadline_in(5_000)).await.expect("response")
 }
 
 #[tokio::test]

@@ -129,7 +129,7 @@ fn startup() -> Startup {
     for _ in 0..7 {
         let spawned = Instant::now();
         let mut server =
-            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: Vec::new() });
+            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: log_args() });
         server.initialize_with(json!({"textDocument": {"inlineCompletion": {}}}), options_for_startup(&mock));
         startup.to_initialize.push(spawned.elapsed());
         server.open("file:///bench/small.py", "python", STARTUP_FILE);
@@ -140,7 +140,7 @@ fn startup() -> Startup {
         // The same first request once the user has paused for 100 ms after the file opened, as
         // a first keystroke usually comes: the background warm-up (HTTP client, queries) is done.
         let mut paused =
-            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: Vec::new() });
+            TestServer::start_with(Options { env: vec![("MOCK_KEY", "bench-key".to_owned())], args: log_args() });
         paused.initialize_with(json!({"textDocument": {"inlineCompletion": {}}}), options_for_startup(&mock));
         paused.open("file:///bench/small.py", "python", STARTUP_FILE);
         std::thread::sleep(Duration::from_millis(100));
@@ -149,8 +149,16 @@ fn startup() -> Startup {
             .call("textDocument/inlineCompletion", Bench::inline_params("file:///bench/small.py", 8, 11, INVOKED));
         startup.first_reply_after_pause.push(asked.elapsed());
         assert!(first_item(&result).is_some(), "no first completion: {result}");
+        if std::env::var_os("SWITCHBOARD_BENCH_SHOW_LOG").is_some() {
+            say(&format!("{}\n----\n{}", server.stderr(), paused.stderr()));
+        }
     }
     startup
+}
+
+/// `--log-level` for the server when `SWITCHBOARD_BENCH_LOG_LEVEL` is set.
+fn log_args() -> Vec<String> {
+    std::env::var("SWITCHBOARD_BENCH_LOG_LEVEL").map(|level| vec!["--log-level".to_owned(), level]).unwrap_or_default()
 }
 
 fn report_startup(startup: &Startup) {

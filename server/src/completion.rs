@@ -109,6 +109,9 @@ pub struct CompletionRequest {
     pub max_items: usize,
 }
 
+/// The largest document parsed from scratch on the event loop (about 3 ms of parsing).
+const PARSE_INLINE_MAX_BYTES: usize = 32 * 1024;
+
 /// A request with its place in line (see [`CompletionEngine::admit`]).
 #[derive(Debug)]
 pub struct Admitted {
@@ -353,8 +356,9 @@ impl CompletionEngine {
         }
 
         // A first parse takes ~80 ms on a 20,000-line file: not on the thread that reads the
-        // editor's messages (an incremental one is a fraction of a millisecond).
-        let snapshot = if store.needs_full_parse(&request.uri) {
+        // editor's messages (an incremental one is a fraction of a millisecond, and so is a
+        // first one of a small file, where a hand-off would cost more than it saves).
+        let snapshot = if rope.len_bytes() > PARSE_INLINE_MAX_BYTES && store.needs_full_parse(&request.uri) {
             let (store, uri) = (Arc::clone(store), request.uri.clone());
             tokio::task::spawn_blocking(move || store.snapshot_with_syntax(&uri)).await.ok().flatten()
         } else {
@@ -363,6 +367,7 @@ impl CompletionEngine {
         let Some(snapshot) = snapshot else {
             return Outcome::Nothing("document is not open");
         };
+
         if snapshot.version() != version_at_request {
             // The text moved under the cursor while we waited; the editor will ask again.
             return Outcome::Superseded;
@@ -470,6 +475,18 @@ impl CompletionEngine {
         let n_calls = match request.trigger {
             Trigger::Automatic => 1,
             Trigger::Invoked => request.max_items.clamp(1, settings.n_items_invoked.max(1)),
+        };
+        // Compiling a language's queries takes milliseconds (about 8 ms for Python); `didOpen`
+        // started it in the background. A request that comes before it is done goes without
+        // syntax context (scopes and imports from the text alone) rather than wait.
+        let warm_snapshot;
+        let snapshot = match snapshot.language() {
+            Some(language) if !switchboard_core::context::is_warm(language) => {
+                tracing::debug!(language = language.name, "queries still compiling: context from the text alone");
+                warm_snapshot = snapshot.without_tree();
+                &warm_snapshot
+            }
+            _ => snapshot,
         };
         let prepared = prompt::prepare(store, snapshot, cursor, multiline, settings, &self.related, &self.definitions);
         let cache_key = key.clone();

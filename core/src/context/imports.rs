@@ -159,11 +159,25 @@ type ImportQueries = HashMap<&'static str, Option<Arc<ImportQuery>>>;
 /// root, which makes the header scan several times cheaper. `None` when the language's query does
 /// not compile (the syntax layer logs that) or captures no imports.
 fn import_query(language: &'static syntax::Language) -> Option<Arc<ImportQuery>> {
-    static IMPORT_QUERIES: OnceLock<Mutex<ImportQueries>> = OnceLock::new();
-    let cache = IMPORT_QUERIES.get_or_init(Mutex::default);
     // A panic while holding the lock cannot leave the map half-updated; keep using it.
-    let mut cache = cache.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut cache = import_queries().lock().unwrap_or_else(PoisonError::into_inner);
     cache.entry(language.name).or_insert_with(|| compile_import_query(language).map(Arc::new)).clone()
+}
+
+fn import_queries() -> &'static Mutex<ImportQueries> {
+    static IMPORT_QUERIES: OnceLock<Mutex<ImportQueries>> = OnceLock::new();
+    IMPORT_QUERIES.get_or_init(Mutex::default)
+}
+
+/// Compiles the import-only query of `language` now (see [`super::warm_up`]).
+pub(super) fn warm_up(language: &'static syntax::Language) {
+    let _ = import_query(language);
+}
+
+/// Whether the import-only query of `language` is compiled (or known not to exist). A lock
+/// held by a compilation in progress counts as not yet.
+pub(super) fn is_compiled(language: &'static syntax::Language) -> bool {
+    import_queries().try_lock().is_ok_and(|cache| cache.contains_key(language.name))
 }
 
 fn compile_import_query(language: &syntax::Language) -> Option<ImportQuery> {

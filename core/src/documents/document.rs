@@ -362,6 +362,12 @@ impl DocumentSnapshot {
     pub fn tree(&self) -> Option<&Tree> {
         self.tree.as_ref()
     }
+
+    /// The same snapshot without its tree: features fall back to what they read from the text.
+    #[must_use]
+    pub fn without_tree(&self) -> Self {
+        Self { tree: None, ..self.clone() }
+    }
 }
 
 #[cfg(test)]

@@ -136,6 +136,11 @@ impl Language {
         Query::new(&self.ts_language(), self.grammar.context_query_source)
     }
 
+    /// Whether [`Language::context_query`] has been compiled (it then returns at once).
+    pub fn context_query_is_ready(&self) -> bool {
+        self.context_query.get().is_some()
+    }
+
     /// The compiled context query, or `None` if it failed to compile (a bug, logged once: the
     /// language then degrades to syntax without queries rather than panicking in a request).
     pub fn context_query(&self) -> Option<&ContextQuery> {

@@ -15,8 +15,6 @@ pub fn handle(session: &Session, params: lsp::DidOpenTextDocumentParams) {
     // The language's queries are compiled once per process, in the background, so the first
     // completion in a language does not wait for them.
     if let Some(language) = session.documents.snapshot(uri).and_then(|snapshot| snapshot.language()) {
-        tokio::task::spawn_blocking(move || {
-            let _ = language.context_query();
-        });
+        tokio::task::spawn_blocking(move || switchboard_core::context::warm_up(language));
     }
 }

@@ -10,11 +10,21 @@ use tower_lsp_server::gen_lsp_types::MessageType;
 use crate::lsp::session::Session;
 
 pub async fn handle(session: &Arc<Session>) {
-    // The HTTP client (its TLS roots take about 10 ms to load) is built now, in the background,
-    // not on the first keystroke's path.
-    tokio::task::spawn_blocking(|| {
-        let _ = switchboard_providers::http::client();
-    });
+    // The HTTPS client (its TLS roots take about 10 ms to load) is built now, on a blocking
+    // thread, not on the first keystroke's path; not at all while every provider is a plain
+    // `http://` server (a local model), whose requests never use it.
+    let providers = &session.config().providers;
+    let needs_tls = providers.is_empty()
+        || providers.values().any(|spec| {
+            switchboard_providers::registry::provider_info(spec)
+                .endpoint
+                .is_none_or(|endpoint| !endpoint.get(..7).is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://")))
+        });
+    if needs_tls {
+        tokio::spawn(async {
+            let _ = switchboard_providers::http::client().await;
+        });
+    }
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
     crate::lsp::config_watch::spawn(session);
