@@ -62,17 +62,9 @@ pub struct CompletionSettings {
     pub redaction: Redaction,
 }
 
-/// What asks for a completion. The `completion.trigger` setting is one too, the trigger that
-/// starts completions: `automatic` serves both kinds, `invoked` only requests the user made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// The editor asks as the user types.
-    #[default]
-    Automatic,
-    /// The user asked explicitly.
-    Invoked,
-}
+/// What asks for a completion (the `completion.trigger` setting's type, so the two cannot
+/// drift apart).
+pub use crate::config::Trigger;
 
 #[derive(Debug, Clone)]
 pub struct CompletionRequest {
