@@ -458,7 +458,7 @@ pub(crate) struct StreamOptions {
 
 impl StreamOptions {
     /// Asks for a last chunk with the token counts, when streaming.
-    pub fn usage(stream: bool) -> Option<Self> {
+    pub(crate) fn usage(stream: bool) -> Option<Self> {
         stream.then_some(Self { include_usage: true })
     }
 }
@@ -472,7 +472,7 @@ pub(crate) struct WireMessage<'a> {
 
 impl<'a> WireMessage<'a> {
     /// The system prompt first, then the turns.
-    pub fn all(chat: &'a ChatPrompt) -> Vec<Self> {
+    pub(crate) fn all(chat: &'a ChatPrompt) -> Vec<Self> {
         let system = chat.system.iter().map(|system| WireMessage { role: "system", content: system });
         let turns = chat.messages.iter().map(|message| WireMessage {
             role: match message.role {
@@ -508,7 +508,7 @@ pub(crate) struct ChatRequest<'a> {
 
 impl<'a> ChatRequest<'a> {
     /// All messages ([`WireMessage::all`]); `max_tokens`, and usage asked for when streaming.
-    pub fn new(
+    pub(crate) fn new(
         model: &'a str,
         chat: &'a ChatPrompt,
         request: &GenerateRequest,

@@ -18,6 +18,7 @@ pub mod cache;
 pub mod debounce;
 pub mod postprocess;
 pub mod prompt;
+pub mod settings;
 pub mod stream;
 
 use std::collections::HashMap;
@@ -61,36 +62,9 @@ pub struct CompletionSettings {
     pub redaction: Redaction,
 }
 
-impl Default for CompletionSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            debounce_min: Duration::from_millis(60),
-            debounce_max: Duration::from_millis(300),
-            deadline: Duration::from_secs(4),
-            max_tokens: 256,
-            context_tokens: 2048,
-            n_items_invoked: 3,
-            max_lines: 30,
-            temperature: Some(0.1),
-            system_prompt: None,
-            config_locked: false,
-            redaction: Redaction::default(),
-        }
-    }
-}
-
-/// What asks for a completion. The `completion.trigger` setting is one too, the trigger that
-/// starts completions: `automatic` serves both kinds, `invoked` only requests the user made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Trigger {
-    /// The editor asks as the user types.
-    #[default]
-    Automatic,
-    /// The user asked explicitly.
-    Invoked,
-}
+/// What asks for a completion (the `completion.trigger` setting's type, so the two cannot
+/// drift apart).
+pub use crate::config::Trigger;
 
 #[derive(Debug, Clone)]
 pub struct CompletionRequest {

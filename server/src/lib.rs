@@ -6,10 +6,10 @@
 //! (documents, syntax, context) and `switchboard-providers` (model vendors and failover).
 
 pub mod actions;
+pub mod complete_cli;
 pub mod completion;
 pub mod config;
 pub mod doctor;
 pub mod lsp;
-pub mod oneshot;
 pub mod provider_chains;
 pub mod runtime;

@@ -10,7 +10,7 @@
 //! - a request for a document that is not open gets an empty result, not an error.
 
 pub mod capabilities;
-pub mod completion_support;
+pub mod completion_site;
 pub mod config_watch;
 pub mod convert;
 pub mod dispatch;
@@ -22,7 +22,7 @@ pub mod session;
 pub mod stdio;
 pub mod transport;
 
-pub use server::{Backend, serve_stdio};
+pub use server::{Router, serve_stdio};
 pub use session::ServerOptions;
 
 /// The log target under which the LSP library traces every message whole. Messages hold the

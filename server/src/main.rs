@@ -46,7 +46,7 @@ enum Command {
     /// suggestion, with the configured or detected providers.
     Complete {
         /// Where: FILE:LINE:COLUMN.
-        target: switchboard::oneshot::Target,
+        target: switchboard::complete_cli::Target,
         /// Also print the context, the prompt, the provider that answered and the timings.
         #[arg(long)]
         explain: bool,
@@ -118,7 +118,11 @@ fn main() -> std::process::ExitCode {
 /// `switchboard complete`: prints the suggestion on stdout (exit 0), or why there is none on
 /// stderr (exit 1).
 #[allow(clippy::print_stdout, clippy::print_stderr, reason = "a CLI command's output, not the LSP channel")]
-async fn complete(config_path: Option<&std::path::Path>, target: &switchboard::oneshot::Target, explain: bool) -> i32 {
+async fn complete(
+    config_path: Option<&std::path::Path>,
+    target: &switchboard::complete_cli::Target,
+    explain: bool,
+) -> i32 {
     use switchboard::config::{ConfigState, UserConfigLocation, render_problems};
     let mut state = ConfigState::new();
     let update = state.load_user_file(&UserConfigLocation::resolve(config_path));
@@ -129,7 +133,7 @@ async fn complete(config_path: Option<&std::path::Path>, target: &switchboard::o
         eprintln!("switchboard: {}.", switchboard::config::LOCKED_MESSAGE);
         return 2;
     }
-    match switchboard::oneshot::run(target, &state.config(), explain).await {
+    match switchboard::complete_cli::run(target, &state.config(), explain).await {
         Ok(report) => {
             if explain {
                 print!("{}", report.explain);

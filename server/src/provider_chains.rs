@@ -1,5 +1,6 @@
 //! Turns the configuration into what the features run on: which providers each feature's chain
-//! holds, in which order, and each feature's settings. How a chain runs a request (failover,
+//! holds, in which order, and the actions feature's settings (the completion feature's are
+//! `CompletionSettings::from_config`). How a chain runs a request (failover,
 //! hedging, circuits) is the provider layer's `switchboard_providers::chain`; this module only
 //! decides what goes in it.
 //!
@@ -15,7 +16,6 @@ use std::time::Duration;
 use switchboard_providers::registry::{Detected, LocalServers, detect_providers, probe_local_servers};
 use switchboard_providers::{Chain, ChainOptions, Health, ProviderSpec, Registry};
 
-use crate::completion::CompletionSettings;
 use crate::config::Config;
 use crate::runtime::redact::Redaction;
 
@@ -120,28 +120,6 @@ pub async fn probe_if_needed(config: &Config) -> LocalServers {
 /// The process environment, as `build` wants it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-/// The completion feature's settings, from the configuration; `redaction` is the masking in
-/// force (shared with actions, so `switchboard/status` counts both).
-pub fn completion_settings(config: &Config, redaction: Redaction) -> CompletionSettings {
-    let completion = &config.completion;
-    let defaults = CompletionSettings::default();
-    CompletionSettings {
-        enabled: completion.enabled,
-        // The configured debounce is the typical wait; it adapts to the typing rhythm between
-        // half and twice that.
-        debounce_min: completion.debounce() / 2,
-        debounce_max: completion.debounce() * 2,
-        max_tokens: completion.max_tokens,
-        context_tokens: completion.context_tokens as usize,
-        n_items_invoked: completion.n_items_invoked as usize,
-        temperature: Some(completion.temperature),
-        system_prompt: completion.prompt.clone(),
-        config_locked: config.locked,
-        redaction,
-        ..defaults
-    }
 }
 
 /// The actions feature's settings from the configuration.

@@ -1,5 +1,5 @@
-//! Checks that docs/configuration.md documents every configuration key, and documents no key
-//! that does not exist.
+//! Checks that docs/configuration.md documents every configuration key, documents no key that
+//! does not exist, and states the schema's defaults where it writes one as a literal value.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -47,4 +47,42 @@ fn every_documented_key_exists() {
         .filter(|key| !known.contains(key))
         .collect();
     assert!(stale.is_empty(), "docs/configuration.md documents keys that do not exist: {stale:?}");
+}
+
+/// The value at a dotted key path of `value`.
+fn at_path<'a>(value: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
+    key.split('.').try_fold(value, |value, part| value.get(part))
+}
+
+#[test]
+fn documented_defaults_are_the_real_defaults() {
+    let docs = configuration_md();
+    let defaults = serde_json::to_value(switchboard::config::Config::default()).expect("the defaults serialize");
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for line in docs.lines() {
+        let cells: Vec<&str> = line.split(" | ").collect();
+        let (Some(key), Some(default)) = (cells.first().and_then(|cell| cell.strip_prefix("| `")), cells.get(2)) else {
+            continue;
+        };
+        let key = key.trim_end_matches('`');
+        // Only a default written as one literal value (not "none", "per model", a list of globs).
+        let Some(literal) = default.strip_prefix('`').and_then(|rest| rest.strip_suffix('`')) else { continue };
+        if literal.contains('`') || key.contains('<') || key.contains("[]") {
+            continue;
+        }
+        let Some(real) = at_path(&defaults, key) else { continue };
+        checked += 1;
+        let documented: Option<serde_json::Value> = serde_json::from_str(literal).ok();
+        // Numbers compare as numbers: an `f32` setting reads back as 0.20000000298023224.
+        let same = match (documented.as_ref().and_then(serde_json::Value::as_f64), real.as_f64()) {
+            (Some(documented), Some(real)) => (documented - real).abs() < 1e-6,
+            _ => documented.as_ref() == Some(real),
+        };
+        if !same {
+            wrong.push(format!("{key}: documented `{literal}`, default {real}"));
+        }
+    }
+    assert!(checked >= 20, "only {checked} defaults were checked; did the table's layout change?");
+    assert!(wrong.is_empty(), "docs/configuration.md states defaults the schema does not have:\n{}", wrong.join("\n"));
 }

@@ -61,6 +61,88 @@ fn only_the_lsp_layer_knows_lsp_types() {
     assert!(offenders.is_empty(), "LSP types outside server/src/lsp:\n{}", offenders.join("\n"));
 }
 
+/// The layers inside `server/src`, bottom up: each top-level module and the crate modules it may
+/// name (`crate::<module>`). Features (`completion`, `actions`) stand beside each other and
+/// know nothing of LSP; only `lsp` serves the editor; the CLI commands (`doctor`,
+/// `complete_cli`) sit beside it and `lsp` never uses them. Tests inside a module
+/// (`#[cfg(test)] mod tests`) may reach higher, to build what they check.
+const SERVER_LAYERS: &[(&str, &[&str])] = &[
+    ("config", &[]),
+    ("runtime", &["config"]),
+    ("completion", &["config", "runtime"]),
+    ("actions", &["config", "runtime"]),
+    ("provider_chains", &["config", "runtime", "completion", "actions"]),
+    ("doctor", &["config", "runtime", "provider_chains"]),
+    ("complete_cli", &["config", "runtime", "completion", "provider_chains"]),
+    ("lsp", &["config", "runtime", "completion", "actions", "provider_chains"]),
+];
+
+/// Paths a layer may name although their module is above it, each with why.
+const LAYER_EXCEPTIONS: &[(&str, &str)] = &[
+    // Validation tells a custom action that takes a built-in's id, or names a prompt variable
+    // that does not exist, in the user's terms; the vocabulary is the actions feature's.
+    ("config", "crate::actions::catalog::BUILTIN_IDS"),
+    ("config", "crate::actions::prompt::unknown_variable"),
+    ("config", "crate::actions::prompt::VARIABLES"),
+];
+
+/// The `crate::<module>` paths `text` names outside its `#[cfg(test)] mod tests`, in full
+/// (`crate::a::b::C`).
+fn crate_paths(text: &str) -> Vec<String> {
+    let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+    let mut paths = Vec::new();
+    for (start, _) in code.match_indices("crate::") {
+        if code[..start].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+            continue; // `switchboard_crate::` and the like
+        }
+        let path: String =
+            code[start..].chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+        paths.push(path.trim_end_matches(':').to_owned());
+    }
+    paths
+}
+
+/// The top-level module of a file under `server/src` (`lsp` for `lsp/handlers/did_open.rs`).
+fn server_module(path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(workspace_root().join("server/src")).ok()?;
+    let first = relative.components().next()?.as_os_str().to_str()?;
+    Some(first.trim_end_matches(".rs").to_owned())
+}
+
+#[test]
+fn server_modules_use_only_the_layers_below_them() {
+    let lib = std::fs::read_to_string(workspace_root().join("server/src/lib.rs")).expect("server/src/lib.rs");
+    for module in lib.lines().filter_map(|line| line.strip_prefix("pub mod ")?.strip_suffix(';')) {
+        assert!(
+            SERVER_LAYERS.iter().any(|(layer, _)| *layer == module),
+            "server/src/lib.rs declares `{module}`, which has no place in tidy.rs's SERVER_LAYERS"
+        );
+    }
+    let mut offenders = Vec::new();
+    for (path, text) in sources("server/src") {
+        let Some(module) = server_module(&path) else { continue };
+        let Some((_, allowed)) = SERVER_LAYERS.iter().find(|(layer, _)| *layer == module) else { continue };
+        for used in crate_paths(&text) {
+            let target = used.trim_start_matches("crate::").split("::").next().unwrap_or_default();
+            let ok = target == module
+                || allowed.contains(&target)
+                || LAYER_EXCEPTIONS.iter().any(|(layer, exception)| *layer == module && used == *exception);
+            if !ok {
+                offenders.push(format!("{} uses {used}", path.display()));
+            }
+        }
+    }
+    offenders.sort();
+    offenders.dedup();
+    assert!(offenders.is_empty(), "layer violations inside server/src:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn the_layering_check_sees_paths() {
+    let text = "use crate::config::Config;\nfn f() { crate::lsp::convert::uri(x) }\n#[cfg(test)]\nmod tests {\n    use crate::doctor;\n}\n";
+    assert_eq!(crate_paths(text), ["crate::config::Config", "crate::lsp::convert::uri"]);
+}
+
 #[test]
 fn the_core_and_providers_stay_apart() {
     for (path, text) in sources("core") {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 /// What the server answers to one request.
 #[derive(Debug, Clone)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// An OpenAI-compatible streamed completion (`/v1/completions` or chat), in `chunks`.
     Stream { chunks: Vec<String>, delay: Duration },
     /// A status and a JSON body, as the vendor sends errors.
@@ -32,12 +32,12 @@ pub enum Reply {
 }
 
 impl Reply {
-    pub fn text(text: &str) -> Self {
+    pub(crate) fn text(text: &str) -> Self {
         Self::Stream { chunks: vec![text.to_owned()], delay: Duration::ZERO }
     }
 
     /// Anthropic's answer to a subscription (OAuth) credential used outside Claude Code.
-    pub fn blocked_credential() -> Self {
+    pub(crate) fn blocked_credential() -> Self {
         Self::Error {
             status: 400,
             body: json!({"type": "error", "error": {"type": "invalid_request_error",
@@ -48,7 +48,7 @@ impl Reply {
 }
 
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub path: String,
     pub headers: Vec<(String, String)>,
     pub body: Value,
@@ -71,7 +71,7 @@ struct State {
     accepted: usize,
 }
 
-pub struct MockProvider {
+pub(crate) struct MockProvider {
     pub base_url: String,
     state: Arc<Mutex<State>>,
     stop: Arc<AtomicBool>,
@@ -81,14 +81,14 @@ pub struct MockProvider {
 impl MockProvider {
     /// Starts a server that answers every request with `fallback` unless a reply is queued, and
     /// closes each connection after its answer (so every request pays a TCP connect).
-    pub fn start(fallback: Reply) -> Self {
+    pub(crate) fn start(fallback: Reply) -> Self {
         Self::start_with(fallback, false)
     }
 
     /// Like [`start`](Self::start), but keeps connections alive as vendors' servers do: a
     /// streamed answer is sent with chunked transfer encoding and the connection then waits for
     /// the next request.
-    pub fn start_keep_alive(fallback: Reply) -> Self {
+    pub(crate) fn start_keep_alive(fallback: Reply) -> Self {
         Self::start_with(fallback, true)
     }
 
@@ -115,42 +115,42 @@ impl MockProvider {
         Self { base_url, state, stop, addr }
     }
 
-    pub fn push(&self, reply: Reply) {
+    pub(crate) fn push(&self, reply: Reply) {
         self.state.lock().expect("state").replies.push(reply);
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.state.lock().expect("state").requests.clone()
     }
 
-    pub fn request_count(&self) -> usize {
+    pub(crate) fn request_count(&self) -> usize {
         self.state.lock().expect("state").requests.len()
     }
 
     /// How many streams the client closed before their end.
-    pub fn closed_early(&self) -> usize {
+    pub(crate) fn closed_early(&self) -> usize {
         self.state.lock().expect("state").closed_early
     }
 
     /// Replies queued and not yet used.
-    pub fn queued(&self) -> usize {
+    pub(crate) fn queued(&self) -> usize {
         self.state.lock().expect("state").replies.len()
     }
 
     /// Connections accepted whose handling has not finished (a client that hangs up ends it).
-    pub fn open_connections(&self) -> usize {
+    pub(crate) fn open_connections(&self) -> usize {
         self.state.lock().expect("state").open
     }
 
     /// Connections accepted so far (with keep-alive, fewer than the requests).
-    pub fn connections_accepted(&self) -> usize {
+    pub(crate) fn connections_accepted(&self) -> usize {
         self.state.lock().expect("state").accepted
     }
 
     /// How long each answered request took this server, from its first line arriving to the last
     /// byte written (for benchmarks: the provider's share of a round trip).
     #[allow(dead_code, reason = "used by server/benches/e2e.rs, not by every test")]
-    pub fn handling_times(&self) -> Vec<Duration> {
+    pub(crate) fn handling_times(&self) -> Vec<Duration> {
         self.state.lock().expect("state").handling.clone()
     }
 }

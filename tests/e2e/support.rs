@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-pub const TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const TIMEOUT: Duration = Duration::from_secs(20);
 
-pub struct TestServer {
+pub(crate) struct TestServer {
     child: Child,
     stdin: Option<ChildStdin>,
     incoming: Receiver<Value>,
@@ -26,7 +26,7 @@ pub struct TestServer {
     _dir: tempfile::TempDir,
 }
 
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     pub env: Vec<(&'a str, String)>,
     pub args: Vec<String>,
 }
@@ -38,11 +38,11 @@ impl Default for Options<'_> {
 }
 
 impl TestServer {
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with(Options::default())
     }
 
-    pub fn start_with(options: Options<'_>) -> Self {
+    pub(crate) fn start_with(options: Options<'_>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
@@ -87,11 +87,11 @@ impl TestServer {
         }
     }
 
-    pub fn temp_dir(&self) -> &Path {
+    pub(crate) fn temp_dir(&self) -> &Path {
         self._dir.path()
     }
 
-    pub fn send_raw(&mut self, body: &[u8]) {
+    pub(crate) fn send_raw(&mut self, body: &[u8]) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         write!(stdin, "Content-Length: {}\r\n\r\n", body.len()).expect("write header");
         stdin.write_all(body).expect("write body");
@@ -102,12 +102,12 @@ impl TestServer {
         self.send_raw(message.to_string().as_bytes());
     }
 
-    pub fn notify(&mut self, method: &str, params: Value) {
+    pub(crate) fn notify(&mut self, method: &str, params: Value) {
         self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
     }
 
     /// Sends a request without waiting; returns its id.
-    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
+    pub(crate) fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
@@ -115,13 +115,13 @@ impl TestServer {
     }
 
     /// Sends a request and waits for its response (the whole message: `result` or `error`).
-    pub fn request(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn request(&mut self, method: &str, params: Value) -> Value {
         let id = self.send_request(method, params);
         self.response(id)
     }
 
     /// The `result` of a request that must succeed.
-    pub fn call(&mut self, method: &str, params: Value) -> Value {
+    pub(crate) fn call(&mut self, method: &str, params: Value) -> Value {
         let response = self.request(method, params);
         assert!(response.get("error").is_none(), "{method} failed: {response}");
         response["result"].clone()
@@ -150,7 +150,7 @@ impl TestServer {
     }
 
     /// Waits for the response to request `id`, keeping other messages for later.
-    pub fn response(&mut self, id: i64) -> Value {
+    pub(crate) fn response(&mut self, id: i64) -> Value {
         if let Some(idx) = self.backlog.iter().position(|m| is_response_to(m, id)) {
             return self.backlog.remove(idx).expect("indexed");
         }
@@ -165,7 +165,7 @@ impl TestServer {
     }
 
     /// Waits for a notification with this method (taking it from the backlog first).
-    pub fn notification(&mut self, method: &str, wait: Duration) -> Option<Value> {
+    pub(crate) fn notification(&mut self, method: &str, wait: Duration) -> Option<Value> {
         if let Some(idx) = self.backlog.iter().position(|m| m["method"] == method && m.get("id").is_none()) {
             return self.backlog.remove(idx);
         }
@@ -181,7 +181,7 @@ impl TestServer {
 
     /// Waits for a request from the server with this method (already answered by the client),
     /// taking it from the backlog first.
-    pub fn server_request(&mut self, method: &str, wait: Duration) -> Option<Value> {
+    pub(crate) fn server_request(&mut self, method: &str, wait: Duration) -> Option<Value> {
         if let Some(idx) = self.backlog.iter().position(|m| m["method"] == method && m.get("id").is_some()) {
             return self.backlog.remove(idx);
         }
@@ -196,7 +196,7 @@ impl TestServer {
     }
 
     /// Every message received so far or within `wait`, without consuming them.
-    pub fn drain(&mut self, wait: Duration) -> Vec<Value> {
+    pub(crate) fn drain(&mut self, wait: Duration) -> Vec<Value> {
         let deadline = Instant::now() + wait;
         while let Some(message) = self.next_message(deadline) {
             self.backlog.push_back(message);
@@ -205,7 +205,7 @@ impl TestServer {
     }
 
     /// Takes every notification with this method received so far or within `wait`.
-    pub fn take_notifications(&mut self, method: &str, wait: Duration) -> Vec<Value> {
+    pub(crate) fn take_notifications(&mut self, method: &str, wait: Duration) -> Vec<Value> {
         self.drain(wait);
         let (taken, kept): (Vec<Value>, Vec<Value>) =
             self.backlog.drain(..).partition(|m| m["method"] == method && m.get("id").is_none());
@@ -213,12 +213,12 @@ impl TestServer {
         taken
     }
 
-    pub fn initialize_with(&mut self, capabilities: Value, initialization_options: Value) -> Value {
+    pub(crate) fn initialize_with(&mut self, capabilities: Value, initialization_options: Value) -> Value {
         self.initialize_as("e2e", capabilities, initialization_options)
     }
 
     /// `initialize` as the client named `client` in `clientInfo`.
-    pub fn initialize_as(&mut self, client: &str, capabilities: Value, initialization_options: Value) -> Value {
+    pub(crate) fn initialize_as(&mut self, client: &str, capabilities: Value, initialization_options: Value) -> Value {
         let result = self.call(
             "initialize",
             json!({
@@ -233,27 +233,27 @@ impl TestServer {
         result
     }
 
-    pub fn initialize(&mut self) -> Value {
+    pub(crate) fn initialize(&mut self) -> Value {
         self.initialize_with(json!({"general": {"positionEncodings": ["utf-16"]}}), Value::Null)
     }
 
-    pub fn open(&mut self, uri: &str, language_id: &str, text: &str) {
+    pub(crate) fn open(&mut self, uri: &str, language_id: &str, text: &str) {
         self.notify(
             "textDocument/didOpen",
             json!({"textDocument": {"uri": uri, "languageId": language_id, "version": 1, "text": text}}),
         );
     }
 
-    pub fn document(&mut self, uri: &str) -> Value {
+    pub(crate) fn document(&mut self, uri: &str) -> Value {
         self.call("switchboard/debug/document", json!({"uri": uri}))
     }
 
-    pub fn close_stdin(&mut self) {
+    pub(crate) fn close_stdin(&mut self) {
         self.stdin = None;
     }
 
     /// Waits for the process to end.
-    pub fn wait_exit(&mut self, wait: Duration) -> Option<ExitStatus> {
+    pub(crate) fn wait_exit(&mut self, wait: Duration) -> Option<ExitStatus> {
         let deadline = Instant::now() + wait;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -266,24 +266,24 @@ impl TestServer {
         }
     }
 
-    pub fn shutdown_and_exit(mut self) -> ExitStatus {
+    pub(crate) fn shutdown_and_exit(mut self) -> ExitStatus {
         self.call("shutdown", Value::Null);
         self.notify("exit", Value::Null);
         self.wait_exit(TIMEOUT).expect("server exits after exit")
     }
 
     /// The server's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
 
     /// Whether the server process is still running.
-    pub fn is_running(&mut self) -> bool {
+    pub(crate) fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
 
     /// Every message received so far or within `wait`, taken (server requests already answered).
-    pub fn take_all(&mut self, wait: Duration) -> Vec<Value> {
+    pub(crate) fn take_all(&mut self, wait: Duration) -> Vec<Value> {
         let deadline = Instant::now() + wait;
         while let Some(message) = self.next_message(deadline) {
             self.backlog.push_back(message);
@@ -291,7 +291,7 @@ impl TestServer {
         self.backlog.drain(..).collect()
     }
 
-    pub fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 }

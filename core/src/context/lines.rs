@@ -27,7 +27,7 @@ pub(crate) struct Line<'rope> {
 
 impl<'rope> Line<'rope> {
     /// The line's text without its line break; borrowed unless the line straddles rope chunks.
-    pub fn content(&self) -> Cow<'rope, str> {
+    pub(crate) fn content(&self) -> Cow<'rope, str> {
         match Cow::from(self.slice) {
             Cow::Borrowed(text) => Cow::Borrowed(strip_line_break(text)),
             Cow::Owned(mut text) => {

@@ -23,7 +23,7 @@ pub(crate) struct Span {
 }
 
 impl Span {
-    pub fn len(self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.end - self.start
     }
 }

@@ -5,14 +5,14 @@ use switchboard_core::documents::DocumentSnapshot;
 
 /// A fixture's text without its marker, and the marker's byte offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub text: String,
     pub cursor: usize,
 }
 
 /// Splits a fixture at its cursor marker; zero markers or more than one are an error, so a typo
 /// in a fixture cannot silently test the wrong place.
-pub fn parse(fixture: &str) -> Result<Fixture, String> {
+pub(crate) fn parse(fixture: &str) -> Result<Fixture, String> {
     let mut markers = fixture.match_indices(CURSOR_MARKER).map(|(idx, _)| idx);
     let cursor = markers.next().ok_or_else(|| format!("fixture has no cursor marker {CURSOR_MARKER}"))?;
     if markers.next().is_some() {
@@ -23,7 +23,7 @@ pub fn parse(fixture: &str) -> Result<Fixture, String> {
 }
 
 /// A parsed snapshot of `fixture` (tree included when the language has a grammar) and the cursor.
-pub fn snapshot(uri: &str, language_id: &str, fixture: &str) -> (DocumentSnapshot, usize) {
+pub(crate) fn snapshot(uri: &str, language_id: &str, fixture: &str) -> (DocumentSnapshot, usize) {
     let parsed = match parse(fixture) {
         Ok(parsed) => parsed,
         Err(error) => panic!("{uri}: {error}"),

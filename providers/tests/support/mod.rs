@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 /// A request as the server received it.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub path: String,
     /// Header names lowercased, in arrival order.
@@ -29,25 +29,25 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
         self.headers.iter().find(|(key, _)| *key == name).map(|(_, value)| value.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("request body is JSON")
     }
 }
 
 /// One piece of a chunked body, written after `delay`.
 #[derive(Debug, Clone)]
-pub struct Piece {
+pub(crate) struct Piece {
     pub delay: Duration,
     pub data: Vec<u8>,
 }
 
 #[derive(Debug, Clone)]
-pub enum Body {
+pub(crate) enum Body {
     /// A fixed body with `Content-Length`.
     Full(String),
     /// A chunked body written piece by piece.
@@ -59,14 +59,14 @@ pub enum Body {
 }
 
 #[derive(Debug, Clone)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Body,
 }
 
 impl Reply {
-    pub fn json(status: u16, body: impl Into<String>) -> Self {
+    pub(crate) fn json(status: u16, body: impl Into<String>) -> Self {
         Self {
             status,
             headers: vec![("content-type".into(), "application/json".into())],
@@ -74,27 +74,27 @@ impl Reply {
         }
     }
 
-    pub fn text(status: u16, body: impl Into<String>) -> Self {
+    pub(crate) fn text(status: u16, body: impl Into<String>) -> Self {
         Self { status, headers: vec![("content-type".into(), "text/plain".into())], body: Body::Full(body.into()) }
     }
 
     /// An event stream; each item is written as one chunk, verbatim (include the `\n\n`).
-    pub fn sse<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
+    pub(crate) fn sse<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
         Self::chunked("text/event-stream", pieces)
     }
 
     /// `data: {json}\n\n` frames, one per item.
-    pub fn sse_data<S: AsRef<str>>(frames: impl IntoIterator<Item = S>) -> Self {
+    pub(crate) fn sse_data<S: AsRef<str>>(frames: impl IntoIterator<Item = S>) -> Self {
         Self::sse(frames.into_iter().map(|frame| format!("data: {}\n\n", frame.as_ref())))
     }
 
     /// Newline-delimited JSON; each item is one chunk, written verbatim.
-    pub fn ndjson<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
+    pub(crate) fn ndjson<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Self {
         Self::chunked("application/x-ndjson", pieces)
     }
 
     /// An event stream from raw byte pieces (to split a UTF-8 character across chunks).
-    pub fn sse_bytes(pieces: Vec<Vec<u8>>) -> Self {
+    pub(crate) fn sse_bytes(pieces: Vec<Vec<u8>>) -> Self {
         let pieces = pieces.into_iter().map(|data| Piece { delay: Duration::ZERO, data }).collect();
         let headers = vec![("content-type".into(), "text/event-stream".into())];
         Self { status: 200, headers, body: Body::Pieces(pieces) }
@@ -106,17 +106,17 @@ impl Reply {
         Self { status: 200, headers: vec![("content-type".into(), content_type.into())], body: Body::Pieces(pieces) }
     }
 
-    pub fn hang() -> Self {
+    pub(crate) fn hang() -> Self {
         Self { status: 200, headers: Vec::new(), body: Body::Hang }
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &str, value: &str) -> Self {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
     /// Waits `delay` before every piece (a slow drip).
-    pub fn drip(mut self, delay: Duration) -> Self {
+    pub(crate) fn drip(mut self, delay: Duration) -> Self {
         if let Body::Pieces(pieces) | Body::ResetAfter(pieces) = &mut self.body {
             for piece in pieces {
                 piece.delay = delay;
@@ -126,7 +126,7 @@ impl Reply {
     }
 
     /// Waits `delay` before piece number `index` only.
-    pub fn pause_before(mut self, index: usize, delay: Duration) -> Self {
+    pub(crate) fn pause_before(mut self, index: usize, delay: Duration) -> Self {
         if let Body::Pieces(pieces) | Body::ResetAfter(pieces) = &mut self.body
             && let Some(piece) = pieces.get_mut(index)
         {
@@ -136,7 +136,7 @@ impl Reply {
     }
 
     /// Writes the pieces, then resets the connection instead of ending the body.
-    pub fn then_reset(mut self) -> Self {
+    pub(crate) fn then_reset(mut self) -> Self {
         if let Body::Pieces(pieces) = self.body {
             self.body = Body::ResetAfter(pieces);
         }
@@ -157,12 +157,12 @@ struct Shared {
 }
 
 /// Checks a request as the real vendor would; `Some(error reply)` when the vendor refuses it.
-pub type Validator = fn(&Recorded) -> Option<Reply>;
+pub(crate) type Validator = fn(&Recorded) -> Option<Reply>;
 
 #[allow(dead_code, reason = "each test binary uses its own vendor's validation")]
-pub mod vendors;
+pub(crate) mod vendors;
 
-pub struct MockServer {
+pub(crate) struct MockServer {
     addr: SocketAddr,
     shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
@@ -175,12 +175,12 @@ impl Drop for MockServer {
 }
 
 impl MockServer {
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::start_with(None).await
     }
 
     /// A server that refuses, as the real vendor does, every request `validate` rejects.
-    pub async fn strict(validate: Validator) -> Self {
+    pub(crate) async fn strict(validate: Validator) -> Self {
         Self::start_with(Some(validate)).await
     }
 
@@ -211,61 +211,61 @@ impl MockServer {
     }
 
     /// A strict server ([`MockServer::strict`]) that replies `reply` to every valid request.
-    pub async fn strict_always(validate: Validator, reply: Reply) -> Self {
+    pub(crate) async fn strict_always(validate: Validator, reply: Reply) -> Self {
         let server = Self::strict(validate).await;
         server.set_fallback(reply);
         server
     }
 
     /// A server that replies `reply` to every request.
-    pub async fn always(reply: Reply) -> Self {
+    pub(crate) async fn always(reply: Reply) -> Self {
         let server = Self::start().await;
         server.set_fallback(reply);
         server
     }
 
     /// `http://127.0.0.1:PORT` (no trailing slash).
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
 
-    pub fn push(&self, reply: Reply) -> &Self {
+    pub(crate) fn push(&self, reply: Reply) -> &Self {
         self.shared.replies.lock().unwrap().push_back(reply);
         self
     }
 
     /// The reply once the scripted ones are used up (by default a 500 saying so).
-    pub fn set_fallback(&self, reply: Reply) {
+    pub(crate) fn set_fallback(&self, reply: Reply) {
         *self.shared.fallback.lock().unwrap() = Some(reply);
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.shared.requests.lock().unwrap().clone()
     }
 
-    pub fn request_count(&self) -> usize {
+    pub(crate) fn request_count(&self) -> usize {
         *self.shared.n_requests.borrow()
     }
 
-    pub fn connections_opened(&self) -> usize {
+    pub(crate) fn connections_opened(&self) -> usize {
         *self.shared.n_opened.borrow()
     }
 
-    pub fn connections_closed(&self) -> usize {
+    pub(crate) fn connections_closed(&self) -> usize {
         *self.shared.n_closed.borrow()
     }
 
-    pub fn connections_open(&self) -> usize {
+    pub(crate) fn connections_open(&self) -> usize {
         self.connections_opened() - self.connections_closed()
     }
 
     /// Waits until `n` connections have been closed (by the client, or by a scripted reset).
-    pub async fn wait_closed(&self, n: usize, within: Duration) -> bool {
+    pub(crate) async fn wait_closed(&self, n: usize, within: Duration) -> bool {
         let mut closed = self.shared.n_closed.subscribe();
         tokio::time::timeout(within, closed.wait_for(|count| *count >= n)).await.is_ok()
     }
 
-    pub async fn wait_requests(&self, n: usize, within: Duration) -> bool {
+    pub(crate) async fn wait_requests(&self, n: usize, within: Duration) -> bool {
         let mut requests = self.shared.n_requests.subscribe();
         tokio::time::timeout(within, requests.wait_for(|count| *count >= n)).await.is_ok()
     }
@@ -425,12 +425,14 @@ async fn write_reply(reader: &mut OwnedReadHalf, writer: &mut OwnedWriteHalf, re
 }
 
 /// A request deadline `ms` from now.
-pub fn deadline_in(ms: u64) -> Option<tokio::time::Instant> {
+pub(crate) fn deadline_in(ms: u64) -> Option<tokio::time::Instant> {
     Some(tokio::time::Instant::now() + Duration::from_millis(ms))
 }
 
 /// The error of a `generate` call that must fail (`TextStream` has no `Debug`, so no `unwrap_err`).
-pub fn failed<T>(result: Result<T, switchboard_providers::ProviderError>) -> switchboard_providers::ProviderError {
+pub(crate) fn failed<T>(
+    result: Result<T, switchboard_providers::ProviderError>,
+) -> switchboard_providers::ProviderError {
     match result {
         Ok(_) => panic!("expected the request to fail"),
         Err(error) => error,
@@ -439,7 +441,7 @@ pub fn failed<T>(result: Result<T, switchboard_providers::ProviderError>) -> swi
 
 /// What a stream delivered: its text joined, its last usage, and the error that ended it.
 #[derive(Debug, Default)]
-pub struct Collected {
+pub(crate) struct Collected {
     pub text: String,
     pub usage: Option<switchboard_providers::Usage>,
     pub error: Option<switchboard_providers::ProviderError>,
@@ -448,7 +450,7 @@ pub struct Collected {
 }
 
 /// Reads a stream to its end or its first error.
-pub async fn collect(mut stream: switchboard_providers::TextStream) -> Collected {
+pub(crate) async fn collect(mut stream: switchboard_providers::TextStream) -> Collected {
     use futures_util::StreamExt;
     use switchboard_providers::StreamEvent;
 
@@ -471,7 +473,7 @@ pub async fn collect(mut stream: switchboard_providers::TextStream) -> Collected
 
 /// A one-turn chat ("be brief", "say hi") for a code action: 64 tokens, no stop sequences, no
 /// temperature, 5 s deadline. Tests set what their vendor needs with `..chat_request()`.
-pub fn chat_request() -> switchboard_providers::GenerateRequest {
+pub(crate) fn chat_request() -> switchboard_providers::GenerateRequest {
     use switchboard_providers::{ChatMessage, ChatPrompt, ChatRole, GenerateRequest, Prompt, Purpose};
 
     GenerateRequest {
@@ -490,7 +492,7 @@ pub fn chat_request() -> switchboard_providers::GenerateRequest {
 
 /// An inline completion inside a Rust function body: 32 tokens, no stop sequences, no
 /// temperature, 5 s deadline.
-pub fn rust_fim_request() -> switchboard_providers::GenerateRequest {
+pub(crate) fn rust_fim_request() -> switchboard_providers::GenerateRequest {
     use switchboard_providers::{FimPrompt, GenerateRequest, Prompt, Purpose};
 
     GenerateRequest {
@@ -510,7 +512,7 @@ pub fn rust_fim_request() -> switchboard_providers::GenerateRequest {
 }
 
 /// The FIM prompt of [`python_fim_request`]: the body of a Python `add`.
-pub fn python_fim() -> switchboard_providers::FimPrompt {
+pub(crate) fn python_fim() -> switchboard_providers::FimPrompt {
     switchboard_providers::FimPrompt {
         prefix: "def add(a, b):\n    ".into(),
         suffix: "\n\nprint(add(1, 2))\n".into(),
@@ -521,7 +523,7 @@ pub fn python_fim() -> switchboard_providers::FimPrompt {
 
 /// An inline completion of [`python_fim`]: 48 tokens, stop at a blank line, temperature 0,
 /// 5 s deadline.
-pub fn python_fim_request() -> switchboard_providers::GenerateRequest {
+pub(crate) fn python_fim_request() -> switchboard_providers::GenerateRequest {
     use switchboard_providers::{GenerateRequest, Prompt, Purpose};
 
     GenerateRequest {
@@ -536,7 +538,7 @@ pub fn python_fim_request() -> switchboard_providers::GenerateRequest {
 }
 
 /// A spec for `model` at `base_url` with an inline key.
-pub fn keyed_spec(base_url: String, model: &str, key: &str) -> switchboard_providers::ProviderSpec {
+pub(crate) fn keyed_spec(base_url: String, model: &str, key: &str) -> switchboard_providers::ProviderSpec {
     switchboard_providers::ProviderSpec {
         model: Some(model.into()),
         base_url: Some(base_url),
@@ -546,7 +548,7 @@ pub fn keyed_spec(base_url: String, model: &str, key: &str) -> switchboard_provi
 }
 
 /// An error answer and how it must be classified.
-pub struct ErrorCase {
+pub(crate) struct ErrorCase {
     pub status: u16,
     pub body: &'static str,
     pub headers: &'static [(&'static str, &'static str)],
@@ -556,7 +558,7 @@ pub struct ErrorCase {
 
 impl ErrorCase {
     /// The JSON reply with the case's status, body and headers.
-    pub fn reply(&self) -> Reply {
+    pub(crate) fn reply(&self) -> Reply {
         let mut reply = Reply::json(self.status, self.body);
         for (name, value) in self.headers {
             reply = reply.header(name, value);
@@ -568,7 +570,7 @@ impl ErrorCase {
 /// Anthropic's Messages API validation (docs.anthropic.com/en/api/messages and /en/api/errors):
 /// what the real `POST /v1/messages` refuses with `400 invalid_request_error` (or 401 without a
 /// key), so that a test fails whenever the provider sends what Anthropic would refuse.
-pub fn anthropic_messages(request: &Recorded) -> Option<Reply> {
+pub(crate) fn anthropic_messages(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, kind: &str, message: &str) -> Option<Reply> {
         let body = serde_json::json!({"type": "error", "error": {"type": kind, "message": message}, "request_id": "req_strict"});
         Some(Reply::json(status, body.to_string()))

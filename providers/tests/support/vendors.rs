@@ -40,7 +40,7 @@ fn number_in(fields: &Map<String, Value>, name: &str, min: f64, max: f64) -> boo
 
 /// OpenAI's reasoning models (o-series; gpt-5, gpt-5-mini, gpt-5-nano): `temperature` only 1,
 /// no `stop`, no `max_tokens` on chat (holoviz/lumen#1087, huggingface/smolagents#1671).
-pub fn is_openai_reasoning_model(model: &str) -> bool {
+pub(crate) fn is_openai_reasoning_model(model: &str) -> bool {
     let base = ["gpt-5-nano", "gpt-5-mini", "gpt-5"].into_iter().find(|family| {
         model == *family || model.strip_prefix(family).and_then(|rest| rest.strip_prefix("-2")).is_some()
     });
@@ -48,7 +48,7 @@ pub fn is_openai_reasoning_model(model: &str) -> bool {
         || ["o1", "o3", "o4"].iter().any(|family| model == *family || model.starts_with(&format!("{family}-")))
 }
 
-pub fn openai(request: &Recorded) -> Option<Reply> {
+pub(crate) fn openai(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, message: &str, param: Option<&str>, code: Option<&str>) -> Option<Reply> {
         let body =
             json!({"error": {"message": message, "type": "invalid_request_error", "param": param, "code": code}});
@@ -247,7 +247,7 @@ pub fn openai(request: &Recorded) -> Option<Reply> {
 // parameters it does not know ("Non-standard parameters") and never returns several choices.
 // ---------------------------------------------------------------------------------------------
 
-pub fn openrouter(request: &Recorded) -> Option<Reply> {
+pub(crate) fn openrouter(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, message: &str) -> Option<Reply> {
         Some(Reply::json(status, json!({"error": {"code": status, "message": message}}).to_string()))
     }
@@ -289,7 +289,7 @@ pub fn openrouter(request: &Recorded) -> Option<Reply> {
 // Unknown fields are ignored; `n` other than 1 is refused (SakanaAI/AI-Scientist#177).
 // ---------------------------------------------------------------------------------------------
 
-pub fn deepseek(request: &Recorded) -> Option<Reply> {
+pub(crate) fn deepseek(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, message: &str) -> Option<Reply> {
         let body = json!({"error": {"message": message, "type": "invalid_request_error", "param": null, "code": "invalid_request_error"}});
         Some(Reply::json(status, body.to_string()))
@@ -348,7 +348,7 @@ pub fn deepseek(request: &Recorded) -> Option<Reply> {
 // quoted in yetone/avante.nvim#2347 for `stream_options`).
 // ---------------------------------------------------------------------------------------------
 
-pub fn mistral(request: &Recorded) -> Option<Reply> {
+pub(crate) fn mistral(request: &Recorded) -> Option<Reply> {
     fn invalid(kind: &str, field: &str, message: &str) -> Option<Reply> {
         let body = json!({"object": "error", "message": {"detail": [{"type": kind, "loc": ["body", field], "msg": message}]},
             "type": "invalid_request_error", "param": null, "code": null});
@@ -439,7 +439,7 @@ pub fn mistral(request: &Recorded) -> Option<Reply> {
 // the key, gunpal5/Google_GenerativeAI#15; thinking budgets, snailyp/gemini-balance#206).
 // ---------------------------------------------------------------------------------------------
 
-pub fn gemini(request: &Recorded) -> Option<Reply> {
+pub(crate) fn gemini(request: &Recorded) -> Option<Reply> {
     fn refuse(code: u16, status: &str, message: &str) -> Option<Reply> {
         Some(Reply::json(code, json!({"error": {"code": code, "message": message, "status": status}}).to_string()))
     }
@@ -575,7 +575,7 @@ fn is_go_duration(text: &str) -> bool {
     parts > 0
 }
 
-pub fn ollama(request: &Recorded) -> Option<Reply> {
+pub(crate) fn ollama(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, message: &str) -> Option<Reply> {
         Some(Reply::json(status, json!({"error": message}).to_string()))
     }
@@ -635,7 +635,7 @@ pub fn ollama(request: &Recorded) -> Option<Reply> {
 // error body of `format_error_response`. Unknown fields are ignored.
 // ---------------------------------------------------------------------------------------------
 
-pub fn llamacpp(request: &Recorded) -> Option<Reply> {
+pub(crate) fn llamacpp(request: &Recorded) -> Option<Reply> {
     fn refuse(status: u16, kind: &str, message: &str) -> Option<Reply> {
         Some(Reply::json(status, json!({"error": {"code": status, "message": message, "type": kind}}).to_string()))
     }
@@ -699,7 +699,7 @@ pub fn llamacpp(request: &Recorded) -> Option<Reply> {
 /// For the tests that an emulation itself refuses what its vendor refuses (else the tests built
 /// on it prove nothing): `valid` must pass, and each change of one field (`Value::Null` removes
 /// it) must be refused. Returns what went wrong, empty when all is as the vendor does it.
-pub fn wrongly_judged(
+pub(crate) fn wrongly_judged(
     validate: super::Validator,
     path: &str,
     headers: &[(&str, &str)],
@@ -738,7 +738,7 @@ pub fn wrongly_judged(
 /// llama-server in router mode (`--models-dir` or model presets, several models behind one
 /// server): as [`llamacpp`], and every request names its model ("model name is missing from the
 /// request", 400, tools/server/README.md "Using multiple models").
-pub fn llamacpp_router(request: &Recorded) -> Option<Reply> {
+pub(crate) fn llamacpp_router(request: &Recorded) -> Option<Reply> {
     let named =
         body_of(request).is_ok_and(|fields| fields.get("model").and_then(Value::as_str).is_some_and(|m| !m.is_empty()));
     if !named {

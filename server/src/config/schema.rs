@@ -102,9 +102,18 @@ pub struct Surfaces {
 }
 
 /// When completion requests are made: `automatic` as the user types (after `debounce_ms`) and
-/// when asked, `invoked` only when the user asks. The completion feature's own type, so the
-/// setting and a request's trigger cannot drift apart.
-pub use crate::completion::Trigger;
+/// when asked, `invoked` only when the user asks. It is also what asks for one completion
+/// (`completion::Trigger` is this type), so the setting and a request's trigger cannot drift
+/// apart: `automatic` serves both kinds of request, `invoked` only requests the user made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// The editor asks as the user types.
+    #[default]
+    Automatic,
+    /// The user asked explicitly.
+    Invoked,
+}
 
 /// Where AI items sort among the other completion items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -16,11 +16,11 @@ use super::{dispatch, ext, handlers};
 pub const CONCURRENCY: usize = 64;
 
 #[derive(Debug, Clone)]
-pub struct Backend {
+pub struct Router {
     session: Arc<Session>,
 }
 
-impl Backend {
+impl Router {
     pub fn new(client: Client, options: ServerOptions) -> Self {
         Self { session: Arc::new(Session::new(client, options)) }
     }
@@ -53,7 +53,7 @@ impl Backend {
     }
 }
 
-impl LanguageServer for Backend {
+impl LanguageServer for Router {
     async fn initialize(&self, params: lsp::InitializeParams) -> Result<lsp::InitializeResult> {
         if let Some(process_id) = params.process_id {
             watch_client_process(process_id);
@@ -156,12 +156,12 @@ async fn process_alive(_process_id: i32) -> bool {
 /// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin. Returns the exit
 /// code the spec asks for: 0 if `shutdown` came before, 1 otherwise.
 pub async fn serve_stdio(options: ServerOptions) -> i32 {
-    let (service, socket) = LspService::build(|client| Backend::new(client, options))
-        .custom_method("switchboard/status", Backend::status)
-        .custom_method("switchboard/debug/sleep", Backend::debug_sleep)
-        .custom_method("switchboard/debug/panic", Backend::debug_panic)
-        .custom_method("switchboard/debug/document", Backend::debug_document)
-        .custom_method("window/workDoneProgress/cancel", Backend::work_done_progress_cancel)
+    let (service, socket) = LspService::build(|client| Router::new(client, options))
+        .custom_method("switchboard/status", Router::status)
+        .custom_method("switchboard/debug/sleep", Router::debug_sleep)
+        .custom_method("switchboard/debug/panic", Router::debug_panic)
+        .custom_method("switchboard/debug/document", Router::debug_document)
+        .custom_method("window/workDoneProgress/cancel", Router::work_done_progress_cancel)
         .finish();
     let session = service.inner().session().clone();
     let (input, output) = super::stdio::open();

@@ -12,9 +12,9 @@ use tower_lsp_server::Client;
 use tower_lsp_server::gen_lsp_types::MessageType;
 
 use crate::actions::ActionsEngine;
-use crate::completion::CompletionEngine;
+use crate::completion::{CompletionEngine, CompletionSettings};
 use crate::config::{Config, ConfigProblem, ConfigState, Severity, UserConfigLocation};
-use crate::provider_chains::{self, action_settings, completion_settings};
+use crate::provider_chains::{self, action_settings};
 use crate::runtime::gate::{self, Feature, Refusal};
 use crate::runtime::redact::{Redaction, RedactionStats};
 
@@ -205,7 +205,7 @@ impl Session {
         );
         let config = self.config();
         let redaction = Redaction::from_config(&config.redact, Arc::clone(&self.redaction_stats));
-        self.features.completion.set_settings(completion_settings(&config, redaction.clone()));
+        self.features.completion.set_settings(CompletionSettings::from_config(&config, redaction.clone()));
         self.features.completion.set_chain(chains.completion.clone());
         self.features.actions.set_settings(action_settings(&config, redaction));
         self.features.actions.set_chain(chains.actions.clone());

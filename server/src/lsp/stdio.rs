@@ -62,7 +62,7 @@ mod polled {
     use std::os::unix::fs::FileTypeExt;
 
     /// A duplicate of a standard stream's descriptor, by what it is connected to.
-    pub enum Fd {
+    pub(crate) enum Fd {
         Pipe(std::fs::File),
         /// Non-blocking and registered with the runtime.
         Socket(tokio::net::UnixStream),
@@ -70,7 +70,7 @@ mod polled {
     }
 
     impl Fd {
-        pub fn new(fd: OwnedFd) -> std::io::Result<Self> {
+        pub(crate) fn new(fd: OwnedFd) -> std::io::Result<Self> {
             let file = std::fs::File::from(fd);
             let kind = file.metadata()?.file_type();
             if kind.is_fifo() {

@@ -20,7 +20,7 @@ use tower_lsp_server::jsonrpc::Result;
 
 use crate::completion::{CompletionRequest, Outcome, Suggestion, Trigger};
 use crate::config::ItemsSort;
-use crate::lsp::completion_support::{self, Site};
+use crate::lsp::completion_site::{self, Site};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
 
@@ -68,14 +68,14 @@ pub async fn handle(session: &Arc<Session>, params: lsp::CompletionParams) -> Re
     let task_session = Arc::clone(session);
     let call = tokio::spawn(async move {
         let outcome = task_session.features.completion.complete(&task_session.documents, admitted).await;
-        completion_support::report(&outcome);
+        completion_site::report(&outcome);
         outcome
     });
     let outcome = match tokio::time::timeout(wait, call).await {
         Ok(Ok(outcome)) => outcome,
         _ => return empty(),
     };
-    completion_support::tell_explicit_failure(session, trigger, &outcome).await;
+    completion_site::tell_explicit_failure(session, trigger, &outcome).await;
     let Outcome::Suggestions { suggestions, .. } = outcome else {
         return empty();
     };

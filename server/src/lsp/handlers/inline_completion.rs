@@ -10,7 +10,7 @@ use tower_lsp_server::gen_lsp_types as lsp;
 use tower_lsp_server::jsonrpc::Result;
 
 use crate::completion::{CompletionRequest, Outcome, Trigger};
-use crate::lsp::completion_support::{self, Site};
+use crate::lsp::completion_site::{self, Site};
 use crate::lsp::convert;
 use crate::lsp::session::Session;
 use crate::runtime::AbortOnDrop;
@@ -55,8 +55,8 @@ pub async fn handle(
     let Ok(outcome) = call.join().await else {
         return Ok(None);
     };
-    completion_support::report(&outcome);
-    completion_support::tell_explicit_failure(session, trigger, &outcome).await;
+    completion_site::report(&outcome);
+    completion_site::tell_explicit_failure(session, trigger, &outcome).await;
     let Outcome::Suggestions { suggestions, .. } = outcome else {
         return Ok(None);
     };

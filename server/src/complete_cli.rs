@@ -11,9 +11,9 @@ use switchboard_core::documents::{DocumentStore, LineCol, PositionEncoding, Stor
 use switchboard_core::placement::{self, Placement};
 use switchboard_providers::Health;
 
-use crate::completion::{CompletionEngine, CompletionRequest, Outcome, Trigger, prompt};
+use crate::completion::{CompletionEngine, CompletionRequest, CompletionSettings, Outcome, Trigger, prompt};
 use crate::config::Config;
-use crate::provider_chains::{self, completion_settings};
+use crate::provider_chains;
 use crate::runtime::gate::{self, Feature, Refusal};
 use crate::runtime::redact::Redaction;
 
@@ -84,8 +84,10 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
     let health = Arc::new(Health::default());
     let local = provider_chains::probe_if_needed(config).await;
     let built = provider_chains::build(config, &health, &provider_chains::process_env, local);
-    let engine =
-        CompletionEngine::new(completion_settings(config, Redaction::from_config(&config.redact, Default::default())));
+    let engine = CompletionEngine::new(CompletionSettings::from_config(
+        config,
+        Redaction::from_config(&config.redact, Default::default()),
+    ));
     engine.set_chain(built.completion.clone());
     engine.note_open(&uri);
 
