@@ -11,7 +11,7 @@ mod streaming;
 
 pub(crate) use streaming::stream_completion;
 
-use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, TextStream};
+use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, StablePrefix, TextStream};
 
 /// The default cursor marker: plain words that no language uses as syntax.
 pub const CURSOR: &str = "<CURSOR>";
@@ -42,8 +42,14 @@ pub fn to_chat(fim: &FimPrompt) -> ChatPrompt {
 }
 
 /// Renders a FIM prompt as a chat prompt: a system prompt that asks for only the code at the
-/// marker, and one user message with the file's path and language, the other files' snippets,
+/// marker, and one user message with the other files' snippets, the file's path and language,
 /// and the file with the marker at the cursor.
+///
+/// The message is ordered for vendors' prompt caches, which discount a prefix repeated from
+/// an earlier request: what changes least comes first (the system prompt, then the snippets
+/// from other files, then the file's header: imports and enclosing signatures), and the window
+/// around the cursor, which changes with every keystroke, last. The end of the header is the
+/// prompt's [`StablePrefix`](crate::provider::StablePrefix).
 pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     let marker = marker.as_str();
     let system = format!(
@@ -61,6 +67,7 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
             user.push_str(&format!("{}:\n{fence}{language}\n{}\n{fence}\n\n", snippet.path, snippet.text));
         }
     }
+    let (header, window) = fim.split_prefix();
     let code = format!("{}{marker}{}", fim.prefix, fim.suffix);
     let fence = fence_for(&code);
     match (&fim.path, fim.language.as_deref()) {
@@ -69,10 +76,16 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
         (None, Some(language)) => user.push_str(&format!("A {language} file:\n")),
         (None, None) => user.push_str("The file:\n"),
     }
-    user.push_str(&format!("{fence}{language}\n{code}\n{fence}\n\n"));
+    user.push_str(&format!("{fence}{language}\n{header}"));
+    let stable_bytes = user.len();
+    user.push_str(&format!("{window}{marker}{}\n{fence}\n\n", fim.suffix));
     user.push_str(&format!("Reply with only the code that goes at {marker}, in one fenced code block."));
     let system = fim.system_prompt.clone().unwrap_or(system);
-    ChatPrompt { system: Some(system), messages: vec![ChatMessage { role: ChatRole::User, content: user }] }
+    ChatPrompt {
+        system: Some(system),
+        messages: vec![ChatMessage { role: ChatRole::User, content: user }],
+        stable_prefix: Some(StablePrefix { message: 0, bytes: stable_bytes }),
+    }
 }
 
 /// A fence longer than any backtick run in `code`, so Markdown files cannot close it early.
@@ -210,6 +223,7 @@ mod tests {
             path: Some("src/add.ts".into()),
             language: Some("typescript".into()),
             system_prompt: None,
+            header_len: "import { sub } from './util';\n".len(),
         };
         let chat = to_chat(&fim);
         assert_eq!(

@@ -578,3 +578,40 @@ fn an_explicit_request_that_no_provider_answers_is_told_every_time() {
     let told = messages(&mut server);
     assert!(told.iter().any(|message| message.starts_with("Switchboard: no suggestion:")), "{told:?}");
 }
+
+/// The prompt tokens the vendor reports, cached ones included, add up per provider in
+/// `switchboard/status`; a chat prompt's stable part (system prompt, the file's imports) is the
+/// prefix the vendor's cache serves to the next request in the same function.
+#[test]
+fn reported_and_cached_prompt_tokens_add_up_in_status() {
+    let mock = MockProvider::start(Reply::text("value"));
+    let mut options = provider_options(&mock, 0);
+    options["providers"]["mock"]["fim"] = json!("chat");
+    options["completion"]["n_items_invoked"] = json!(1);
+    let (mut server, _) = start(options, true, "utf-16");
+    let mut text: String =
+        (0..160).map(|n| format!("use crate::generated::module_{n}::{{Alpha{n}, Beta{n}, Gamma{n}}};\n")).collect();
+    text.push_str("\npub fn long_function(input: &[u32]) -> u32 {\n");
+    for line in 0..1200 {
+        text.push_str(&format!("    let value_{line} = input.len() as u32 + {line};\n"));
+    }
+    text.push_str("    0\n}\n");
+    let uri = "file:///src/lib.rs";
+    server.open(uri, "rust", &text);
+    for line in [1000, 1040] {
+        // At the end of a line: a new statement may follow.
+        let end = text.lines().nth(line).map_or(0, str::len) as u32;
+        let response = inline_request(&mut server, uri, line as u32, end, 1);
+        assert!(!items(&response).is_empty(), "{response}\n{}", server.stderr());
+    }
+    let reported = mock.usage();
+    assert_eq!(reported.len(), 2);
+    assert!(reported[1].1 >= 1024, "the second prompt shares the first's stable prefix: {reported:?}");
+    let status = server.call("switchboard/status", Value::Null);
+    let provider = &status["providers"][0];
+    assert_eq!(provider["name"], "mock", "{status}");
+    assert_eq!(provider["input_tokens"], reported.iter().map(|(prompt, _)| prompt).sum::<usize>(), "{status}");
+    assert_eq!(provider["cached_input_tokens"], reported.iter().map(|(_, cached)| cached).sum::<usize>(), "{status}");
+    assert_eq!(provider["cache_write_tokens"], 0, "{status}");
+    assert!(provider["output_tokens"].as_u64().is_some_and(|n| n > 0), "{status}");
+}

@@ -69,6 +69,74 @@ struct State {
     keep_alive: bool,
     /// Connections accepted so far.
     accepted: usize,
+    /// The latest prompts, for the emulation of OpenAI's prefix cache ([`PromptCache`]).
+    prompt_cache: PromptCache,
+    /// Per request, the `(prompt_tokens, cached_tokens)` its usage reports.
+    usage: Vec<(usize, usize)>,
+}
+
+/// OpenAI's automatic prompt caching, as the mock reports it in `usage`
+/// (platform.openai.com/docs/guides/prompt-caching): a prompt of 1,024 tokens or more is
+/// looked up by its prefix; the longest prefix it shares with a recent prompt is served from the
+/// cache in steps of 128 tokens from the first 1,024 on, and counted inside `prompt_tokens` as
+/// `prompt_tokens_details.cached_tokens`. Tokens are estimated as the server estimates them
+/// (`switchboard_core::text::estimate_tokens`, 3.5 bytes a token).
+#[derive(Default)]
+struct PromptCache {
+    recent: std::collections::VecDeque<String>,
+}
+
+impl PromptCache {
+    /// How many recent prompts a lookup compares with (the real cache keeps prefixes for
+    /// minutes; a typing session's last few requests are what a hit comes from).
+    const KEPT: usize = 16;
+    const MIN_TOKENS: usize = 1024;
+    const STEP_TOKENS: usize = 128;
+
+    /// `(prompt_tokens, cached_tokens)` for `prompt`, which is then remembered.
+    fn look_up(&mut self, prompt: String) -> (usize, usize) {
+        let total = switchboard_core::text::estimate_tokens(&prompt);
+        let shared_bytes = self.recent.iter().map(|earlier| common_prefix_bytes(earlier, &prompt)).max().unwrap_or(0);
+        // Whole tokens of the shared prefix only (rounded down), then whole steps.
+        let shared = shared_bytes * 2 / 7;
+        let cached = if total >= Self::MIN_TOKENS && shared >= Self::MIN_TOKENS {
+            Self::MIN_TOKENS + (shared - Self::MIN_TOKENS) / Self::STEP_TOKENS * Self::STEP_TOKENS
+        } else {
+            0
+        };
+        if self.recent.len() == Self::KEPT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(prompt);
+        (total, cached.min(total))
+    }
+}
+
+fn common_prefix_bytes(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+/// The text a request's prompt is made of, in the order the model reads it: the system prompt
+/// and messages of a chat request, `prompt` then `suffix` of a completion (Anthropic's
+/// `system` and content blocks alike).
+fn prompt_text(body: &Value) -> String {
+    fn text_of(content: &Value) -> String {
+        match content {
+            Value::String(text) => text.clone(),
+            Value::Array(blocks) => blocks.iter().filter_map(|block| block["text"].as_str()).collect(),
+            _ => String::new(),
+        }
+    }
+    let mut text = text_of(&body["system"]);
+    if let Some(messages) = body["messages"].as_array() {
+        for message in messages {
+            text.push_str(&text_of(&message["content"]));
+            text.push('\n');
+        }
+    }
+    text.push_str(body["prompt"].as_str().unwrap_or(""));
+    text.push_str(body["suffix"].as_str().unwrap_or(""));
+    text
 }
 
 pub struct MockProvider {
@@ -113,6 +181,12 @@ impl MockProvider {
             }
         });
         Self { base_url, state, stop, addr }
+    }
+
+    /// Per request so far, the `(prompt_tokens, cached_tokens)` of the usage it was (or would
+    /// have been, had the answer not been cut) reported with.
+    pub fn usage(&self) -> Vec<(usize, usize)> {
+        self.state.lock().expect("state").usage.clone()
     }
 
     pub fn push(&self, reply: Reply) {
@@ -296,16 +370,20 @@ fn answer(
     } else {
         None
     };
-    let reply = {
+    let (reply, usage) = {
         let mut state = state.lock().expect("state");
+        // `(prompt_tokens, cached_tokens)`, reported at the end of a streamed answer.
+        let usage = state.prompt_cache.look_up(prompt_text(&body));
+        state.usage.push(usage);
         state.requests.push(Recorded { path, headers, body });
-        if refused.is_some() {
+        let reply = if refused.is_some() {
             refused
         } else if state.replies.is_empty() {
             state.fallback.clone()
         } else {
             Some(state.replies.remove(0))
-        }
+        };
+        (reply, usage)
     };
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
@@ -338,9 +416,13 @@ fn answer(
                     break;
                 }
             }
+            let (prompt_tokens, cached_tokens) = usage;
+            let completion_tokens = switchboard_core::text::estimate_tokens(&sent);
             let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
                 "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
+                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                    "prompt_tokens_details": {"cached_tokens": cached_tokens}}});
             if body.write(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes()).is_err() || body.finish().is_err() {
                 return None;
             }
@@ -485,5 +567,69 @@ fn anthropic_refusal(headers: &[(String, String)], body: &Value) -> Option<Reply
     }) {
         return Some(invalid("messages: final assistant content cannot end with trailing whitespace"));
     }
+    if let Some(message) = cache_control_refusal(body) {
+        return Some(invalid(&message));
+    }
     None
+}
+
+/// Anthropic's rules for prompt-caching breakpoints
+/// (docs.anthropic.com/en/docs/build-with-claude/prompt-caching): `cache_control` goes on a
+/// content block (of `system`, a message or a tool), is `{"type": "ephemeral"}` with an optional
+/// `ttl` of `5m` or `1h`, never on an empty text block or a thinking block, and a request has
+/// at most four; the API's own words for a fifth.
+fn cache_control_refusal(body: &Value) -> Option<String> {
+    let mut blocks: Vec<&Value> = Vec::new();
+    for field in [&body["system"], &body["tools"]] {
+        blocks.extend(field.as_array().into_iter().flatten());
+    }
+    for message in body["messages"].as_array().into_iter().flatten() {
+        if message.get("cache_control").is_some() {
+            return Some("messages.cache_control: Extra inputs are not permitted".into());
+        }
+        blocks.extend(message["content"].as_array().into_iter().flatten());
+    }
+    let mut breakpoints = 0;
+    for block in blocks {
+        if block["type"] == "text" && block["text"].as_str().is_none_or(str::is_empty) {
+            return Some("messages: text content blocks must be non-empty".into());
+        }
+        let Some(control) = block.get("cache_control") else { continue };
+        if matches!(block["type"].as_str(), Some("thinking" | "redacted_thinking")) {
+            return Some("thinking.cache_control: Extra inputs are not permitted".into());
+        }
+        if control["type"] != "ephemeral"
+            || control.get("ttl").is_some_and(|ttl| !matches!(ttl.as_str(), Some("5m" | "1h")))
+            || control.as_object().is_some_and(|fields| fields.keys().any(|key| key != "type" && key != "ttl"))
+        {
+            return Some(format!("cache_control: invalid value {control}"));
+        }
+        breakpoints += 1;
+    }
+    (breakpoints > 4).then(|| format!("A maximum of 4 blocks with cache_control may be provided. Found {breakpoints}."))
+}
+
+#[test]
+fn the_anthropic_double_refuses_invalid_cache_control() {
+    let headers = [("anthropic-version".to_owned(), "2023-06-01".to_owned())];
+    let marked = |text: &str| json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}});
+    let body = |system: Value, content: Vec<Value>| {
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 8, "system": system,
+            "messages": [{"role": "user", "content": content}]})
+    };
+    let four = body(json!([marked("s")]), vec![marked("a"), marked("b"), marked("c")]);
+    assert!(anthropic_refusal(&headers, &four).is_none());
+    let five = body(json!([marked("s")]), vec![marked("a"), marked("b"), marked("c"), marked("d")]);
+    let Some(Reply::Error { status: 400, body: refusal }) = anthropic_refusal(&headers, &five) else {
+        panic!("a fifth breakpoint must be refused")
+    };
+    assert_eq!(refusal["error"]["message"], "A maximum of 4 blocks with cache_control may be provided. Found 5.");
+    for content in [
+        vec![marked("")],
+        vec![json!({"type": "text", "text": "a", "cache_control": {"type": "persistent"}})],
+        vec![json!({"type": "text", "text": "a", "cache_control": {"type": "ephemeral", "ttl": "1d"}})],
+        vec![json!({"type": "thinking", "thinking": "hm", "cache_control": {"type": "ephemeral"}})],
+    ] {
+        assert!(anthropic_refusal(&headers, &body(json!("s"), content.clone())).is_some(), "{content:?}");
+    }
 }
