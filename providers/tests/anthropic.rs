@@ -422,8 +422,8 @@ async fn the_breakpoint_marks_a_long_stable_prefix_and_only_that() {
     for (body, first) in bodies.iter().zip(&marked) {
         assert_eq!(first["cache_control"], json!({"type": "ephemeral"}), "{body}");
         let text = first["text"].as_str().unwrap();
-        assert!(text.ends_with("use crate::module_149::{Alpha149, Beta149};\n"), "the mark ends the header");
-        assert!(text.starts_with("File src/lib.rs (rust):\n```rust\nuse crate::module_0::"));
+        assert!(text.starts_with("File src/lib.rs (rust), its imports and the definitions around the cursor:\n"));
+        assert!(text.ends_with("use crate::module_149::{Alpha149, Beta149};\n```\n\n"), "the mark ends the header");
         // The window around the cursor follows, unmarked; nothing else carries a mark.
         let rest = &body["messages"][0]["content"][1];
         assert!(rest.get("cache_control").is_none() && rest["text"].as_str().unwrap().contains("<CURSOR>"));

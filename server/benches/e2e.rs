@@ -944,8 +944,8 @@ impl CostMark {
             calls: usage.len(),
             shown,
             accepted,
-            sent: usage.iter().map(|(prompt, _)| prompt).sum(),
-            cached: usage.iter().map(|(_, cached)| cached).sum(),
+            sent: usage.iter().map(|usage| usage.prompt).sum(),
+            cached: usage.iter().map(|usage| usage.cached).sum(),
             reported: reported - self.reported,
             reported_cached: reported_cached - self.reported_cached,
         }

@@ -606,12 +606,58 @@ fn reported_and_cached_prompt_tokens_add_up_in_status() {
     }
     let reported = mock.usage();
     assert_eq!(reported.len(), 2);
-    assert!(reported[1].1 >= 1024, "the second prompt shares the first's stable prefix: {reported:?}");
+    assert!(reported[1].cached >= 1024, "the second prompt shares the first's stable prefix: {reported:?}");
     let status = server.call("switchboard/status", Value::Null);
     let provider = &status["providers"][0];
     assert_eq!(provider["name"], "mock", "{status}");
-    assert_eq!(provider["input_tokens"], reported.iter().map(|(prompt, _)| prompt).sum::<usize>(), "{status}");
-    assert_eq!(provider["cached_input_tokens"], reported.iter().map(|(_, cached)| cached).sum::<usize>(), "{status}");
+    assert_eq!(provider["input_tokens"], reported.iter().map(|usage| usage.prompt).sum::<usize>(), "{status}");
+    assert_eq!(provider["cached_input_tokens"], reported.iter().map(|usage| usage.cached).sum::<usize>(), "{status}");
     assert_eq!(provider["cache_write_tokens"], 0, "{status}");
     assert!(provider["output_tokens"].as_u64().is_some_and(|n| n > 0), "{status}");
+}
+
+/// A long file header reaches Anthropic marked with one `cache_control` breakpoint, which the
+/// strict loopback double accepts; the first request writes the cache and the next one, in the
+/// same function, reads it, and `switchboard/status` shows both.
+#[test]
+fn anthropic_caches_the_stable_prefix_and_status_shows_reads_and_writes() {
+    let mock = MockProvider::start(Reply::text("\nvalue\n```"));
+    let options = json!({
+        "providers": {"claude": {"kind": "anthropic", "model": "claude-sonnet-4-5", "base_url": mock.base_url,
+                                  "api_key_env": "MOCK_KEY"}},
+        "completion": {"providers": ["claude"], "debounce_ms": 0, "n_items_invoked": 1},
+    });
+    let (mut server, _) = start(options, true, "utf-16");
+    let mut text: String =
+        (0..160).map(|n| format!("use crate::generated::module_{n}::{{Alpha{n}, Beta{n}, Gamma{n}}};\n")).collect();
+    text.push_str("\npub fn long_function(input: &[u32]) -> u32 {\n");
+    for line in 0..1200 {
+        text.push_str(&format!("    let value_{line} = input.len() as u32 + {line};\n"));
+    }
+    text.push_str("    0\n}\n");
+    let uri = "file:///src/lib.rs";
+    server.open(uri, "rust", &text);
+    for line in [1000, 1040] {
+        let end = text.lines().nth(line).map_or(0, str::len) as u32;
+        let response = inline_request(&mut server, uri, line as u32, end, 1);
+        assert!(!items(&response).is_empty(), "{response}\n{}", server.stderr());
+    }
+    let requests = mock.requests();
+    for request in &requests {
+        assert_eq!(request.body.to_string().matches("cache_control").count(), 1, "{}", request.body);
+        let marked = &request.body["messages"][0]["content"][0];
+        assert_eq!(marked["cache_control"], json!({"type": "ephemeral"}));
+        assert!(
+            marked["text"].as_str().is_some_and(|text| text.contains("use crate::generated::module_0::")),
+            "the header is in it: {marked}"
+        );
+    }
+    let reported = mock.usage();
+    assert!(reported[0].written >= 1024 && reported[0].cached == 0, "{reported:?}");
+    assert_eq!(reported[1].cached, reported[0].written, "{reported:?}");
+    let status = server.call("switchboard/status", Value::Null);
+    let claude = &status["providers"][0];
+    assert_eq!(claude["input_tokens"], reported.iter().map(|usage| usage.prompt).sum::<usize>(), "{status}");
+    assert_eq!(claude["cache_write_tokens"], reported[0].written, "{status}");
+    assert_eq!(claude["cached_input_tokens"], reported[1].cached, "{status}");
 }

@@ -71,8 +71,21 @@ struct State {
     accepted: usize,
     /// The latest prompts, for the emulation of OpenAI's prefix cache ([`PromptCache`]).
     prompt_cache: PromptCache,
-    /// Per request, the `(prompt_tokens, cached_tokens)` its usage reports.
-    usage: Vec<(usize, usize)>,
+    /// Per request, the usage its answer reports.
+    usage: Vec<ReportedUsage>,
+    /// The prompt prefixes Anthropic's cache holds: those up to a `cache_control` breakpoint
+    /// of an earlier request, long enough for the model.
+    anthropic_cache: std::collections::HashSet<String>,
+}
+
+/// The usage an answer reports, in Switchboard's convention: `prompt` counts every prompt
+/// token, `cached` those read from the cache and `written` those written to it (Anthropic's
+/// breakpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReportedUsage {
+    pub prompt: usize,
+    pub cached: usize,
+    pub written: usize,
 }
 
 /// OpenAI's automatic prompt caching, as the mock reports it in `usage`
@@ -94,7 +107,7 @@ impl PromptCache {
     const STEP_TOKENS: usize = 128;
 
     /// `(prompt_tokens, cached_tokens)` for `prompt`, which is then remembered.
-    fn look_up(&mut self, prompt: String) -> (usize, usize) {
+    fn look_up(&mut self, prompt: String) -> ReportedUsage {
         let total = switchboard_core::text::estimate_tokens(&prompt);
         let shared_bytes = self.recent.iter().map(|earlier| common_prefix_bytes(earlier, &prompt)).max().unwrap_or(0);
         // Whole tokens of the shared prefix only (rounded down), then whole steps.
@@ -108,7 +121,7 @@ impl PromptCache {
             self.recent.pop_front();
         }
         self.recent.push_back(prompt);
-        (total, cached.min(total))
+        ReportedUsage { prompt: total, cached: cached.min(total), written: 0 }
     }
 }
 
@@ -137,6 +150,58 @@ fn prompt_text(body: &Value) -> String {
     text.push_str(body["prompt"].as_str().unwrap_or(""));
     text.push_str(body["suffix"].as_str().unwrap_or(""));
     text
+}
+
+/// Anthropic's prompt caching (docs.anthropic.com/en/docs/build-with-claude/prompt-caching):
+/// the prompt up to the last `cache_control` breakpoint is read from the cache when an earlier
+/// request wrote that same prefix, and written otherwise, if it is at least the model's
+/// minimum (shorter prefixes are processed without caching, and no error is given); the rest
+/// is `input_tokens`.
+fn anthropic_usage(body: &Value, cache: &mut std::collections::HashSet<String>) -> ReportedUsage {
+    let total = switchboard_core::text::estimate_tokens(&prompt_text(body));
+    // Breakpoints in messages only: the server sends the system prompt as a string.
+    let mut blocks: Vec<&Value> = Vec::new();
+    let system_text = body["system"].as_str().unwrap_or("").to_owned();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        blocks.extend(message["content"].as_array().into_iter().flatten());
+    }
+    let Some(last_mark) = blocks.iter().rposition(|block| block.get("cache_control").is_some()) else {
+        return ReportedUsage { prompt: total, ..ReportedUsage::default() };
+    };
+    // The marked prefix, as `prompt_text` renders it (messages before the mark end in a line
+    // break there; the marked block's own message goes on after it).
+    let mut prefix = system_text;
+    let mut seen = 0;
+    'messages: for message in body["messages"].as_array().into_iter().flatten() {
+        match &message["content"] {
+            Value::Array(content) => {
+                for block in content {
+                    prefix.push_str(block["text"].as_str().unwrap_or(""));
+                    if seen == last_mark {
+                        break 'messages;
+                    }
+                    seen += 1;
+                }
+            }
+            content => prefix.push_str(content.as_str().unwrap_or("")),
+        }
+        prefix.push('\n');
+    }
+    let model = body["model"].as_str().unwrap_or("");
+    let minimum = match () {
+        _ if ["sonnet-4-6", "3-5-haiku"].iter().any(|family| model.contains(family)) => 2048,
+        _ if ["sonnet-4", "opus-4-1", "3-7-sonnet"].iter().any(|family| model.contains(family)) => 1024,
+        _ => 4096,
+    };
+    let prefix_tokens = switchboard_core::text::estimate_tokens(&prefix).min(total);
+    if prefix_tokens < minimum {
+        ReportedUsage { prompt: total, ..ReportedUsage::default() }
+    } else if cache.contains(&prefix) {
+        ReportedUsage { prompt: total, cached: prefix_tokens, written: 0 }
+    } else {
+        cache.insert(prefix);
+        ReportedUsage { prompt: total, cached: 0, written: prefix_tokens }
+    }
 }
 
 pub struct MockProvider {
@@ -183,9 +248,8 @@ impl MockProvider {
         Self { base_url, state, stop, addr }
     }
 
-    /// Per request so far, the `(prompt_tokens, cached_tokens)` of the usage it was (or would
-    /// have been, had the answer not been cut) reported with.
-    pub fn usage(&self) -> Vec<(usize, usize)> {
+    /// Per request so far, the usage its answer reported (or would have, had it not been cut).
+    pub fn usage(&self) -> Vec<ReportedUsage> {
         self.state.lock().expect("state").usage.clone()
     }
 
@@ -355,10 +419,11 @@ fn answer(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Chat endpoints answer with deltas, legacy completions with text.
     let chat = path.ends_with("/chat/completions");
+    let anthropic = path.ends_with("/v1/messages");
     let asked = body["n"].as_u64().unwrap_or(1) as usize;
     // OpenAI-compatible `stop`: a string or a list; generation ends before the first one and the
     // text returned does not contain it (platform.openai.com/docs/api-reference/completions).
-    let stops: Vec<String> = match &body["stop"] {
+    let stops: Vec<String> = match if anthropic { &body["stop_sequences"] } else { &body["stop"] } {
         Value::String(stop) => vec![stop.clone()],
         Value::Array(stops) => stops.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
@@ -373,7 +438,11 @@ fn answer(
     let (reply, usage) = {
         let mut state = state.lock().expect("state");
         // `(prompt_tokens, cached_tokens)`, reported at the end of a streamed answer.
-        let usage = state.prompt_cache.look_up(prompt_text(&body));
+        let usage = if anthropic {
+            anthropic_usage(&body, &mut state.anthropic_cache)
+        } else {
+            state.prompt_cache.look_up(prompt_text(&body))
+        };
         state.usage.push(usage);
         state.requests.push(Recorded { path, headers, body });
         let reply = if refused.is_some() {
@@ -388,42 +457,79 @@ fn answer(
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
             let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
+            // Anthropic's named events (docs.anthropic.com/en/api/messages-streaming): the prompt's
+            // usage first, then the text, then the output's.
+            if anthropic {
+                let start = json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message",
+                    "role": "assistant", "content": [], "model": "mock", "stop_reason": null, "stop_sequence": null,
+                    "usage": {"input_tokens": usage.prompt - usage.cached - usage.written,
+                        "cache_creation_input_tokens": usage.written, "cache_read_input_tokens": usage.cached,
+                        "output_tokens": 1}}});
+                let block =
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}});
+                let head =
+                    format!("event: message_start\ndata: {start}\n\nevent: content_block_start\ndata: {block}\n\n");
+                if body.write(head.as_bytes()).is_err() {
+                    return None;
+                }
+            }
             let mut sent = String::new();
+            let mut stopped = None;
             for chunk in chunks {
                 std::thread::sleep(delay);
                 let so_far = format!("{sent}{chunk}");
-                let stop_at =
-                    stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| so_far.find(stop.as_str())).min();
+                let stop_at = stops
+                    .iter()
+                    .filter(|stop| !stop.is_empty())
+                    .filter_map(|stop| so_far.find(stop.as_str()).map(|at| (at, stop)))
+                    .min();
                 let chunk = match stop_at {
-                    Some(at) => so_far.get(sent.len()..at).unwrap_or_default().to_owned(),
+                    Some((at, _)) => so_far.get(sent.len()..at).unwrap_or_default().to_owned(),
                     None => chunk,
                 };
                 sent.push_str(&chunk);
-                let event = if chat {
-                    json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
-                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]})
+                let event = if anthropic {
+                    let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}});
+                    format!("event: content_block_delta\ndata: {delta}\n\n")
+                } else if chat {
+                    let event = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
+                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]});
+                    format!("data: {event}\n\n")
                 } else {
-                    json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
-                        "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
+                    let event = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                        "choices": [{"index": 0, "text": chunk, "finish_reason": null}]});
+                    format!("data: {event}\n\n")
                 };
-                if body.write(format!("data: {event}\n\n").as_bytes()).is_err() {
+                if body.write(event.as_bytes()).is_err() {
                     if let Ok(mut state) = state.lock() {
                         state.closed_early += 1;
                     }
                     return None;
                 }
-                if stop_at.is_some() {
+                if let Some((_, stop)) = stop_at {
+                    stopped = Some(stop.clone());
                     break;
                 }
             }
-            let (prompt_tokens, cached_tokens) = usage;
             let completion_tokens = switchboard_core::text::estimate_tokens(&sent);
-            let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
-                "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                    "prompt_tokens_details": {"cached_tokens": cached_tokens}}});
-            if body.write(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes()).is_err() || body.finish().is_err() {
+            let tail = if anthropic {
+                let delta = json!({"type": "message_delta",
+                    "delta": {"stop_reason": if stopped.is_some() { "stop_sequence" } else { "end_turn" }, "stop_sequence": stopped},
+                    "usage": {"output_tokens": completion_tokens}});
+                format!(
+                    "event: content_block_stop\ndata: {}\n\nevent: message_delta\ndata: {delta}\n\nevent: message_stop\ndata: {}\n\n",
+                    json!({"type": "content_block_stop", "index": 0}),
+                    json!({"type": "message_stop"})
+                )
+            } else {
+                let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                    "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": usage.prompt, "completion_tokens": completion_tokens,
+                        "total_tokens": usage.prompt + completion_tokens,
+                        "prompt_tokens_details": {"cached_tokens": usage.cached}}});
+                format!("data: {done}\n\ndata: [DONE]\n\n")
+            };
+            if body.write(tail.as_bytes()).is_err() || body.finish().is_err() {
                 return None;
             }
             return Some((arrived, keep_alive));
