@@ -73,7 +73,7 @@ impl Anthropic {
                 (crate::chat_fim::to_chat(fim), Some(prefill), Some(fim.clone()))
             }
         };
-        let breakpoint = cache_breakpoint(&chat, &self.model);
+        let breakpoints = cache_breakpoints(&chat, &self.model);
         let mut messages: Vec<WireMessage<'_>> = chat
             .messages
             .iter()
@@ -83,8 +83,8 @@ impl Anthropic {
                     ChatRole::User => "user",
                     ChatRole::Assistant => "assistant",
                 },
-                content: match breakpoint {
-                    Some((at, stable, rest)) if at == index => WireContent::marked(stable, rest),
+                content: match &breakpoints {
+                    Some((at, parts)) if *at == index => WireContent::marked(parts),
                     _ => WireContent::Text(&message.content),
                 },
             })
@@ -179,22 +179,32 @@ pub fn tokens_at_least(text: &str) -> u64 {
     (text.bytes().filter(|byte| !byte.is_ascii_whitespace()).count() / 4) as u64
 }
 
-/// Where to put the request's one `cache_control` breakpoint: at the end of the prompt's stable
-/// prefix, when that prefix (the system prompt, the earlier messages and the stable part) is
-/// long enough for `model` to cache. `(message index, stable part, rest)`.
+/// Where to put the request's `cache_control` breakpoints: at the two depths of the prompt's
+/// stable prefix ([`StablePrefix`](crate::provider::StablePrefix): the end of what stays as the
+/// cursor moves about a function, and the start of the cursor's line, which stays while the
+/// user types on it), each only when the prompt up to it (system prompt, earlier messages,
+/// the message so far) is long enough for `model` to cache. The message's index and its parts,
+/// each with whether it ends at a breakpoint; empty parts are left out (Anthropic refuses an
+/// empty text block).
 ///
-/// One breakpoint, well within Anthropic's limit of four per request: the system prompt sits
-/// before it and is cached with it, and a second, earlier breakpoint would only pay for the
-/// system prompt alone, which is far below every model's minimum.
-fn cache_breakpoint<'a>(chat: &'a ChatPrompt, model: &str) -> Option<(usize, &'a str, &'a str)> {
-    let (index, stable, rest) = chat.split_stable()?;
-    // Anthropic refuses `cache_control` on an empty text block.
-    if stable.is_empty() {
-        return None;
-    }
-    let before: u64 = chat.system.as_deref().map_or(0, tokens_at_least)
+/// At most two breakpoints, within Anthropic's limit of four per request: the system prompt
+/// sits before them and is cached with them, and a breakpoint on it alone would pay for a
+/// prefix far below every model's minimum.
+fn cache_breakpoints<'a>(chat: &'a ChatPrompt, model: &str) -> Option<(usize, Vec<(&'a str, bool)>)> {
+    let (index, parts) = chat.split_stable_parts()?;
+    let minimum = min_cacheable_tokens(model);
+    let mut so_far: u64 = chat.system.as_deref().map_or(0, tokens_at_least)
         + chat.messages[..index].iter().map(|message| tokens_at_least(&message.content)).sum::<u64>();
-    (before + tokens_at_least(stable) >= min_cacheable_tokens(model)).then_some((index, stable, rest))
+    let mut blocks = Vec::new();
+    for (number, part) in parts.into_iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        so_far += tokens_at_least(part);
+        // The last part changes with every keystroke: never worth a cache write.
+        blocks.push((part, number < 2 && so_far >= minimum));
+    }
+    blocks.iter().any(|(_, marked)| *marked).then_some((index, blocks))
 }
 
 /// Anthropic's `error.type` says more than the status (docs: "check error.type").
@@ -324,14 +334,18 @@ enum WireContent<'a> {
 }
 
 impl<'a> WireContent<'a> {
-    /// The stable part with the breakpoint, then the rest (a block only when non-empty: the API
-    /// refuses empty text blocks).
-    fn marked(stable: &'a str, rest: &'a str) -> Self {
-        let mut blocks = vec![TextBlock { kind: "text", text: stable, cache_control: Some(CacheControl::EPHEMERAL) }];
-        if !rest.is_empty() {
-            blocks.push(TextBlock { kind: "text", text: rest, cache_control: None });
-        }
-        Self::Blocks(blocks)
+    /// Text blocks, a breakpoint on those that end one ([`cache_breakpoints`]).
+    fn marked(parts: &[(&'a str, bool)]) -> Self {
+        Self::Blocks(
+            parts
+                .iter()
+                .map(|(text, marked)| TextBlock {
+                    kind: "text",
+                    text,
+                    cache_control: marked.then_some(CacheControl::EPHEMERAL),
+                })
+                .collect(),
+        )
     }
 }
 

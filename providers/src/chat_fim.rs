@@ -50,7 +50,8 @@ pub fn to_chat(fim: &FimPrompt) -> ChatPrompt {
 /// file's header (imports, the signatures of the scopes around the cursor) changes when the
 /// cursor moves to another function; the snippets change with the identifiers near the cursor;
 /// the window around the cursor changes with every keystroke, so it comes last. The end of the
-/// snippets is the prompt's [`StablePrefix`](crate::provider::StablePrefix).
+/// snippets is the prompt's [`StablePrefix`](crate::provider::StablePrefix), and the start of
+/// the cursor's line its second depth: what stays while the user types on one line.
 pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     let marker = marker.as_str();
     let system = format!(
@@ -90,13 +91,18 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     let stable_bytes = user.len();
     let window = if header.is_empty() { fim.prefix.as_str() } else { window };
     let around = if header.is_empty() { "" } else { ", around the cursor" };
-    user.push_str(&format!("{file}{around}:\n{fence}{language}\n{window}{marker}{}\n{fence}\n\n", fim.suffix));
+    user.push_str(&format!("{file}{around}:\n{fence}{language}\n"));
+    // The window's lines above the cursor's line stay while the user types on it.
+    let (lines_above, cursor_line) = window.split_at(window.rfind('\n').map_or(0, |newline| newline + 1));
+    user.push_str(lines_above);
+    let line_bytes = user.len();
+    user.push_str(&format!("{cursor_line}{marker}{}\n{fence}\n\n", fim.suffix));
     user.push_str(&format!("Reply with only the code that goes at {marker}, in one fenced code block."));
     let system = fim.system_prompt.clone().unwrap_or(system);
     ChatPrompt {
         system: Some(system),
         messages: vec![ChatMessage { role: ChatRole::User, content: user }],
-        stable_prefix: Some(StablePrefix { message: 0, bytes: stable_bytes }),
+        stable_prefix: Some(StablePrefix { message: 0, bytes: stable_bytes, line_bytes }),
     }
 }
 

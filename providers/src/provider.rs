@@ -89,13 +89,17 @@ pub struct ChatPrompt {
     pub stable_prefix: Option<StablePrefix>,
 }
 
-/// The end of a chat prompt's stable prefix ([`ChatPrompt::stable_prefix`]).
+/// The end of a chat prompt's stable prefix ([`ChatPrompt::stable_prefix`]), at two depths.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StablePrefix {
     /// The index in [`ChatPrompt::messages`] of the message in which the stable part ends.
     pub message: usize,
-    /// How many bytes of that message's content belong to the stable part.
+    /// How many bytes of that message's content stay the same as the cursor moves about the
+    /// same function (the file's header, code from other files).
     pub bytes: usize,
+    /// How many bytes stay the same while the user types on the cursor's line: the above,
+    /// then the lines of the window above the cursor's line (at least `bytes`).
+    pub line_bytes: usize,
 }
 
 impl ChatPrompt {
@@ -103,12 +107,21 @@ impl ChatPrompt {
     /// valid: `None` without a stable prefix, or when it points outside the messages or inside
     /// a character.
     pub fn split_stable(&self) -> Option<(usize, &str, &str)> {
+        let (index, [stable, _, _]) = self.split_stable_parts()?;
+        let content = &self.messages[index].content;
+        Some((index, stable, &content[stable.len()..]))
+    }
+
+    /// The stable prefix's message in three: what stays as the cursor moves about a function,
+    /// what then stays while the user types on one line, and the rest.
+    pub fn split_stable_parts(&self) -> Option<(usize, [&str; 3])> {
         let stable = self.stable_prefix?;
         let content = &self.messages.get(stable.message)?.content;
-        content.is_char_boundary(stable.bytes).then(|| {
-            let (head, tail) = content.split_at(stable.bytes);
-            (stable.message, head, tail)
-        })
+        let line_bytes = stable.line_bytes.max(stable.bytes);
+        if !content.is_char_boundary(stable.bytes) || !content.is_char_boundary(line_bytes) {
+            return None;
+        }
+        Some((stable.message, [&content[..stable.bytes], &content[stable.bytes..line_bytes], &content[line_bytes..]]))
     }
 }
 

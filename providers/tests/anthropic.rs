@@ -407,7 +407,7 @@ fn sonnet_spec(server: &MockServer) -> ProviderSpec {
 }
 
 #[tokio::test]
-async fn the_breakpoint_marks_a_long_stable_prefix_and_only_that() {
+async fn breakpoints_mark_a_long_stable_prefix_and_only_that() {
     let server = strict_server().await;
     server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
     server.push(Reply::sse(message_stream(&["\n", "a - b", "\n"])));
@@ -424,14 +424,19 @@ async fn the_breakpoint_marks_a_long_stable_prefix_and_only_that() {
         let text = first["text"].as_str().unwrap();
         assert!(text.starts_with("File src/lib.rs (rust), its imports and the definitions around the cursor:\n"));
         assert!(text.ends_with("use crate::module_149::{Alpha149, Beta149};\n```\n\n"), "the mark ends the header");
-        // The window around the cursor follows, unmarked; nothing else carries a mark.
-        let rest = &body["messages"][0]["content"][1];
+        // Then the window's lines above the cursor's line, marked too (they stay while the
+        // user types on that line), and the cursor's line and what follows, unmarked.
+        let above = &body["messages"][0]["content"][1];
+        assert_eq!(above["cache_control"], json!({"type": "ephemeral"}), "{body}");
+        assert!(above["text"].as_str().unwrap().ends_with("-> i32 {\n"), "{above}");
+        let rest = &body["messages"][0]["content"][2];
         assert!(rest.get("cache_control").is_none() && rest["text"].as_str().unwrap().contains("<CURSOR>"));
-        assert_eq!(body.to_string().matches("cache_control").count(), 1);
+        assert_eq!(body.to_string().matches("cache_control").count(), 2);
     }
-    // The marked prefix is byte-identical across the two cursor positions: the second request
-    // reads what the first wrote.
+    // The first marked prefix is byte-identical across the two cursor positions: the second
+    // request reads what the first wrote.
     assert_eq!(marked[0], marked[1]);
+    assert_ne!(bodies[0]["messages"][0]["content"][1], bodies[1]["messages"][0]["content"][1]);
 }
 
 #[tokio::test]

@@ -95,9 +95,10 @@ fn main() {
     let actions = actions(scale);
     let native_typing = typing_in_a_function(scale, "native");
     let chat_typing = typing_in_a_function(scale, "chat");
+    let anthropic_typing = typing_in_a_function(scale, "anthropic");
     let startup = startup();
     report(scale, &overhead, &memory, &through, &burst);
-    report_cost(&[&overhead.cost, &through.cost, &burst.cost, &native_typing, &chat_typing]);
+    report_cost(&[&overhead.cost, &through.cost, &burst.cost, &native_typing, &chat_typing, &anthropic_typing]);
     report_variants(&variants);
     report_actions(&actions);
     report_startup(&startup);
@@ -199,6 +200,15 @@ fn start(mock: &MockProvider, completion: Value, inline: bool) -> Bench {
 /// [`start`] with the provider's FIM mode: `native` (`/v1/completions` with `suffix`) or
 /// `chat` (FIM through `/v1/chat/completions`, as for a chat-only model).
 fn start_fim(mock: &MockProvider, fim: &str, completion: Value, inline: bool) -> Bench {
+    let provider = json!({
+        "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
+        "api_key_env": "MOCK_KEY", "fim": fim,
+    });
+    start_provider(provider, completion, inline)
+}
+
+/// [`start`] with `provider` as the one provider's settings.
+fn start_provider(provider: Value, completion: Value, inline: bool) -> Bench {
     let before = children();
     let server = TestServer::start_with(Options {
         env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".to_owned()), ("MOCK_KEY", "bench-key".to_owned())],
@@ -215,13 +225,7 @@ fn start_fim(mock: &MockProvider, fim: &str, completion: Value, inline: bool) ->
     let mut bench = Bench { server, pid };
     let mut completion = completion;
     completion["providers"] = json!(["mock"]);
-    let options = json!({
-        "providers": {"mock": {
-            "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
-            "api_key_env": "MOCK_KEY", "fim": fim,
-        }},
-        "completion": completion,
-    });
+    let options = json!({"providers": {"mock": provider}, "completion": completion});
     let mut capabilities = json!({"general": {"positionEncodings": ["utf-16"]}});
     if inline {
         capabilities["textDocument"] = json!({"inlineCompletion": {}});
@@ -919,6 +923,8 @@ struct Cost {
     accepted: usize,
     sent: usize,
     cached: usize,
+    /// Written to the cache at a breakpoint (Anthropic).
+    written: usize,
     reported: u64,
     reported_cached: u64,
 }
@@ -946,6 +952,7 @@ impl CostMark {
             accepted,
             sent: usage.iter().map(|usage| usage.prompt).sum(),
             cached: usage.iter().map(|usage| usage.cached).sum(),
+            written: usage.iter().map(|usage| usage.written).sum(),
             reported: reported - self.reported,
             reported_cached: reported_cached - self.reported_cached,
         }
@@ -967,16 +974,27 @@ impl Bench {
 /// debounce), with a provider whose suggestions the typing never follows: one call per
 /// keystroke, each a fresh prompt around a cursor one character on. What vendors' prefix caches
 /// save then depends on the prompt's order: `chat` puts the stable part first.
-fn typing_in_a_function(scale: Scale, fim: &'static str) -> Cost {
-    let answer = if fim == "chat" {
-        "```rust
-unrelated_call();
-```"
-    } else {
-        "unrelated_call();"
+fn typing_in_a_function(scale: Scale, vendor: &'static str) -> Cost {
+    let (mock, mut bench, label) = match vendor {
+        "anthropic" => {
+            // The prefill opens the fence; the answer closes it.
+            let mock = MockProvider::start_keep_alive(Reply::text("\nunrelated_call();\n```"));
+            let provider = json!({"kind": "anthropic", "model": "claude-sonnet-4-5", "base_url": mock.base_url,
+                "api_key_env": "MOCK_KEY"});
+            let bench = start_provider(provider, json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, Anthropic")
+        }
+        "chat" => {
+            let mock = MockProvider::start_keep_alive(Reply::text("```rust\nunrelated_call();\n```"));
+            let bench = start_fim(&mock, "chat", json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, chat FIM")
+        }
+        _ => {
+            let mock = MockProvider::start_keep_alive(Reply::text("unrelated_call();"));
+            let bench = start_fim(&mock, "native", json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, native FIM")
+        }
     };
-    let mock = MockProvider::start_keep_alive(Reply::text(answer));
-    let mut bench = start_fim(&mock, fim, json!({"debounce_ms": 0}), true);
     let (text, candidates) = rust_source(scale.big_lines, 7);
     let uri = "file:///bench/big.rs";
     bench.server.open(uri, "rust", &text);
@@ -995,11 +1013,6 @@ unrelated_call();
         shown += usize::from(bench.inline(uri, line + 1, column + 1, AUTOMATIC).is_some());
     }
     std::thread::sleep(Duration::from_millis(100));
-    let label = if fim == "chat" {
-        "typing a line in a 20,000-line file, chat FIM"
-    } else {
-        "typing a line in a 20,000-line file, native FIM"
-    };
     cost_before.cost(&mut bench, &mock, label, shown, 0)
 }
 
@@ -1010,13 +1023,14 @@ fn report_cost(costs: &[&Cost]) {
     };
     say("");
     say(&format!(
-        "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>9} {:>9} {:>10} {:>17}",
+        "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>17}",
         "prompt tokens (vendor-billed, estimated)",
         "calls",
         "shown",
         "acc.",
         "sent",
         "cached",
+        "written",
         "/ shown",
         "/ acc.",
         "/ call",
@@ -1025,22 +1039,22 @@ fn report_cost(costs: &[&Cost]) {
     say(&"-".repeat(140));
     for cost in costs {
         say(&format!(
-            "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>9} {:>9} {:>10} {:>17}",
+            "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>17}",
             cost.label,
             cost.calls,
             cost.shown,
             cost.accepted,
             cost.sent,
             share(cost.cached, cost.sent),
+            share(cost.written, cost.sent),
             per(cost.sent, cost.shown),
             per(cost.sent, cost.accepted),
             per(cost.sent, cost.calls),
             format!("{}|{}", cost.reported, cost.reported_cached),
         ));
     }
-    say(
-        "(cached: the share a vendor with OpenAI's automatic prefix caching serves from its cache, billed at a discount)",
-    );
+    say("(cached: the share served from the vendor's prompt cache, billed at a discount: OpenAI's automatic prefix \
+         caching, or Anthropic's at the breakpoint; written: the share written to Anthropic's cache, at 1.25x)");
 }
 
 // ---------------------------------------------------------------------------------------------

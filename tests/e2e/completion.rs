@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::provider::{MockProvider, Reply};
+use crate::provider::{MockProvider, Reply, ReportedUsage};
 use crate::support::{Options, TestServer};
 
 const MOCK_KEY: &str = "sk-mock-e2e-000000000000wxyz";
@@ -644,20 +644,26 @@ fn anthropic_caches_the_stable_prefix_and_status_shows_reads_and_writes() {
     }
     let requests = mock.requests();
     for request in &requests {
-        assert_eq!(request.body.to_string().matches("cache_control").count(), 1, "{}", request.body);
-        let marked = &request.body["messages"][0]["content"][0];
-        assert_eq!(marked["cache_control"], json!({"type": "ephemeral"}));
-        assert!(
-            marked["text"].as_str().is_some_and(|text| text.contains("use crate::generated::module_0::")),
-            "the header is in it: {marked}"
-        );
+        // Two breakpoints: after the header and the other files, and at the cursor's line.
+        assert_eq!(request.body.to_string().matches("cache_control").count(), 2, "{}", request.body);
+        let content = &request.body["messages"][0]["content"];
+        assert_eq!(content[0]["cache_control"], json!({"type": "ephemeral"}));
+        let header = content[0]["text"].as_str().unwrap_or_default();
+        assert!(header.contains("use crate::generated::module_0::"), "the header is in it: {header}");
+        assert_eq!(content[1]["cache_control"], json!({"type": "ephemeral"}));
+        assert!(content[2].get("cache_control").is_none());
     }
+    assert_eq!(requests[0].body["messages"][0]["content"][0], requests[1].body["messages"][0]["content"][0]);
     let reported = mock.usage();
     assert!(reported[0].written >= 1024 && reported[0].cached == 0, "{reported:?}");
-    assert_eq!(reported[1].cached, reported[0].written, "{reported:?}");
+    // The second request, 40 lines on, reads the header and the other files from the cache
+    // and writes its own window.
+    assert!(reported[1].cached >= 1024 && reported[1].cached < reported[0].written, "{reported:?}");
+    assert!(reported[1].written > 0, "{reported:?}");
     let status = server.call("switchboard/status", Value::Null);
     let claude = &status["providers"][0];
-    assert_eq!(claude["input_tokens"], reported.iter().map(|usage| usage.prompt).sum::<usize>(), "{status}");
-    assert_eq!(claude["cache_write_tokens"], reported[0].written, "{status}");
-    assert_eq!(claude["cached_input_tokens"], reported[1].cached, "{status}");
+    let sum = |part: fn(&ReportedUsage) -> usize| reported.iter().map(part).sum::<usize>();
+    assert_eq!(claude["input_tokens"], sum(|usage| usage.prompt), "{status}");
+    assert_eq!(claude["cache_write_tokens"], sum(|usage| usage.written), "{status}");
+    assert_eq!(claude["cached_input_tokens"], sum(|usage| usage.cached), "{status}");
 }

@@ -153,55 +153,44 @@ fn prompt_text(body: &Value) -> String {
 }
 
 /// Anthropic's prompt caching (docs.anthropic.com/en/docs/build-with-claude/prompt-caching):
-/// the prompt up to the last `cache_control` breakpoint is read from the cache when an earlier
-/// request wrote that same prefix, and written otherwise, if it is at least the model's
-/// minimum (shorter prefixes are processed without caching, and no error is given); the rest
-/// is `input_tokens`.
+/// the prompt up to a `cache_control` breakpoint is read from the cache when an earlier
+/// request wrote that same prefix (the longest such is read), and the prompt up to the last
+/// breakpoint is written when it is not cached yet, past what was read, if it is at least the
+/// model's minimum (shorter prefixes are processed without caching, and no error is given);
+/// the rest is `input_tokens`.
 fn anthropic_usage(body: &Value, cache: &mut std::collections::HashSet<String>) -> ReportedUsage {
     let total = switchboard_core::text::estimate_tokens(&prompt_text(body));
-    // Breakpoints in messages only: the server sends the system prompt as a string.
-    let mut blocks: Vec<&Value> = Vec::new();
-    let system_text = body["system"].as_str().unwrap_or("").to_owned();
-    for message in body["messages"].as_array().into_iter().flatten() {
-        blocks.extend(message["content"].as_array().into_iter().flatten());
-    }
-    let Some(last_mark) = blocks.iter().rposition(|block| block.get("cache_control").is_some()) else {
-        return ReportedUsage { prompt: total, ..ReportedUsage::default() };
-    };
-    // The marked prefix, as `prompt_text` renders it (messages before the mark end in a line
-    // break there; the marked block's own message goes on after it).
-    let mut prefix = system_text;
-    let mut seen = 0;
-    'messages: for message in body["messages"].as_array().into_iter().flatten() {
-        match &message["content"] {
-            Value::Array(content) => {
-                for block in content {
-                    prefix.push_str(block["text"].as_str().unwrap_or(""));
-                    if seen == last_mark {
-                        break 'messages;
-                    }
-                    seen += 1;
-                }
-            }
-            content => prefix.push_str(content.as_str().unwrap_or("")),
-        }
-        prefix.push('\n');
-    }
     let model = body["model"].as_str().unwrap_or("");
     let minimum = match () {
         _ if ["sonnet-4-6", "3-5-haiku"].iter().any(|family| model.contains(family)) => 2048,
         _ if ["sonnet-4", "opus-4-1", "3-7-sonnet"].iter().any(|family| model.contains(family)) => 1024,
         _ => 4096,
     };
-    let prefix_tokens = switchboard_core::text::estimate_tokens(&prefix).min(total);
-    if prefix_tokens < minimum {
-        ReportedUsage { prompt: total, ..ReportedUsage::default() }
-    } else if cache.contains(&prefix) {
-        ReportedUsage { prompt: total, cached: prefix_tokens, written: 0 }
-    } else {
-        cache.insert(prefix);
-        ReportedUsage { prompt: total, cached: 0, written: prefix_tokens }
+    // The prompt up to each breakpoint, as `prompt_text` renders it (breakpoints in messages
+    // only: the server sends the system prompt as a string).
+    let mut prefix = body["system"].as_str().unwrap_or("").to_owned();
+    let mut marked: Vec<String> = Vec::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        match &message["content"] {
+            Value::Array(content) => {
+                for block in content {
+                    prefix.push_str(block["text"].as_str().unwrap_or(""));
+                    if block.get("cache_control").is_some() {
+                        marked.push(prefix.clone());
+                    }
+                }
+            }
+            content => prefix.push_str(content.as_str().unwrap_or("")),
+        }
+        prefix.push('\n');
     }
+    let tokens = |text: &str| switchboard_core::text::estimate_tokens(text).min(total);
+    let cacheable: Vec<String> = marked.into_iter().filter(|prefix| tokens(prefix) >= minimum).collect();
+    let cached =
+        cacheable.iter().filter(|prefix| cache.contains(*prefix)).map(|prefix| tokens(prefix)).max().unwrap_or(0);
+    let written = cacheable.last().filter(|last| !cache.contains(*last)).map_or(0, |last| tokens(last) - cached);
+    cache.extend(cacheable);
+    ReportedUsage { prompt: total, cached, written }
 }
 
 pub struct MockProvider {

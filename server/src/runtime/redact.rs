@@ -115,17 +115,22 @@ impl Redaction {
                 if let Some(system) = &mut chat.system {
                     mask(system);
                 }
-                let stable = chat.split_stable().map(|(index, head, _)| (index, head.len()));
+                let stable = chat.split_stable_parts().map(|(index, parts)| (index, parts.map(str::len)));
                 for (index, message) in chat.messages.iter_mut().enumerate() {
                     match stable {
-                        Some((stable_index, bytes)) if stable_index == index => {
-                            let mut head = message.content[..bytes].to_owned();
-                            let mut tail = message.content[bytes..].to_owned();
-                            mask(&mut head);
-                            mask(&mut tail);
-                            chat.stable_prefix =
-                                Some(switchboard_providers::StablePrefix { message: index, bytes: head.len() });
-                            message.content = head + &tail;
+                        // The stable parts apart, so their ends are still known after masking.
+                        Some((stable_index, [first, second, _])) if stable_index == index => {
+                            let content = std::mem::take(&mut message.content);
+                            let (head, tail) = content.split_at(first);
+                            let (middle, tail) = tail.split_at(second);
+                            let mut parts = [head.to_owned(), middle.to_owned(), tail.to_owned()];
+                            parts.iter_mut().for_each(&mut mask);
+                            chat.stable_prefix = Some(switchboard_providers::StablePrefix {
+                                message: index,
+                                bytes: parts[0].len(),
+                                line_bytes: parts[0].len() + parts[1].len(),
+                            });
+                            message.content = parts.concat();
                         }
                         _ => mask(&mut message.content),
                     }
@@ -237,6 +242,7 @@ mod tests {
             system: None,
             messages: vec![ChatMessage { role: ChatRole::User, content }],
             stable_prefix: Some(switchboard_providers::StablePrefix {
+                line_bytes: "stable ".len() + KEY.len() + 1,
                 message: 0,
                 bytes: "stable ".len() + KEY.len() + 1,
             }),
