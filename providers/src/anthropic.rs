@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
 use crate::keys;
 use crate::provider::{
-    Capabilities, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream, Usage,
+    Capabilities, ChatPrompt, ChatRole, ErrorKind, GenerateRequest, Prompt, ProviderError, StreamEvent, TextStream,
+    Usage,
 };
 use crate::request_setup;
 use crate::spec::{KeySource, ProviderSpec};
@@ -72,19 +73,24 @@ impl Anthropic {
                 (crate::chat_fim::to_chat(fim), Some(prefill), Some(fim.clone()))
             }
         };
+        let breakpoints = cache_breakpoints(&chat, &self.model);
         let mut messages: Vec<WireMessage<'_>> = chat
             .messages
             .iter()
-            .map(|message| WireMessage {
+            .enumerate()
+            .map(|(index, message)| WireMessage {
                 role: match message.role {
                     ChatRole::User => "user",
                     ChatRole::Assistant => "assistant",
                 },
-                content: &message.content,
+                content: match &breakpoints {
+                    Some((at, parts)) if *at == index => WireContent::marked(parts),
+                    _ => WireContent::Text(&message.content),
+                },
             })
             .collect();
         if let Some(prefill) = &prefill {
-            messages.push(WireMessage { role: "assistant", content: prefill });
+            messages.push(WireMessage { role: "assistant", content: WireContent::Text(prefill) });
         }
         let body = MessagesRequest {
             model: &self.model,
@@ -120,7 +126,12 @@ impl Anthropic {
             return Err(error);
         }
         let answer = if stream {
-            let decoder = SseDecoder { provider: self.name.clone(), usage: Usage::default(), stopped: false };
+            let decoder = SseDecoder {
+                provider: self.name.clone(),
+                usage: Usage::default(),
+                reported_prompt: false,
+                stopped: false,
+            };
             http::decode_stream(http::sse_stream(&self.name, response, deadline), decoder)
         } else {
             let body = http::read_body(&self.name, response, deadline).await?;
@@ -134,6 +145,68 @@ impl Anthropic {
 }
 
 request_setup::provider_via_send!(Anthropic);
+
+/// The shortest prompt prefix Anthropic caches, in tokens, by model family
+/// (docs.anthropic.com/en/docs/build-with-claude/prompt-caching, "Cache limitations": a
+/// shorter prefix is processed without caching even when marked). A model not listed gets the
+/// largest minimum, so a breakpoint is never sent where it cannot pay off.
+pub fn min_cacheable_tokens(model: &str) -> u64 {
+    const LARGEST: u64 = 4096;
+    // Longest, most specific names first: `opus-4-5` before `opus-4`.
+    const FAMILIES: &[(&str, u64)] = &[
+        ("opus-4-6", 4096),
+        ("opus-4-5", 4096),
+        ("haiku-4", 4096),
+        ("sonnet-4-6", 2048),
+        ("3-5-haiku", 2048),
+        ("3-haiku", 2048),
+        ("sonnet-4-5", 1024),
+        ("opus-4-1", 1024),
+        ("opus-4", 1024),
+        ("sonnet-4", 1024),
+        ("3-7-sonnet", 1024),
+        ("3-5-sonnet", 1024),
+        ("3-opus", 1024),
+    ];
+    let model = model.to_ascii_lowercase();
+    FAMILIES.iter().find(|(family, _)| model.contains(family)).map_or(LARGEST, |(_, tokens)| *tokens)
+}
+
+/// A count that Claude's tokenizer does not go below for `text`: a token rarely covers more
+/// than four visible characters of code or prose, and whitespace runs (indentation) may merge
+/// into one token, so they are not counted at all. Deliberately low: a prefix this estimate
+/// finds long enough is long enough, and one just over the minimum may go unmarked.
+pub fn tokens_at_least(text: &str) -> u64 {
+    (text.bytes().filter(|byte| !byte.is_ascii_whitespace()).count() / 4) as u64
+}
+
+/// Where to put the request's `cache_control` breakpoints: at the two depths of the prompt's
+/// stable prefix ([`StablePrefix`](crate::provider::StablePrefix): the end of what stays as the
+/// cursor moves about a function, and the start of the cursor's line, which stays while the
+/// user types on it), each only when the prompt up to it (system prompt, earlier messages,
+/// the message so far) is long enough for `model` to cache. The message's index and its parts,
+/// each with whether it ends at a breakpoint; empty parts are left out (Anthropic refuses an
+/// empty text block).
+///
+/// At most two breakpoints, within Anthropic's limit of four per request: the system prompt
+/// sits before them and is cached with them, and a breakpoint on it alone would pay for a
+/// prefix far below every model's minimum.
+fn cache_breakpoints<'a>(chat: &'a ChatPrompt, model: &str) -> Option<(usize, Vec<(&'a str, bool)>)> {
+    let (index, parts) = chat.split_stable_parts()?;
+    let minimum = min_cacheable_tokens(model);
+    let mut so_far: u64 = chat.system.as_deref().map_or(0, tokens_at_least)
+        + chat.messages[..index].iter().map(|message| tokens_at_least(&message.content)).sum::<u64>();
+    let mut blocks = Vec::new();
+    for (number, part) in parts.into_iter().enumerate() {
+        if part.is_empty() {
+            continue;
+        }
+        so_far += tokens_at_least(part);
+        // The last part changes with every keystroke: never worth a cache write.
+        blocks.push((part, number < 2 && so_far >= minimum));
+    }
+    blocks.iter().any(|(_, marked)| *marked).then_some((index, blocks))
+}
 
 /// Anthropic's `error.type` says more than the status (docs: "check error.type").
 fn kind_of(error_type: &str, message: &str) -> Option<ErrorKind> {
@@ -167,18 +240,20 @@ fn decode_whole(provider: &str, body: &str) -> Result<Vec<StreamEvent>, Provider
         message.content.iter().filter(|block| block.kind == "text").filter_map(|block| block.text.as_deref()).collect();
     let mut events = vec![StreamEvent::Text(text)];
     if let Some(usage) = message.usage {
-        events.push(StreamEvent::Usage(Usage {
-            input_tokens: usage.input_tokens.unwrap_or(0),
-            output_tokens: usage.output_tokens.unwrap_or(0),
-        }));
+        let mut counted = Usage::default();
+        usage.apply_to(&mut counted);
+        events.push(StreamEvent::Usage(counted));
     }
     Ok(events)
 }
 
 struct SseDecoder {
     provider: String,
-    /// Input tokens from `message_start`, output tokens from the last `message_delta`.
+    /// The running counts: the prompt's from `message_start`, output from the last
+    /// `message_delta`; reported after the first text and at the end (the chain counts only
+    /// what a report adds).
     usage: Usage,
+    reported_prompt: bool,
     stopped: bool,
 }
 
@@ -192,8 +267,7 @@ impl FrameDecoder<SseEvent> for SseDecoder {
         match event.kind.as_str() {
             "message_start" => {
                 if let Some(usage) = event.message.and_then(|message| message.usage) {
-                    self.usage.input_tokens = usage.input_tokens.unwrap_or(0);
-                    self.usage.output_tokens = usage.output_tokens.unwrap_or(0);
+                    usage.apply_to(&mut self.usage);
                 }
             }
             "content_block_delta" => {
@@ -202,11 +276,19 @@ impl FrameDecoder<SseEvent> for SseDecoder {
                     && let Some(text) = delta.text.filter(|text| !text.is_empty())
                 {
                     events.push(StreamEvent::Text(text));
+                    // The prompt's counts are final since `message_start`: reported after the
+                    // first text (which stays the first event, the first token's latency), so
+                    // an answer ended early (a closing fence, a cancel) still counts its prompt.
+                    if !self.reported_prompt {
+                        self.reported_prompt = true;
+                        events.push(StreamEvent::Usage(self.usage));
+                    }
                 }
             }
             "message_delta" => {
-                if let Some(output_tokens) = event.usage.and_then(|usage| usage.output_tokens) {
-                    self.usage.output_tokens = output_tokens;
+                // Its counts are cumulative; newer API versions repeat the input counts here.
+                if let Some(usage) = event.usage {
+                    usage.apply_to(&mut self.usage);
                 }
             }
             "message_stop" => {
@@ -240,7 +322,53 @@ impl FrameDecoder<SseEvent> for SseDecoder {
 #[derive(Serialize)]
 struct WireMessage<'a> {
     role: &'static str,
-    content: &'a str,
+    content: WireContent<'a>,
+}
+
+/// A message's content: a plain string, or text blocks when one of them carries the cache
+/// breakpoint (`cache_control` is allowed only on a block).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum WireContent<'a> {
+    Text(&'a str),
+    Blocks(Vec<TextBlock<'a>>),
+}
+
+impl<'a> WireContent<'a> {
+    /// Text blocks, a breakpoint on those that end one ([`cache_breakpoints`]).
+    fn marked(parts: &[(&'a str, bool)]) -> Self {
+        Self::Blocks(
+            parts
+                .iter()
+                .map(|(text, marked)| TextBlock {
+                    kind: "text",
+                    text,
+                    cache_control: marked.then_some(CacheControl::EPHEMERAL),
+                })
+                .collect(),
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct TextBlock<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_control: Option<CacheControl>,
+}
+
+/// `{"type": "ephemeral"}`: the default five-minute cache, refreshed on every hit, which
+/// typing keeps warm (the one-hour cache costs twice the input price to write).
+#[derive(Serialize, Clone, Copy)]
+struct CacheControl {
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+impl CacheControl {
+    const EPHEMERAL: Self = Self { kind: "ephemeral" };
 }
 
 #[derive(Serialize)]
@@ -258,10 +386,38 @@ struct MessagesRequest<'a> {
     stream: bool,
 }
 
+/// Anthropic's `usage`: `input_tokens` counts only the prompt tokens after the last cache
+/// breakpoint; those read from the cache and those written to it are counted apart
+/// (docs.anthropic.com/en/docs/build-with-claude/prompt-caching, "Tracking cache performance":
+/// total input = `cache_read_input_tokens` + `cache_creation_input_tokens` + `input_tokens`).
+/// Every count is cumulative, so a later event's count replaces an earlier one.
 #[derive(Deserialize)]
 struct WireUsage {
     input_tokens: Option<u64>,
     output_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Overwrites the counts this report carries, in [`Usage`]'s convention (input counts the
+    /// cached tokens too).
+    fn apply_to(&self, usage: &mut Usage) {
+        let uncached =
+            usage.input_tokens.saturating_sub(usage.cached_input_tokens).saturating_sub(usage.cache_write_tokens);
+        let uncached = self.input_tokens.unwrap_or(uncached);
+        if let Some(read) = self.cache_read_input_tokens {
+            usage.cached_input_tokens = read;
+        }
+        if let Some(written) = self.cache_creation_input_tokens {
+            usage.cache_write_tokens = written;
+        }
+        usage.input_tokens =
+            uncached.saturating_add(usage.cached_input_tokens).saturating_add(usage.cache_write_tokens);
+        if let Some(output) = self.output_tokens {
+            usage.output_tokens = output;
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -310,4 +466,30 @@ struct StreamFrame {
     delta: Option<Delta>,
     usage: Option<WireUsage>,
     error: Option<WireError>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minimum_cacheable_prefix_by_model_family() {
+        assert_eq!(min_cacheable_tokens("claude-sonnet-4-5"), 1024);
+        assert_eq!(min_cacheable_tokens("claude-sonnet-4-5-20250929"), 1024);
+        assert_eq!(min_cacheable_tokens("claude-opus-4-1-20250805"), 1024);
+        assert_eq!(min_cacheable_tokens("claude-3-7-sonnet-latest"), 1024);
+        assert_eq!(min_cacheable_tokens("claude-sonnet-4-6"), 2048);
+        assert_eq!(min_cacheable_tokens("claude-3-5-haiku-20241022"), 2048);
+        assert_eq!(min_cacheable_tokens("claude-haiku-4-5"), 4096);
+        assert_eq!(min_cacheable_tokens("claude-opus-4-5"), 4096);
+        // Unknown: the largest minimum.
+        assert_eq!(min_cacheable_tokens("claude-next"), 4096);
+    }
+
+    #[test]
+    fn the_token_estimate_ignores_whitespace_and_rounds_down() {
+        assert_eq!(tokens_at_least("abcd"), 1);
+        assert_eq!(tokens_at_least("abc"), 0);
+        assert_eq!(tokens_at_least("        ab\n        cd"), 1);
+    }
 }

@@ -330,8 +330,13 @@ impl Chain {
         let head = stream::iter(started.first.map(Ok));
         let health = self.health.clone();
         let counted_provider = provider.clone();
+        // Each report is the answer's running total; only what it adds is counted.
+        let mut counted = Usage::default();
         let stream = head.chain(started.rest).inspect(move |event| match event {
-            Ok(StreamEvent::Usage(usage)) => health.count_tokens(&counted_provider, *usage),
+            Ok(StreamEvent::Usage(usage)) => {
+                health.count_tokens(&counted_provider, usage.since(&counted));
+                counted = *usage;
+            }
             Ok(StreamEvent::Text(_) | StreamEvent::Alternative { .. }) => {}
             Err(error) => {
                 if let Some(notice) = health.record_failure(&counted_provider, error) {

@@ -11,7 +11,7 @@ mod streaming;
 
 pub(crate) use streaming::stream_completion;
 
-use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, TextStream};
+use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, StablePrefix, TextStream};
 
 /// The default cursor marker: plain words that no language uses as syntax.
 pub const CURSOR: &str = "<CURSOR>";
@@ -42,8 +42,16 @@ pub fn to_chat(fim: &FimPrompt) -> ChatPrompt {
 }
 
 /// Renders a FIM prompt as a chat prompt: a system prompt that asks for only the code at the
-/// marker, and one user message with the file's path and language, the other files' snippets,
-/// and the file with the marker at the cursor.
+/// marker, and one user message with the file's header, the other files' snippets, and the code
+/// around the cursor with the marker.
+///
+/// The message is ordered for vendors' prompt caches, which discount a prefix repeated from an
+/// earlier request: what changes least comes first. The system prompt never changes; the
+/// file's header (imports, the signatures of the scopes around the cursor) changes when the
+/// cursor moves to another function; the snippets change with the identifiers near the cursor;
+/// the window around the cursor changes with every keystroke, so it comes last. The end of the
+/// snippets is the prompt's [`StablePrefix`](crate::provider::StablePrefix), and the start of
+/// the cursor's line its second depth: what stays while the user types on one line.
 pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     let marker = marker.as_str();
     let system = format!(
@@ -53,26 +61,49 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
          the surrounding code. If nothing should be inserted, reply with an empty code block."
     );
     let language = fim.language.as_deref().unwrap_or("");
+    let (header, window) = fim.split_prefix();
+    let code = format!("{}{marker}{}", fim.prefix, fim.suffix);
+    let fence = fence_for(&code);
+    let file = match (&fim.path, fim.language.as_deref()) {
+        (Some(path), Some(language)) => format!("File {path} ({language})"),
+        (Some(path), None) => format!("File {path}"),
+        (None, Some(language)) => format!("A {language} file"),
+        (None, None) => "The file".to_owned(),
+    };
     let mut user = String::new();
+    // The header ends a line (`header_len` is at a line start), so the fence closes it.
+    let header = if header.ends_with('\n') { header } else { "" };
+    if !header.is_empty() {
+        user.push_str(&format!(
+            "{file}, its imports and the definitions around the cursor:\n{fence}{language}\n{header}{fence}\n\n"
+        ));
+    }
     if !fim.extra.is_empty() {
         user.push_str("Other files, for context:\n\n");
         for snippet in &fim.extra {
-            let fence = fence_for(&snippet.text);
-            user.push_str(&format!("{}:\n{fence}{language}\n{}\n{fence}\n\n", snippet.path, snippet.text));
+            let snippet_fence = fence_for(&snippet.text);
+            user.push_str(&format!(
+                "{}:\n{snippet_fence}{language}\n{}\n{snippet_fence}\n\n",
+                snippet.path, snippet.text
+            ));
         }
     }
-    let code = format!("{}{marker}{}", fim.prefix, fim.suffix);
-    let fence = fence_for(&code);
-    match (&fim.path, fim.language.as_deref()) {
-        (Some(path), Some(language)) => user.push_str(&format!("File {path} ({language}):\n")),
-        (Some(path), None) => user.push_str(&format!("File {path}:\n")),
-        (None, Some(language)) => user.push_str(&format!("A {language} file:\n")),
-        (None, None) => user.push_str("The file:\n"),
-    }
-    user.push_str(&format!("{fence}{language}\n{code}\n{fence}\n\n"));
+    let stable_bytes = user.len();
+    let window = if header.is_empty() { fim.prefix.as_str() } else { window };
+    let around = if header.is_empty() { "" } else { ", around the cursor" };
+    user.push_str(&format!("{file}{around}:\n{fence}{language}\n"));
+    // The window's lines above the cursor's line stay while the user types on it.
+    let (lines_above, cursor_line) = window.split_at(window.rfind('\n').map_or(0, |newline| newline + 1));
+    user.push_str(lines_above);
+    let line_bytes = user.len();
+    user.push_str(&format!("{cursor_line}{marker}{}\n{fence}\n\n", fim.suffix));
     user.push_str(&format!("Reply with only the code that goes at {marker}, in one fenced code block."));
     let system = fim.system_prompt.clone().unwrap_or(system);
-    ChatPrompt { system: Some(system), messages: vec![ChatMessage { role: ChatRole::User, content: user }] }
+    ChatPrompt {
+        system: Some(system),
+        messages: vec![ChatMessage { role: ChatRole::User, content: user }],
+        stable_prefix: Some(StablePrefix { message: 0, bytes: stable_bytes, line_bytes }),
+    }
 }
 
 /// A fence longer than any backtick run in `code`, so Markdown files cannot close it early.
@@ -210,6 +241,7 @@ mod tests {
             path: Some("src/add.ts".into()),
             language: Some("typescript".into()),
             system_prompt: None,
+            header_len: "import { sub } from './util';\n".len(),
         };
         let chat = to_chat(&fim);
         assert_eq!(
@@ -225,12 +257,17 @@ mod tests {
         assert_eq!(chat.messages[0].role, ChatRole::User);
         assert_eq!(
             chat.messages[0].content,
-            "Other files, for context:\n\n\
+            "File src/add.ts (typescript), its imports and the definitions around the cursor:\n\
+             ```typescript\nimport { sub } from './util';\n```\n\n\
+             Other files, for context:\n\n\
              src/util.ts:\n```typescript\nexport const sub = (a, b) => a - b;\n```\n\n\
-             File src/add.ts (typescript):\n\
-             ```typescript\nimport { sub } from './util';\nexport const add = (a, b) => <CURSOR>;\n\n```\n\n\
+             File src/add.ts (typescript), around the cursor:\n\
+             ```typescript\nexport const add = (a, b) => <CURSOR>;\n\n```\n\n\
              Reply with only the code that goes at <CURSOR>, in one fenced code block."
         );
+        // The stable part: everything before the code around the cursor.
+        let (_, stable, rest) = chat.split_stable().unwrap();
+        assert!(stable.ends_with("a - b;\n```\n\n") && rest.starts_with("File src/add.ts (typescript), around"));
     }
 
     #[test]

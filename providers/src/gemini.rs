@@ -216,11 +216,11 @@ fn bad_response(provider: &str, what: &str, error: serde_json::Error) -> Provide
 }
 
 fn usage_of(usage: &WireUsage) -> Usage {
-    Usage {
-        input_tokens: usage.prompt_token_count,
-        // Thinking tokens are billed as output.
-        output_tokens: usage.candidates_token_count.saturating_add(usage.thoughts_token_count),
-    }
+    // Thinking tokens are billed as output. `promptTokenCount` includes the cached part
+    // (ai.google.dev/api/generate-content#UsageMetadata: "When cachedContent is set, this is
+    // still the total effective prompt size"), which implicit caching also reports.
+    Usage::new(usage.prompt_token_count, usage.candidates_token_count.saturating_add(usage.thoughts_token_count))
+        .with_cached(usage.cached_content_token_count)
 }
 
 /// The text of a response's first candidate, without thought summaries. A prompt blocked
@@ -378,6 +378,8 @@ struct WireUsage {
     candidates_token_count: u64,
     #[serde(default)]
     thoughts_token_count: u64,
+    #[serde(default)]
+    cached_content_token_count: u64,
 }
 
 #[derive(Deserialize)]

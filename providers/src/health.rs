@@ -113,7 +113,12 @@ pub struct UsageSnapshot {
     pub successes: u64,
     /// Failures by kind, mid-stream failures included.
     pub failures: Vec<(ErrorKind, u64)>,
+    /// Prompt tokens the vendor reported, cached ones included ([`Usage`]'s convention).
     pub input_tokens: u64,
+    /// Of those, read from the vendor's prompt cache.
+    pub cached_input_tokens: u64,
+    /// Of those, written to the prompt cache (Anthropic's breakpoints).
+    pub cache_write_tokens: u64,
     pub output_tokens: u64,
     pub last_first_token_latency: Option<Duration>,
     pub mean_first_token_latency: Option<Duration>,
@@ -162,6 +167,8 @@ struct Counters {
     successes: u64,
     failures: HashMap<ErrorKind, u64>,
     input_tokens: u64,
+    cached_input_tokens: u64,
+    cache_write_tokens: u64,
     output_tokens: u64,
     last_latency: Option<Duration>,
     latency_sum: Duration,
@@ -279,8 +286,10 @@ impl Health {
     pub(crate) fn count_tokens(&self, provider: &str, usage: Usage) {
         let mut entries = lock(&self.entries);
         let counters = &mut entries.entry(provider.to_owned()).or_default().counters;
-        counters.input_tokens += usage.input_tokens;
-        counters.output_tokens += usage.output_tokens;
+        counters.input_tokens = counters.input_tokens.saturating_add(usage.input_tokens);
+        counters.cached_input_tokens = counters.cached_input_tokens.saturating_add(usage.cached_input_tokens);
+        counters.cache_write_tokens = counters.cache_write_tokens.saturating_add(usage.cache_write_tokens);
+        counters.output_tokens = counters.output_tokens.saturating_add(usage.output_tokens);
     }
 
     /// A retried try failed: counted, but the circuit waits for the provider's final verdict.
@@ -405,6 +414,8 @@ fn snapshot(provider: &str, entry: &Entry, now: Instant) -> UsageSnapshot {
         successes: counters.successes,
         failures,
         input_tokens: counters.input_tokens,
+        cached_input_tokens: counters.cached_input_tokens,
+        cache_write_tokens: counters.cache_write_tokens,
         output_tokens: counters.output_tokens,
         last_first_token_latency: counters.last_latency,
         mean_first_token_latency: (counters.latency_count > 0).then(|| counters.latency_sum / counters.latency_count),

@@ -30,7 +30,7 @@ pub use health::{CircuitState, Health, HealthOptions, ProviderEvent, ProviderInf
 
 pub use provider::{
     Capabilities, ChatMessage, ChatPrompt, ChatRole, ErrorKind, FimMode, FimPrompt, GenerateRequest, Prompt, Provider,
-    ProviderError, Purpose, Snippet, StreamEvent, TextStream, Usage,
+    ProviderError, Purpose, Snippet, StablePrefix, StreamEvent, TextStream, Usage,
 };
 pub use registry::{Detected, LocalServers, Registry, RegistryError, build_provider, detect_providers};
 pub use spec::{KeySource, ProviderKind, ProviderSpec, Secret};

@@ -260,11 +260,22 @@ impl FrameDecoder<SseEvent> for Decoder {
         }
         if chunk.stop {
             self.finished = true;
+            // tools/server/README.md: `tokens_evaluated` is the whole prompt and
+            // `timings.prompt_n` the part processed anew, so the rest came from the slot's KV
+            // cache (newer servers say so as `timings.cache_n`). `tokens_cached` is not that
+            // count: it is the slot's position after the answer, generated tokens included.
+            let has_timings = chunk.timings.is_some();
             let timings = chunk.timings.unwrap_or_default();
-            events.push(StreamEvent::Usage(Usage {
-                input_tokens: chunk.tokens_evaluated.unwrap_or(timings.prompt_n),
-                output_tokens: chunk.tokens_predicted.unwrap_or(timings.predicted_n),
-            }));
+            let input_tokens =
+                chunk.tokens_evaluated.unwrap_or(timings.prompt_n.saturating_add(timings.cache_n.unwrap_or(0)));
+            let cached = match (timings.cache_n, has_timings) {
+                (Some(cache_n), _) => cache_n,
+                (None, true) => input_tokens.saturating_sub(timings.prompt_n),
+                (None, false) => 0,
+            };
+            events.push(StreamEvent::Usage(
+                Usage::new(input_tokens, chunk.tokens_predicted.unwrap_or(timings.predicted_n)).with_cached(cached),
+            ));
             return Ok(Flow::Done);
         }
         Ok(Flow::Continue)
@@ -339,6 +350,7 @@ struct Timings {
     prompt_n: u64,
     #[serde(default)]
     predicted_n: u64,
+    cache_n: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -268,10 +268,9 @@ impl FrameDecoder<String> for LineDecoder {
         }
         if chunk.done {
             self.done = true;
-            events.push(StreamEvent::Usage(Usage {
-                input_tokens: chunk.prompt_eval_count,
-                output_tokens: chunk.eval_count,
-            }));
+            // Ollama reports no cached count: `prompt_eval_count` is the prompt tokens it
+            // evaluated, and a prompt it found in its KV cache shows only as a smaller count.
+            events.push(StreamEvent::Usage(Usage::new(chunk.prompt_eval_count, chunk.eval_count)));
             return Ok(Flow::Done);
         }
         Ok(Flow::Continue)

@@ -336,7 +336,7 @@ pub(crate) fn in_stream_error(provider: &str, error: &WireError, dialect: &Diale
 }
 
 pub(crate) fn usage_event(usage: &WireUsage) -> StreamEvent {
-    StreamEvent::Usage(Usage { input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens })
+    StreamEvent::Usage(usage.to_usage())
 }
 
 /// Decodes a non-streamed answer (chat `message.content` or completions `text`), with up to
@@ -581,12 +581,36 @@ pub(crate) struct Content {
     pub content: Option<String>,
 }
 
+/// `usage` as OpenAI-compatible APIs report it. Cached prompt tokens are counted inside
+/// `prompt_tokens` everywhere; they are named `prompt_tokens_details.cached_tokens` by OpenAI
+/// (platform.openai.com/docs/guides/prompt-caching), Gemini's and Ollama's compatible endpoints
+/// and llama.cpp, and `prompt_cache_hit_tokens` (beside `prompt_cache_miss_tokens`) by DeepSeek
+/// (api-docs.deepseek.com/guides/kv_cache).
 #[derive(Deserialize)]
 pub(crate) struct WireUsage {
     #[serde(default)]
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+    prompt_tokens_details: Option<PromptTokensDetails>,
+    prompt_cache_hit_tokens: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct PromptTokensDetails {
+    cached_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    pub(crate) fn to_usage(&self) -> Usage {
+        let cached = self
+            .prompt_tokens_details
+            .as_ref()
+            .and_then(|details| details.cached_tokens)
+            .or(self.prompt_cache_hit_tokens)
+            .unwrap_or(0);
+        Usage::new(self.prompt_tokens, self.completion_tokens).with_cached(cached)
+    }
 }
 
 #[derive(Deserialize)]

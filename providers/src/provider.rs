@@ -41,6 +41,28 @@ pub struct FimPrompt {
     /// Replaces the built-in system prompt when the request goes to a chat model (FIM models
     /// take no instructions).
     pub system_prompt: Option<String>,
+    /// How many bytes at the start of `prefix` are the file's header (its imports and the
+    /// signatures of the scopes around the cursor, [`FimPrompt::header`]): the part that stays
+    /// the same from one keystroke to the next, unlike the window around the cursor after it.
+    /// A chat prompt puts it in its stable prefix, which vendors cache; a native FIM request
+    /// sends `prefix` whole. Zero, or a value that is not a boundary in `prefix`, means none.
+    pub header_len: usize,
+}
+
+impl FimPrompt {
+    /// The file's header and the window after it, `prefix` split at `header_len` (no header
+    /// when `header_len` does not fall on a character boundary).
+    pub fn split_prefix(&self) -> (&str, &str) {
+        match self.prefix.is_char_boundary(self.header_len) {
+            true => self.prefix.split_at(self.header_len),
+            false => ("", &self.prefix),
+        }
+    }
+
+    /// The file's header: the start of `prefix` that stays the same as the cursor moves.
+    pub fn header(&self) -> &str {
+        self.split_prefix().0
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +81,48 @@ pub struct ChatMessage {
 pub struct ChatPrompt {
     pub system: Option<String>,
     pub messages: Vec<ChatMessage>,
+    /// Where the part of the prompt that stays the same from one request to the next ends: the
+    /// system prompt, the messages before `message`, and the first `bytes` bytes of it.
+    /// Vendors that cache a repeated prompt prefix (OpenAI automatically, Anthropic at a
+    /// `cache_control` breakpoint) discount it; Anthropic's request marks it when it is long
+    /// enough to be cached. `None` when the prompt has no such split (code actions).
+    pub stable_prefix: Option<StablePrefix>,
+}
+
+/// The end of a chat prompt's stable prefix ([`ChatPrompt::stable_prefix`]), at two depths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StablePrefix {
+    /// The index in [`ChatPrompt::messages`] of the message in which the stable part ends.
+    pub message: usize,
+    /// How many bytes of that message's content stay the same as the cursor moves about the
+    /// same function (the file's header, code from other files).
+    pub bytes: usize,
+    /// How many bytes stay the same while the user types on the cursor's line: the above,
+    /// then the lines of the window above the cursor's line (at least `bytes`).
+    pub line_bytes: usize,
+}
+
+impl ChatPrompt {
+    /// The stable prefix's message split in two (stable part, the rest), when the split is
+    /// valid: `None` without a stable prefix, or when it points outside the messages or inside
+    /// a character.
+    pub fn split_stable(&self) -> Option<(usize, &str, &str)> {
+        let (index, [stable, _, _]) = self.split_stable_parts()?;
+        let content = &self.messages[index].content;
+        Some((index, stable, &content[stable.len()..]))
+    }
+
+    /// The stable prefix's message in three: what stays as the cursor moves about a function,
+    /// what then stays while the user types on one line, and the rest.
+    pub fn split_stable_parts(&self) -> Option<(usize, [&str; 3])> {
+        let stable = self.stable_prefix?;
+        let content = &self.messages.get(stable.message)?.content;
+        let line_bytes = stable.line_bytes.max(stable.bytes);
+        if !content.is_char_boundary(stable.bytes) || !content.is_char_boundary(line_bytes) {
+            return None;
+        }
+        Some((stable.message, [&content[..stable.bytes], &content[stable.bytes..line_bytes], &content[line_bytes..]]))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,11 +146,47 @@ pub struct GenerateRequest {
     pub choices: u32,
 }
 
-/// Token counts as the vendor reported them.
+/// Token counts as the vendor reported them, in one convention whatever the vendor's own:
+/// `input_tokens` counts every prompt token, and the two cache counts say how many of those the
+/// vendor read from its prompt cache or wrote to it (Anthropic reports the three apart and
+/// OpenAI counts cached tokens inside `prompt_tokens`; each decoder converts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Usage {
+    /// Every prompt token, those read from or written to a cache included.
     pub input_tokens: u64,
+    /// Of `input_tokens`, those read from the vendor's prompt cache (billed at a discount:
+    /// a tenth for Anthropic, half or less for OpenAI, DeepSeek and Gemini).
+    pub cached_input_tokens: u64,
+    /// Of `input_tokens`, those written to the cache at a `cache_control` breakpoint
+    /// (Anthropic bills them at 1.25 times the input price; zero for every other vendor).
+    pub cache_write_tokens: u64,
     pub output_tokens: u64,
+}
+
+impl Usage {
+    /// Counts with nothing read from or written to a cache.
+    pub fn new(input_tokens: u64, output_tokens: u64) -> Self {
+        Self { input_tokens, output_tokens, ..Self::default() }
+    }
+
+    /// The same counts with `cached` of the input tokens read from the cache (at most all of
+    /// them: a vendor's count is never trusted to exceed the total).
+    pub fn with_cached(mut self, cached: u64) -> Self {
+        self.cached_input_tokens = cached.min(self.input_tokens);
+        self
+    }
+
+    /// What this report adds to an `earlier` one of the same answer: vendors that repeat the
+    /// running counts (Gemini on every chunk, Anthropic in `message_start` and `message_delta`)
+    /// must be counted once.
+    pub fn since(&self, earlier: &Usage) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.saturating_sub(earlier.input_tokens),
+            cached_input_tokens: self.cached_input_tokens.saturating_sub(earlier.cached_input_tokens),
+            cache_write_tokens: self.cache_write_tokens.saturating_sub(earlier.cache_write_tokens),
+            output_tokens: self.output_tokens.saturating_sub(earlier.output_tokens),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -71,7 +71,7 @@ async fn streams_named_events_and_sends_the_exact_request() {
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hello there");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 25, output_tokens: 7 }));
+    assert_eq!(answer.usage, Some(Usage::new(25, 7)));
 
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
@@ -125,7 +125,7 @@ async fn non_streamed_message() {
     spec.stream = Some(false);
     let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "Hi!");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 9, output_tokens: 3 }));
+    assert_eq!(answer.usage, Some(Usage::new(9, 3)));
     assert_eq!(server.requests()[0].json()["stream"], json!(false));
 }
 
@@ -298,4 +298,163 @@ fn the_strict_emulation_refuses_what_anthropic_refuses() {
     let mut unversioned = request(valid);
     unversioned.headers.retain(|(name, _)| name != "anthropic-version");
     assert!(support::anthropic_messages(&unversioned).is_some());
+}
+
+/// A text block, with a breakpoint when `marked`.
+fn block(text: &str, marked: bool) -> serde_json::Value {
+    match marked {
+        true => json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}}),
+        false => json!({"type": "text", "text": text}),
+    }
+}
+
+#[test]
+fn the_strict_emulation_refuses_invalid_cache_control() {
+    // docs.anthropic.com/en/docs/build-with-claude/prompt-caching: at most four breakpoints per
+    // request (system, tools and messages together), only `ephemeral` with a `ttl` of 5m or 1h,
+    // never on an empty text block or a thinking block.
+    let request = |body: serde_json::Value| support::Recorded {
+        method: "POST".into(),
+        path: "/v1/messages".into(),
+        headers: vec![("x-api-key".into(), KEY.into()), ("anthropic-version".into(), "2023-06-01".into())],
+        body: body.to_string(),
+    };
+    let with = |system: serde_json::Value, content: serde_json::Value| {
+        request(json!({"model": "claude-test", "max_tokens": 16, "system": system,
+            "messages": [{"role": "user", "content": content}]}))
+    };
+    let four = with(json!([block("sys", true)]), json!([block("a", true), block("b", true), block("c", true)]));
+    assert!(support::anthropic_messages(&four).is_none());
+    let ttl =
+        with(json!("sys"), json!([{"type": "text", "text": "a", "cache_control": {"type": "ephemeral", "ttl": "1h"}}]));
+    assert!(support::anthropic_messages(&ttl).is_none());
+
+    let five = with(
+        json!([block("sys", true)]),
+        json!([block("a", true), block("b", true), block("c", true), block("d", true)]),
+    );
+    let refusal = support::anthropic_messages(&five).expect("a fifth breakpoint is refused");
+    assert!(format!("{refusal:?}").contains("A maximum of 4 blocks with cache_control may be provided. Found 5."));
+    for content in [
+        json!([block("", true)]),
+        json!([{"type": "text", "text": "a", "cache_control": {"type": "persistent"}}]),
+        json!([{"type": "text", "text": "a", "cache_control": {"type": "ephemeral", "ttl": "2h"}}]),
+        json!([{"type": "text", "text": "a", "cache_control": {"type": "ephemeral", "scope": "org"}}]),
+        json!([{"type": "thinking", "thinking": "hm", "signature": "s", "cache_control": {"type": "ephemeral"}}]),
+        json!([{"type": "text", "text": "a", "cache": true}]),
+        json!([]),
+    ] {
+        assert!(support::anthropic_messages(&with(json!("sys"), content.clone())).is_some(), "{content}");
+    }
+}
+
+#[tokio::test]
+async fn cache_counts_are_read_from_message_start_and_message_delta() {
+    // A streamed answer whose prompt was partly read from the cache and partly written to it:
+    // the three input counts are reported apart and add up to the prompt
+    // (docs.anthropic.com/en/docs/build-with-claude/prompt-caching, "Tracking cache performance").
+    let server = strict_server().await;
+    let mut events = message_stream(&["Hello"]);
+    events[0] = event(
+        "message_start",
+        json!({"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","content":[],
+            "model":"claude-test","stop_reason":null,"usage":{"input_tokens":21,"cache_creation_input_tokens":188,
+            "cache_read_input_tokens":1800,"output_tokens":1,"service_tier":"standard"}}}),
+    );
+    let delta = events.len() - 2;
+    events[delta] = event(
+        "message_delta",
+        json!({"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},
+            "usage":{"input_tokens":21,"cache_creation_input_tokens":188,"cache_read_input_tokens":1800,"output_tokens":9}}),
+    );
+    server.push(Reply::sse(events));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    let expected = Usage { input_tokens: 2009, cached_input_tokens: 1800, cache_write_tokens: 188, output_tokens: 9 };
+    assert_eq!(answer.usage, Some(expected));
+
+    let server = strict_server().await;
+    server.push(Reply::json(
+        200,
+        json!({"id":"msg_1","type":"message","role":"assistant","model":"claude-test",
+            "content":[{"type":"text","text":"Hi!"}],"stop_reason":"end_turn","stop_sequence":null,
+            "usage":{"input_tokens":4,"cache_creation_input_tokens":0,"cache_read_input_tokens":1030,"output_tokens":3}})
+        .to_string(),
+    ));
+    let mut spec = spec(&server);
+    spec.stream = Some(false);
+    let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
+    assert_eq!(answer.usage, Some(Usage::new(1034, 3).with_cached(1030)));
+}
+
+/// A FIM request in a file whose header (imports) holds `header_lines` lines.
+fn fim_with_header(header_lines: usize, window: &str) -> GenerateRequest {
+    let header: String =
+        (0..header_lines).map(|line| format!("use crate::module_{line}::{{Alpha{line}, Beta{line}}};\n")).collect();
+    let prompt = switchboard_providers::FimPrompt {
+        header_len: header.len(),
+        prefix: header + window,
+        suffix: "\n}\n".into(),
+        path: Some("src/lib.rs".into()),
+        language: Some("rust".into()),
+        ..switchboard_providers::FimPrompt::default()
+    };
+    GenerateRequest { prompt: switchboard_providers::Prompt::Fim(prompt), ..support::rust_fim_request() }
+}
+
+fn sonnet_spec(server: &MockServer) -> ProviderSpec {
+    support::keyed_spec(server.url(), "claude-sonnet-4-5", KEY)
+}
+
+#[tokio::test]
+async fn breakpoints_mark_a_long_stable_prefix_and_only_that() {
+    let server = strict_server().await;
+    server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
+    server.push(Reply::sse(message_stream(&["\n", "a - b", "\n"])));
+    let provider = provider(&sonnet_spec(&server));
+    // About 40 visible characters a line: 150 lines is well over Sonnet's 1,024 tokens.
+    for window in ["fn add(a: i32, b: i32) -> i32 {\n    ", "fn sub(a: i32, b: i32) -> i32 {\n    a"] {
+        let answer = collect(provider.generate(fim_with_header(150, window)).await.unwrap()).await;
+        assert!(answer.error.is_none(), "{:?}", answer.error);
+    }
+    let bodies: Vec<serde_json::Value> = server.requests().iter().map(|request| request.json()).collect();
+    let marked: Vec<&serde_json::Value> = bodies.iter().map(|body| &body["messages"][0]["content"][0]).collect();
+    for (body, first) in bodies.iter().zip(&marked) {
+        assert_eq!(first["cache_control"], json!({"type": "ephemeral"}), "{body}");
+        let text = first["text"].as_str().unwrap();
+        assert!(text.starts_with("File src/lib.rs (rust), its imports and the definitions around the cursor:\n"));
+        assert!(text.ends_with("use crate::module_149::{Alpha149, Beta149};\n```\n\n"), "the mark ends the header");
+        // Then the window's lines above the cursor's line, marked too (they stay while the
+        // user types on that line), and the cursor's line and what follows, unmarked.
+        let above = &body["messages"][0]["content"][1];
+        assert_eq!(above["cache_control"], json!({"type": "ephemeral"}), "{body}");
+        assert!(above["text"].as_str().unwrap().ends_with("-> i32 {\n"), "{above}");
+        let rest = &body["messages"][0]["content"][2];
+        assert!(rest.get("cache_control").is_none() && rest["text"].as_str().unwrap().contains("<CURSOR>"));
+        assert_eq!(body.to_string().matches("cache_control").count(), 2);
+    }
+    // The first marked prefix is byte-identical across the two cursor positions: the second
+    // request reads what the first wrote.
+    assert_eq!(marked[0], marked[1]);
+    assert_ne!(bodies[0]["messages"][0]["content"][1], bodies[1]["messages"][0]["content"][1]);
+}
+
+#[tokio::test]
+async fn no_breakpoint_below_the_models_minimum() {
+    let server = strict_server().await;
+    server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
+    server.push(Reply::sse(message_stream(&["\n", "a + b", "\n"])));
+    // 10 header lines: a few hundred tokens, under Sonnet's 1,024.
+    let answer =
+        collect(provider(&sonnet_spec(&server)).generate(fim_with_header(10, "fn f() {\n    ")).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    // 150 lines would do for Sonnet, but not for Haiku 4.5's 4,096.
+    let haiku = support::keyed_spec(server.url(), "claude-haiku-4-5", KEY);
+    let answer = collect(provider(&haiku).generate(fim_with_header(150, "fn f() {\n    ")).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    for request in server.requests() {
+        let body = request.json();
+        assert!(body["messages"][0]["content"].is_string(), "{body}");
+        assert!(!body.to_string().contains("cache_control"));
+    }
 }

@@ -72,7 +72,7 @@ async fn chat_stream_sends_the_exact_request_and_skips_keep_alives() {
     let answer = collect(chat_model(&server).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hello");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 11, output_tokens: 2 }));
+    assert_eq!(answer.usage, Some(Usage::new(11, 2)));
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/chat/completions");
@@ -111,7 +111,7 @@ async fn fim_goes_to_the_beta_completions_endpoint_with_capped_max_tokens() {
     let answer = collect(provider(&spec).generate(fim_request(8_000)).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 20, output_tokens: 4 }));
+    assert_eq!(answer.usage, Some(Usage::new(20, 4)));
     let request = &server.requests()[0];
     assert_eq!(request.path, "/beta/completions");
     assert_eq!(
@@ -153,7 +153,7 @@ async fn a_whole_answer_after_keep_alive_blank_lines() {
     let answer = collect(provider(&spec).generate(fim_request(32)).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 20, output_tokens: 4 }));
+    assert_eq!(answer.usage, Some(Usage::new(20, 4)));
     let body = server.requests()[0].json();
     assert_eq!(body["stream"], json!(false));
     assert!(body.get("stream_options").is_none());
@@ -373,4 +373,24 @@ async fn the_default_model_is_one_deepseek_still_serves() {
         assert_eq!(answer.text, "a + b");
     }
     assert_eq!(server.requests()[0].json()["model"], json!("deepseek-v4-flash"));
+}
+
+#[tokio::test]
+async fn cache_hit_tokens_are_the_cached_prompt_tokens() {
+    // api-docs.deepseek.com/guides/kv_cache: `prompt_tokens` = `prompt_cache_hit_tokens` +
+    // `prompt_cache_miss_tokens`; the hits are billed at the cache price.
+    let server = MockServer::strict(support::vendors::deepseek).await;
+    server.push(Reply::sse_data([
+        text_chunk("a + b", None),
+        text_chunk("", Some("stop")),
+        json!({"id":"f1","object":"text_completion","choices":[],
+            "usage":{"prompt_tokens":1300,"completion_tokens":4,"total_tokens":1304,
+                "prompt_cache_hit_tokens":1280,"prompt_cache_miss_tokens":20}})
+        .to_string(),
+        "[DONE]".to_owned(),
+    ]));
+    let spec = spec(&server, "deepseek-v4-flash");
+    let answer = collect(provider(&spec).generate(fim_request(64)).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.usage, Some(Usage::new(1300, 4).with_cached(1280)));
 }

@@ -25,6 +25,7 @@ fn request(purpose: Purpose) -> GenerateRequest {
         prompt: Prompt::Chat(ChatPrompt {
             system: None,
             messages: vec![ChatMessage { role: ChatRole::User, content: "hi".into() }],
+            stable_prefix: None,
         }),
         max_tokens: 16,
         stop: Vec::new(),
@@ -425,4 +426,28 @@ async fn the_fake_provider_records_requests_and_follows_its_script() {
     let requests = fake.requests();
     assert_eq!(requests.len(), 3);
     assert_eq!(requests[1].purpose, Purpose::InlineCompletion);
+}
+
+#[tokio::test]
+async fn cached_tokens_are_counted_per_provider_and_repeated_reports_once() {
+    // Gemini repeats its running usage on later chunks and Anthropic reports after the first
+    // text and at the end: each report is a running total, and only what it adds is counted.
+    let chunk = |text: &str| {
+        json!({"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":text},"finish_reason":null}]})
+            .to_string()
+    };
+    let usage = |output: u64| {
+        json!({"object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":1500,"completion_tokens":output,
+            "prompt_tokens_details":{"cached_tokens":1024}}})
+        .to_string()
+    };
+    let server =
+        MockServer::always(Reply::sse_data([chunk("a"), usage(1), chunk("b"), usage(4), "[DONE]".to_owned()])).await;
+    let chain = chain_of(vec![(openai("cached", &server), ProviderInfo::default())], ChainOptions::default());
+    for _ in 0..2 {
+        chain.generate(request(Purpose::CodeAction)).await.unwrap();
+    }
+    let usage = chain.health().usage_of("cached").unwrap();
+    assert_eq!((usage.input_tokens, usage.cached_input_tokens, usage.output_tokens), (3000, 2048, 8));
+    assert_eq!(usage.cache_write_tokens, 0);
 }

@@ -37,6 +37,7 @@ fn chat_request() -> GenerateRequest {
                 ChatMessage { role: ChatRole::Assistant, content: "Hi".into() },
                 ChatMessage { role: ChatRole::User, content: "again".into() },
             ],
+            stable_prefix: None,
         }),
         max_tokens: 64,
         stop: vec!["\n\n".into()],
@@ -75,7 +76,7 @@ async fn stream_sends_the_exact_request() {
     let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hello!");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 9, output_tokens: 3 }));
+    assert_eq!(answer.usage, Some(Usage::new(9, 3)));
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -120,7 +121,7 @@ async fn whole_answer_without_streaming_and_no_thinking_switch_on_pro() {
     spec.base_url = Some(format!("{}/v1beta/", server.url()));
     let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "Hi there", "thought parts are not the answer");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 5, output_tokens: 9 }));
+    assert_eq!(answer.usage, Some(Usage::new(5, 9)));
     let request = &server.requests()[0];
     assert_eq!(request.path, "/v1beta/models/gemini-2.5-pro:generateContent");
     assert!(request.json()["generationConfig"].get("thinkingConfig").is_none());
@@ -133,7 +134,7 @@ async fn fim_is_chat_prompted_and_the_code_extracted() {
     let answer = collect(flash(&server).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 9, output_tokens: 3 }));
+    assert_eq!(answer.usage, Some(Usage::new(9, 3)));
     let body = server.requests()[0].json();
     let user = body["contents"][0]["parts"][0]["text"].as_str().unwrap_or_default();
     assert!(user.contains("fn add(a: i32, b: i32) -> i32 {\n    <CURSOR>\n}"), "{user}");
@@ -421,4 +422,21 @@ async fn output_tokens_stay_within_the_models_limit() {
     let answer = collect(provider(&spec(&server, "gemini-2.0-flash")).generate(request).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(server.requests()[0].json()["generationConfig"]["maxOutputTokens"], json!(8192));
+}
+
+#[tokio::test]
+async fn cached_content_tokens_are_read_from_usage_metadata() {
+    // ai.google.dev/api/generate-content#UsageMetadata: `promptTokenCount` includes the
+    // `cachedContentTokenCount` that implicit caching (Gemini 2.5) read from its cache.
+    let server = MockServer::strict(support::vendors::gemini).await;
+    let last = json!({"candidates":[{"content":{"role":"model","parts":[{"text":"!"}]},"finishReason":"STOP","index":0}],
+        "usageMetadata":{"promptTokenCount":2100,"candidatesTokenCount":3,"totalTokenCount":2103,
+            "cachedContentTokenCount":2048,
+            "promptTokensDetails":[{"modality":"TEXT","tokenCount":2100}],
+            "cacheTokensDetails":[{"modality":"TEXT","tokenCount":2048}]},
+        "modelVersion":"gemini-2.5-flash"});
+    server.push(Reply::sse_data([chunk("Hel"), last.to_string()]));
+    let answer = collect(flash(&server).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.usage, Some(Usage::new(2100, 3).with_cached(2048)));
 }

@@ -58,7 +58,8 @@ async fn infill_sends_the_exact_request() {
     let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 40, output_tokens: 5 }));
+    // 40 prompt tokens, 12 of them processed anew: 28 came from the slot's cache.
+    assert_eq!(answer.usage, Some(Usage::new(40, 5).with_cached(28)));
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/infill");
@@ -116,7 +117,7 @@ async fn a_whole_answer_and_a_key() {
     let answer = collect(provider(&spec).generate(request).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 40, output_tokens: 5 }));
+    assert_eq!(answer.usage, Some(Usage::new(40, 5)));
     let request = &server.requests()[0];
     assert_eq!(request.header("authorization"), Some("Bearer llama-server-key-0123456789"));
     let body = request.json();
@@ -159,7 +160,7 @@ async fn chat_uses_the_openai_compatible_endpoint() {
     let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hi there");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 9, output_tokens: 2 }));
+    assert_eq!(answer.usage, Some(Usage::new(9, 2)));
     let request = &server.requests()[0];
     assert_eq!(request.path, "/v1/chat/completions");
     assert_eq!(
@@ -345,4 +346,17 @@ async fn single_and_multi_line_infill() {
     }
     // A single-model server is sent no model name on `/infill` when none is configured.
     assert!(server.requests()[0].json().get("model").is_none());
+}
+
+#[tokio::test]
+async fn a_newer_server_says_how_many_prompt_tokens_came_from_its_cache() {
+    // Newer llama-server builds report `timings.cache_n` (prompt tokens reused from the slot).
+    let server = MockServer::strict(support::vendors::llamacpp).await;
+    let stop = json!({"index":0,"content":"","tokens":[],"id_slot":0,"stop":true,"tokens_predicted":5,
+        "tokens_evaluated":300,"stop_type":"eos","tokens_cached":304,
+        "timings":{"cache_n":296,"prompt_n":4,"prompt_ms":3.1,"predicted_n":5,"predicted_ms":30.2}});
+    server.push(Reply::sse_data([piece("return "), piece("a + b"), stop.to_string()]));
+    let answer = collect(provider(&spec(&server)).generate(fim_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.usage, Some(Usage::new(300, 5).with_cached(296)));
 }

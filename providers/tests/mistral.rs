@@ -66,7 +66,7 @@ async fn codestral_fim_sends_the_exact_request() {
     let answer = collect(codestral(&server).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 15, output_tokens: 4 }));
+    assert_eq!(answer.usage, Some(Usage::new(15, 4)));
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/v1/fim/completions");
@@ -105,7 +105,7 @@ async fn codestral_fim_whole_answer_is_chat_shaped() {
     let answer = collect(provider(&spec).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 15, output_tokens: 4 }));
+    assert_eq!(answer.usage, Some(Usage::new(15, 4)));
     let request = &server.requests()[0];
     assert_eq!(request.path, "/v1/fim/completions");
     assert_eq!(request.json()["stream"], json!(false));

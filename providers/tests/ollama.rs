@@ -88,7 +88,7 @@ async fn fim_sends_suffix_to_api_generate() {
     let answer = collect(provider(&spec).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 26, output_tokens: 5 }));
+    assert_eq!(answer.usage, Some(Usage::new(26, 5)));
     let request = &server.requests()[0];
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/api/generate");
@@ -150,7 +150,7 @@ async fn no_insert_without_a_known_template_falls_back_to_chat() {
     let answer = collect(provider.generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 30, output_tokens: 6 }));
+    assert_eq!(answer.usage, Some(Usage::new(30, 6)));
     let answer = collect(provider.generate(fim_request()).await.unwrap()).await;
     assert_eq!(answer.text, "return a * b");
     let requests = server.requests();
@@ -187,7 +187,7 @@ async fn chat_uses_api_chat() {
     let answer = collect(provider(&spec(&server, "qwen2.5-coder:7b")).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hi there");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 30, output_tokens: 6 }));
+    assert_eq!(answer.usage, Some(Usage::new(30, 6)));
     let request = &server.requests()[0];
     assert_eq!(request.path, "/api/chat");
     assert_eq!(
@@ -215,7 +215,7 @@ async fn a_whole_answer_without_streaming() {
     let answer = collect(provider(&spec).generate(fim_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "return a + b");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 26, output_tokens: 5 }));
+    assert_eq!(answer.usage, Some(Usage::new(26, 5)));
     assert_eq!(server.requests()[0].json()["stream"], json!(false));
 }
 

@@ -68,7 +68,7 @@ async fn chat_stream_sends_the_exact_request() {
     let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
     assert!(answer.error.is_none(), "{:?}", answer.error);
     assert_eq!(answer.text, "Hello");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 12, output_tokens: 2 }));
+    assert_eq!(answer.usage, Some(Usage::new(12, 2)));
 
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
@@ -109,7 +109,7 @@ async fn chat_without_streaming() {
     spec.stream = Some(false);
     let answer = collect(provider(&spec).generate(chat_request()).await.unwrap()).await;
     assert_eq!(answer.text, "Hi there");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 5, output_tokens: 2 }));
+    assert_eq!(answer.usage, Some(Usage::new(5, 2)));
     let body = server.requests()[0].json();
     assert_eq!(body["stream"], json!(false));
     assert!(body.get("stream_options").is_none());
@@ -478,7 +478,7 @@ async fn several_chat_answers_are_each_extracted_from_their_reply() {
     assert_eq!(answer.alternatives.get(&1).map(String::as_str), Some("b + a"));
     let body = server.requests()[0].json();
     assert_eq!(body["n"], json!(2), "asks for what the request wants, within max_choices");
-    assert_eq!(answer.usage, Some(Usage { input_tokens: 30, output_tokens: 12 }));
+    assert_eq!(answer.usage, Some(Usage::new(30, 12)));
 }
 
 #[tokio::test]
@@ -611,4 +611,22 @@ async fn openai_takes_single_and_multi_line_completions_from_a_chat_model() {
     }
     // The answer opens with its fence: a line-end stop would have ended it there.
     assert!(server.requests().iter().all(|request| request.json().get("stop").is_none()));
+}
+
+#[tokio::test]
+async fn cached_prompt_tokens_are_read_from_the_usage_chunk() {
+    // platform.openai.com/docs/guides/prompt-caching: a prompt of 1,024 tokens or more is
+    // cached automatically, and the last chunk (with `stream_options.include_usage`) counts the
+    // cached part inside `prompt_tokens`, as `prompt_tokens_details.cached_tokens`.
+    let server = MockServer::strict(support::vendors::openai).await;
+    let usage = json!({"id":"c1","object":"chat.completion.chunk","choices":[],
+        "usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,
+            "prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},
+            "completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,
+                "accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}});
+    server.push(Reply::sse_data([chunk("Hi"), finish_chunk(), usage.to_string(), "[DONE]".to_owned()]));
+    let answer = collect(provider(&spec(&server)).generate(chat_request()).await.unwrap()).await;
+    assert!(answer.error.is_none(), "{:?}", answer.error);
+    assert_eq!(answer.usage, Some(Usage::new(2006, 300).with_cached(1920)));
+    assert_eq!(server.requests()[0].json()["stream_options"], json!({"include_usage": true}));
 }

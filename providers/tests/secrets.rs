@@ -36,6 +36,7 @@ fn request() -> GenerateRequest {
         prompt: Prompt::Chat(ChatPrompt {
             system: None,
             messages: vec![ChatMessage { role: ChatRole::User, content: "hi".into() }],
+            stable_prefix: None,
         }),
         max_tokens: 8,
         stop: Vec::new(),

@@ -93,8 +93,12 @@ fn main() {
     let through = typing_through();
     let burst = burst(scale);
     let actions = actions(scale);
+    let native_typing = typing_in_a_function(scale, "native");
+    let chat_typing = typing_in_a_function(scale, "chat");
+    let anthropic_typing = typing_in_a_function(scale, "anthropic");
     let startup = startup();
     report(scale, &overhead, &memory, &through, &burst);
+    report_cost(&[&overhead.cost, &through.cost, &burst.cost, &native_typing, &chat_typing, &anthropic_typing]);
     report_variants(&variants);
     report_actions(&actions);
     report_startup(&startup);
@@ -204,6 +208,15 @@ fn start(mock: &MockProvider, completion: Value, inline: bool) -> Bench {
 /// [`start`] with the provider's FIM mode: `native` (`/v1/completions` with `suffix`) or
 /// `chat` (FIM through `/v1/chat/completions`, as for a chat-only model).
 fn start_fim(mock: &MockProvider, fim: &str, completion: Value, inline: bool) -> Bench {
+    let provider = json!({
+        "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
+        "api_key_env": "MOCK_KEY", "fim": fim,
+    });
+    start_provider(provider, completion, inline)
+}
+
+/// [`start`] with `provider` as the one provider's settings.
+fn start_provider(provider: Value, completion: Value, inline: bool) -> Bench {
     let before = children();
     let server = TestServer::start_with(Options {
         env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".to_owned()), ("MOCK_KEY", "bench-key".to_owned())],
@@ -220,13 +233,7 @@ fn start_fim(mock: &MockProvider, fim: &str, completion: Value, inline: bool) ->
     let mut bench = Bench { server, pid };
     let mut completion = completion;
     completion["providers"] = json!(["mock"]);
-    let options = json!({
-        "providers": {"mock": {
-            "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
-            "api_key_env": "MOCK_KEY", "fim": fim,
-        }},
-        "completion": completion,
-    });
+    let options = json!({"providers": {"mock": provider}, "completion": completion});
     let mut capabilities = json!({"general": {"positionEncodings": ["utf-16"]}});
     if inline {
         capabilities["textDocument"] = json!({"inlineCompletion": {}});
@@ -484,6 +491,8 @@ struct Overhead {
     edits_cpu_ticks: Duration,
     edits_cpu: Duration,
     edits_ok: bool,
+    /// The measured round trips' prompt tokens.
+    cost: Cost,
 }
 
 fn overhead_and_keystrokes(scale: Scale) -> Overhead {
@@ -523,6 +532,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
 
     let handled_before = mock.handling_times().len();
     let calls_before = mock.request_count();
+    let cost_before = CostMark::take(&mut bench, &mock);
     let cpu_before = bench.cpu();
     let mut rtt = Vec::with_capacity(measured.len());
     let mut answered = 0;
@@ -533,6 +543,9 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
         answered += usize::from(answer.is_some());
     }
     let (_, cpu) = bench.cpu().since(cpu_before);
+    // Each answer is a different suggestion; none is typed (accepted) here.
+    let cost =
+        cost_before.cost(&mut bench, &mock, "round trip: invoked at distinct positions, native FIM", answered, 0);
     let provider_calls = mock.request_count() - calls_before;
     let mock_handling = mock.handling_times().split_off(handled_before);
     let server_cpu_per_request = cpu / measured.len().max(1) as u32;
@@ -586,6 +599,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
         edits_cpu_ticks,
         edits_cpu,
         edits_ok,
+        cost,
     }
 }
 
@@ -782,6 +796,9 @@ struct Through {
     rtt: Vec<Duration>,
     /// Calls after the last character (the suggestion is used up: a new request is fair).
     calls_after_complete: usize,
+    /// The whole scenario: one suggestion shown (and kept on screen while typed), accepted by
+    /// typing it through.
+    cost: Cost,
 }
 
 fn typing_through() -> Through {
@@ -791,6 +808,7 @@ fn typing_through() -> Through {
     let uri = "file:///bench/through.rs";
     bench.server.open(uri, "rust", SMALL_FILE);
     bench.ping();
+    let cost_before = CostMark::take(&mut bench, &mock);
     let first = bench.inline(uri, SMALL_LINE, SMALL_INDENT, AUTOMATIC);
     let first_calls = mock.request_count();
     let first_answer = first.map(|(text, _)| text);
@@ -801,8 +819,17 @@ fn typing_through() -> Through {
     let mut rtt = Vec::new();
     let mut calls_while_typing = 0;
     let chars: Vec<char> = suggestion.chars().collect();
+    let mut cost = None;
     for (idx, ch) in chars.iter().enumerate() {
         let character = line_text.chars().count();
+        if idx + 1 == chars.len() {
+            // Before the last character: the suggestion has been typed through; what the last
+            // one asks for is a new completion, not this one's cost.
+            let shown = usize::from(first_answer.is_some());
+            let accepted = usize::from(shown == 1 && wrong.is_empty());
+            let label = "typing through a 40-character suggestion";
+            cost = Some(cost_before.cost(&mut bench, &mock, label, shown, accepted));
+        }
         bench.server.send_raw(&insert_body(uri, 2 + idx as i64, SMALL_LINE, character, &ch.to_string()));
         line_text.push(*ch);
         let calls_before = mock.request_count();
@@ -814,6 +841,7 @@ fn typing_through() -> Through {
             // Typed in full: nothing remains; whatever comes next is a new completion.
             std::thread::sleep(Duration::from_millis(100));
             return Through {
+                cost: cost.expect("taken before the last character"),
                 first_answer,
                 first_calls,
                 calls_while_typing,
@@ -846,6 +874,8 @@ struct Burst {
     calls: usize,
     answered: usize,
     elapsed: Duration,
+    /// Every answered request showed a suggestion; the typing never follows one.
+    cost: Cost,
 }
 
 fn burst(scale: Scale) -> Burst {
@@ -854,6 +884,7 @@ fn burst(scale: Scale) -> Burst {
     let uri = "file:///bench/burst.rs";
     bench.server.open(uri, "rust", SMALL_FILE);
     bench.ping();
+    let cost_before = CostMark::take(&mut bench, &mock);
     let typed = "let weighted = items.iter().map(|item| item * factor).sum::<usize>() + names.len(); ";
     let mut ids = Vec::with_capacity(scale.burst);
     let started = Instant::now();
@@ -877,7 +908,161 @@ fn burst(scale: Scale) -> Burst {
     let elapsed = started.elapsed();
     // Let any call still in flight reach the provider.
     std::thread::sleep(Duration::from_millis(300));
-    Burst { keystrokes: scale.burst, calls: mock.request_count(), answered, elapsed }
+    let label = "burst: keystrokes 50 ms apart";
+    let cost = cost_before.cost(&mut bench, &mock, label, answered, 0);
+    Burst { keystrokes: scale.burst, calls: mock.request_count(), answered, elapsed, cost }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cost: prompt tokens per suggestion
+
+/// What a scenario cost in prompt tokens. `sent` and `cached` are what the vendor bills: the
+/// mock's usage for every request it received (`MockProvider::usage`, tokens estimated as the
+/// server estimates them, the cached part by OpenAI's prefix-caching rules), whether or not the
+/// server read the answer to its end. `reported` and `reported_cached` are what
+/// `switchboard/status` shows: only usage the server read (a vendor reports it in the last
+/// chunk, which an answer cut short at its line end never reaches).
+struct Cost {
+    label: &'static str,
+    calls: usize,
+    /// Suggestions shown (a suggestion kept on screen while it is typed through counts once).
+    shown: usize,
+    /// Suggestions typed through to their end.
+    accepted: usize,
+    sent: usize,
+    cached: usize,
+    /// Written to the cache at a breakpoint (Anthropic).
+    written: usize,
+    reported: u64,
+    reported_cached: u64,
+}
+
+/// The counters when a scenario starts.
+struct CostMark {
+    requests: usize,
+    reported: u64,
+    reported_cached: u64,
+}
+
+impl CostMark {
+    fn take(bench: &mut Bench, mock: &MockProvider) -> Self {
+        let (reported, reported_cached) = bench.status_tokens();
+        Self { requests: mock.usage().len(), reported, reported_cached }
+    }
+
+    fn cost(&self, bench: &mut Bench, mock: &MockProvider, label: &'static str, shown: usize, accepted: usize) -> Cost {
+        let usage = mock.usage().split_off(self.requests);
+        let (reported, reported_cached) = bench.status_tokens();
+        Cost {
+            label,
+            calls: usage.len(),
+            shown,
+            accepted,
+            sent: usage.iter().map(|usage| usage.prompt).sum(),
+            cached: usage.iter().map(|usage| usage.cached).sum(),
+            written: usage.iter().map(|usage| usage.written).sum(),
+            reported: reported - self.reported,
+            reported_cached: reported_cached - self.reported_cached,
+        }
+    }
+}
+
+impl Bench {
+    /// Prompt tokens and cached prompt tokens of every provider, from `switchboard/status`.
+    fn status_tokens(&mut self) -> (u64, u64) {
+        let status = self.server.call("switchboard/status", Value::Null);
+        let providers = status["providers"].as_array().cloned().unwrap_or_default();
+        let sum = |field: &str| providers.iter().filter_map(|provider| provider[field].as_u64()).sum::<u64>();
+        (sum("input_tokens"), sum("cached_input_tokens"))
+    }
+}
+
+/// Typing a statement on a new line in the middle of the large file, one character at a time,
+/// each keystroke followed by an automatic request answered before the next (a slow typist; no
+/// debounce), with a provider whose suggestions the typing never follows: one call per
+/// keystroke, each a fresh prompt around a cursor one character on. What vendors' prefix caches
+/// save then depends on the prompt's order: `chat` puts the stable part first.
+fn typing_in_a_function(scale: Scale, vendor: &'static str) -> Cost {
+    let (mock, mut bench, label) = match vendor {
+        "anthropic" => {
+            // The prefill opens the fence; the answer closes it.
+            let mock = MockProvider::start_keep_alive(Reply::text("\nunrelated_call();\n```"));
+            let provider = json!({"kind": "anthropic", "model": "claude-sonnet-4-5", "base_url": mock.base_url,
+                "api_key_env": "MOCK_KEY"});
+            let bench = start_provider(provider, json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, Anthropic")
+        }
+        "chat" => {
+            let mock = MockProvider::start_keep_alive(Reply::text("```rust\nunrelated_call();\n```"));
+            let bench = start_fim(&mock, "chat", json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, chat FIM")
+        }
+        _ => {
+            let mock = MockProvider::start_keep_alive(Reply::text("unrelated_call();"));
+            let bench = start_fim(&mock, "native", json!({"debounce_ms": 0}), true);
+            (mock, bench, "typing a line in a 20,000-line file, native FIM")
+        }
+    };
+    let (text, candidates) = rust_source(scale.big_lines, 7);
+    let uri = "file:///bench/big.rs";
+    bench.server.open(uri, "rust", &text);
+    bench.ping();
+    // A new line after a block opener in the middle of the file.
+    let (line, character) = candidates[candidates.len() / 2];
+    let indent = text.lines().nth(line).map_or(0, |opener| opener.len() - opener.trim_start().len()) + 4;
+    let new_line = format!("\n{}", " ".repeat(indent));
+    bench.server.send_raw(&insert_body(uri, 2, line, character, &new_line));
+    let cost_before = CostMark::take(&mut bench, &mock);
+    let typed = "let weighted = items.len() * 3;";
+    let mut shown = 0;
+    for (idx, ch) in typed.chars().enumerate() {
+        let column = indent + idx;
+        bench.server.send_raw(&insert_body(uri, 3 + idx as i64, line + 1, column, &ch.to_string()));
+        shown += usize::from(bench.inline(uri, line + 1, column + 1, AUTOMATIC).is_some());
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    cost_before.cost(&mut bench, &mock, label, shown, 0)
+}
+
+fn report_cost(costs: &[&Cost]) {
+    let per = |tokens: usize, count: usize| tokens.checked_div(count).map_or_else(|| "-".to_owned(), |n| n.to_string());
+    let share = |part: usize, whole: usize| {
+        if whole == 0 { "-".to_owned() } else { format!("{:.0} %", 100.0 * part as f64 / whole as f64) }
+    };
+    say("");
+    say(&format!(
+        "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>17}",
+        "prompt tokens (vendor-billed, estimated)",
+        "calls",
+        "shown",
+        "acc.",
+        "sent",
+        "cached",
+        "written",
+        "/ shown",
+        "/ acc.",
+        "/ call",
+        "status: in|cached"
+    ));
+    say(&"-".repeat(140));
+    for cost in costs {
+        say(&format!(
+            "{:<50} {:>5} {:>5} {:>5} {:>9} {:>8} {:>8} {:>9} {:>9} {:>10} {:>17}",
+            cost.label,
+            cost.calls,
+            cost.shown,
+            cost.accepted,
+            cost.sent,
+            share(cost.cached, cost.sent),
+            share(cost.written, cost.sent),
+            per(cost.sent, cost.shown),
+            per(cost.sent, cost.accepted),
+            per(cost.sent, cost.calls),
+            format!("{}|{}", cost.reported, cost.reported_cached),
+        ));
+    }
+    say("(cached: the share served from the vendor's prompt cache, billed at a discount: OpenAI's automatic prefix \
+         caching, or Anthropic's at the breakpoint; written: the share written to Anthropic's cache, at 1.25x)");
 }
 
 // ---------------------------------------------------------------------------------------------

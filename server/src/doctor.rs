@@ -91,6 +91,7 @@ async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> 
             path: Some("doctor.py".to_owned()),
             language: Some("python".to_owned()),
             system_prompt: None,
+            header_len: 0,
         }),
         max_tokens: 8,
         stop: vec!["\n".to_owned()],

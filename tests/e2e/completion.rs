@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::provider::{MockProvider, Reply};
+use crate::provider::{MockProvider, Reply, ReportedUsage};
 use crate::support::{Options, TestServer};
 
 const MOCK_KEY: &str = "sk-mock-e2e-000000000000wxyz";
@@ -601,4 +601,93 @@ fn languages_without_a_grammar_get_their_own_post_processing() {
     let module = "defmodule Cart do\n  def add(a, b) do\n    \n  end\nend\n";
     let answer = "a + b\n  end\n\n  def sub(a, b), do: a - b\nend\n";
     assert_eq!(suggest("file:///app/lib/cart.ex", "elixir", module, 2, 4, answer), "a + b");
+}
+
+/// The prompt tokens the vendor reports, cached ones included, add up per provider in
+/// `switchboard/status`; a chat prompt's stable part (system prompt, the file's imports) is the
+/// prefix the vendor's cache serves to the next request in the same function.
+#[test]
+fn reported_and_cached_prompt_tokens_add_up_in_status() {
+    let mock = MockProvider::start(Reply::text("value"));
+    let mut options = provider_options(&mock, 0);
+    options["providers"]["mock"]["fim"] = json!("chat");
+    options["completion"]["n_items_invoked"] = json!(1);
+    let (mut server, _) = start(options, true, "utf-16");
+    let mut text: String =
+        (0..160).map(|n| format!("use crate::generated::module_{n}::{{Alpha{n}, Beta{n}, Gamma{n}}};\n")).collect();
+    text.push_str("\npub fn long_function(input: &[u32]) -> u32 {\n");
+    for line in 0..1200 {
+        text.push_str(&format!("    let value_{line} = input.len() as u32 + {line};\n"));
+    }
+    text.push_str("    0\n}\n");
+    let uri = "file:///src/lib.rs";
+    server.open(uri, "rust", &text);
+    for line in [1000, 1040] {
+        // At the end of a line: a new statement may follow.
+        let end = text.lines().nth(line).map_or(0, str::len) as u32;
+        let response = inline_request(&mut server, uri, line as u32, end, 1);
+        assert!(!items(&response).is_empty(), "{response}\n{}", server.stderr());
+    }
+    let reported = mock.usage();
+    assert_eq!(reported.len(), 2);
+    assert!(reported[1].cached >= 1024, "the second prompt shares the first's stable prefix: {reported:?}");
+    let status = server.call("switchboard/status", Value::Null);
+    let provider = &status["providers"][0];
+    assert_eq!(provider["name"], "mock", "{status}");
+    assert_eq!(provider["input_tokens"], reported.iter().map(|usage| usage.prompt).sum::<usize>(), "{status}");
+    assert_eq!(provider["cached_input_tokens"], reported.iter().map(|usage| usage.cached).sum::<usize>(), "{status}");
+    assert_eq!(provider["cache_write_tokens"], 0, "{status}");
+    assert!(provider["output_tokens"].as_u64().is_some_and(|n| n > 0), "{status}");
+}
+
+/// A long file header reaches Anthropic marked with one `cache_control` breakpoint, which the
+/// strict loopback double accepts; the first request writes the cache and the next one, in the
+/// same function, reads it, and `switchboard/status` shows both.
+#[test]
+fn anthropic_caches_the_stable_prefix_and_status_shows_reads_and_writes() {
+    let mock = MockProvider::start(Reply::text("\nvalue\n```"));
+    let options = json!({
+        "providers": {"claude": {"kind": "anthropic", "model": "claude-sonnet-4-5", "base_url": mock.base_url,
+                                  "api_key_env": "MOCK_KEY"}},
+        "completion": {"providers": ["claude"], "debounce_ms": 0, "n_items_invoked": 1},
+    });
+    let (mut server, _) = start(options, true, "utf-16");
+    let mut text: String =
+        (0..160).map(|n| format!("use crate::generated::module_{n}::{{Alpha{n}, Beta{n}, Gamma{n}}};\n")).collect();
+    text.push_str("\npub fn long_function(input: &[u32]) -> u32 {\n");
+    for line in 0..1200 {
+        text.push_str(&format!("    let value_{line} = input.len() as u32 + {line};\n"));
+    }
+    text.push_str("    0\n}\n");
+    let uri = "file:///src/lib.rs";
+    server.open(uri, "rust", &text);
+    for line in [1000, 1040] {
+        let end = text.lines().nth(line).map_or(0, str::len) as u32;
+        let response = inline_request(&mut server, uri, line as u32, end, 1);
+        assert!(!items(&response).is_empty(), "{response}\n{}", server.stderr());
+    }
+    let requests = mock.requests();
+    for request in &requests {
+        // Two breakpoints: after the header and the other files, and at the cursor's line.
+        assert_eq!(request.body.to_string().matches("cache_control").count(), 2, "{}", request.body);
+        let content = &request.body["messages"][0]["content"];
+        assert_eq!(content[0]["cache_control"], json!({"type": "ephemeral"}));
+        let header = content[0]["text"].as_str().unwrap_or_default();
+        assert!(header.contains("use crate::generated::module_0::"), "the header is in it: {header}");
+        assert_eq!(content[1]["cache_control"], json!({"type": "ephemeral"}));
+        assert!(content[2].get("cache_control").is_none());
+    }
+    assert_eq!(requests[0].body["messages"][0]["content"][0], requests[1].body["messages"][0]["content"][0]);
+    let reported = mock.usage();
+    assert!(reported[0].written >= 1024 && reported[0].cached == 0, "{reported:?}");
+    // The second request, 40 lines on, reads the header and the other files from the cache
+    // and writes its own window.
+    assert!(reported[1].cached >= 1024 && reported[1].cached < reported[0].written, "{reported:?}");
+    assert!(reported[1].written > 0, "{reported:?}");
+    let status = server.call("switchboard/status", Value::Null);
+    let claude = &status["providers"][0];
+    let sum = |part: fn(&ReportedUsage) -> usize| reported.iter().map(part).sum::<usize>();
+    assert_eq!(claude["input_tokens"], sum(|usage| usage.prompt), "{status}");
+    assert_eq!(claude["cache_write_tokens"], sum(|usage| usage.written), "{status}");
+    assert_eq!(claude["cached_input_tokens"], sum(|usage| usage.cached), "{status}");
 }

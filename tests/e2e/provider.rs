@@ -69,6 +69,128 @@ struct State {
     keep_alive: bool,
     /// Connections accepted so far.
     accepted: usize,
+    /// The latest prompts, for the emulation of OpenAI's prefix cache ([`PromptCache`]).
+    prompt_cache: PromptCache,
+    /// Per request, the usage its answer reports.
+    usage: Vec<ReportedUsage>,
+    /// The prompt prefixes Anthropic's cache holds: those up to a `cache_control` breakpoint
+    /// of an earlier request, long enough for the model.
+    anthropic_cache: std::collections::HashSet<String>,
+}
+
+/// The usage an answer reports, in Switchboard's convention: `prompt` counts every prompt
+/// token, `cached` those read from the cache and `written` those written to it (Anthropic's
+/// breakpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct ReportedUsage {
+    pub prompt: usize,
+    pub cached: usize,
+    pub written: usize,
+}
+
+/// OpenAI's automatic prompt caching, as the mock reports it in `usage`
+/// (platform.openai.com/docs/guides/prompt-caching): a prompt of 1,024 tokens or more is
+/// looked up by its prefix; the longest prefix it shares with a recent prompt is served from the
+/// cache in steps of 128 tokens from the first 1,024 on, and counted inside `prompt_tokens` as
+/// `prompt_tokens_details.cached_tokens`. Tokens are estimated as the server estimates them
+/// (`switchboard_core::text::estimate_tokens`, 3.5 bytes a token).
+#[derive(Default)]
+struct PromptCache {
+    recent: std::collections::VecDeque<String>,
+}
+
+impl PromptCache {
+    /// How many recent prompts a lookup compares with (the real cache keeps prefixes for
+    /// minutes; a typing session's last few requests are what a hit comes from).
+    const KEPT: usize = 16;
+    const MIN_TOKENS: usize = 1024;
+    const STEP_TOKENS: usize = 128;
+
+    /// `(prompt_tokens, cached_tokens)` for `prompt`, which is then remembered.
+    fn look_up(&mut self, prompt: String) -> ReportedUsage {
+        let total = switchboard_core::text::estimate_tokens(&prompt);
+        let shared_bytes = self.recent.iter().map(|earlier| common_prefix_bytes(earlier, &prompt)).max().unwrap_or(0);
+        // Whole tokens of the shared prefix only (rounded down), then whole steps.
+        let shared = shared_bytes * 2 / 7;
+        let cached = if total >= Self::MIN_TOKENS && shared >= Self::MIN_TOKENS {
+            Self::MIN_TOKENS + (shared - Self::MIN_TOKENS) / Self::STEP_TOKENS * Self::STEP_TOKENS
+        } else {
+            0
+        };
+        if self.recent.len() == Self::KEPT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(prompt);
+        ReportedUsage { prompt: total, cached: cached.min(total), written: 0 }
+    }
+}
+
+fn common_prefix_bytes(a: &str, b: &str) -> usize {
+    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+}
+
+/// The text a request's prompt is made of, in the order the model reads it: the system prompt
+/// and messages of a chat request, `prompt` then `suffix` of a completion (Anthropic's
+/// `system` and content blocks alike).
+fn prompt_text(body: &Value) -> String {
+    fn text_of(content: &Value) -> String {
+        match content {
+            Value::String(text) => text.clone(),
+            Value::Array(blocks) => blocks.iter().filter_map(|block| block["text"].as_str()).collect(),
+            _ => String::new(),
+        }
+    }
+    let mut text = text_of(&body["system"]);
+    if let Some(messages) = body["messages"].as_array() {
+        for message in messages {
+            text.push_str(&text_of(&message["content"]));
+            text.push('\n');
+        }
+    }
+    text.push_str(body["prompt"].as_str().unwrap_or(""));
+    text.push_str(body["suffix"].as_str().unwrap_or(""));
+    text
+}
+
+/// Anthropic's prompt caching (docs.anthropic.com/en/docs/build-with-claude/prompt-caching):
+/// the prompt up to a `cache_control` breakpoint is read from the cache when an earlier
+/// request wrote that same prefix (the longest such is read), and the prompt up to the last
+/// breakpoint is written when it is not cached yet, past what was read, if it is at least the
+/// model's minimum (shorter prefixes are processed without caching, and no error is given);
+/// the rest is `input_tokens`.
+fn anthropic_usage(body: &Value, cache: &mut std::collections::HashSet<String>) -> ReportedUsage {
+    let total = switchboard_core::text::estimate_tokens(&prompt_text(body));
+    let model = body["model"].as_str().unwrap_or("");
+    let minimum = match () {
+        _ if ["sonnet-4-6", "3-5-haiku"].iter().any(|family| model.contains(family)) => 2048,
+        _ if ["sonnet-4", "opus-4-1", "3-7-sonnet"].iter().any(|family| model.contains(family)) => 1024,
+        _ => 4096,
+    };
+    // The prompt up to each breakpoint, as `prompt_text` renders it (breakpoints in messages
+    // only: the server sends the system prompt as a string).
+    let mut prefix = body["system"].as_str().unwrap_or("").to_owned();
+    let mut marked: Vec<String> = Vec::new();
+    for message in body["messages"].as_array().into_iter().flatten() {
+        match &message["content"] {
+            Value::Array(content) => {
+                for block in content {
+                    prefix.push_str(block["text"].as_str().unwrap_or(""));
+                    if block.get("cache_control").is_some() {
+                        marked.push(prefix.clone());
+                    }
+                }
+            }
+            content => prefix.push_str(content.as_str().unwrap_or("")),
+        }
+        prefix.push('\n');
+    }
+    let tokens = |text: &str| switchboard_core::text::estimate_tokens(text).min(total);
+    let cacheable: Vec<String> = marked.into_iter().filter(|prefix| tokens(prefix) >= minimum).collect();
+    let cached =
+        cacheable.iter().filter(|prefix| cache.contains(*prefix)).map(|prefix| tokens(prefix)).max().unwrap_or(0);
+    let written = cacheable.last().filter(|last| !cache.contains(*last)).map_or(0, |last| tokens(last) - cached);
+    cache.extend(cacheable);
+    ReportedUsage { prompt: total, cached, written }
 }
 
 pub(crate) struct MockProvider {
@@ -113,6 +235,11 @@ impl MockProvider {
             }
         });
         Self { base_url, state, stop, addr }
+    }
+
+    /// Per request so far, the usage its answer reported (or would have, had it not been cut).
+    pub(crate) fn usage(&self) -> Vec<ReportedUsage> {
+        self.state.lock().expect("state").usage.clone()
     }
 
     pub(crate) fn push(&self, reply: Reply) {
@@ -281,10 +408,11 @@ fn answer(
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     // Chat endpoints answer with deltas, legacy completions with text.
     let chat = path.ends_with("/chat/completions");
+    let anthropic = path.ends_with("/v1/messages");
     let asked = body["n"].as_u64().unwrap_or(1) as usize;
     // OpenAI-compatible `stop`: a string or a list; generation ends before the first one and the
     // text returned does not contain it (platform.openai.com/docs/api-reference/completions).
-    let stops: Vec<String> = match &body["stop"] {
+    let stops: Vec<String> = match if anthropic { &body["stop_sequences"] } else { &body["stop"] } {
         Value::String(stop) => vec![stop.clone()],
         Value::Array(stops) => stops.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
         _ => Vec::new(),
@@ -296,52 +424,101 @@ fn answer(
     } else {
         None
     };
-    let reply = {
+    let (reply, usage) = {
         let mut state = state.lock().expect("state");
+        // `(prompt_tokens, cached_tokens)`, reported at the end of a streamed answer.
+        let usage = if anthropic {
+            anthropic_usage(&body, &mut state.anthropic_cache)
+        } else {
+            state.prompt_cache.look_up(prompt_text(&body))
+        };
+        state.usage.push(usage);
         state.requests.push(Recorded { path, headers, body });
-        if refused.is_some() {
+        let reply = if refused.is_some() {
             refused
         } else if state.replies.is_empty() {
             state.fallback.clone()
         } else {
             Some(state.replies.remove(0))
-        }
+        };
+        (reply, usage)
     };
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
             let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
+            // Anthropic's named events (docs.anthropic.com/en/api/messages-streaming): the prompt's
+            // usage first, then the text, then the output's.
+            if anthropic {
+                let start = json!({"type": "message_start", "message": {"id": "msg_mock", "type": "message",
+                    "role": "assistant", "content": [], "model": "mock", "stop_reason": null, "stop_sequence": null,
+                    "usage": {"input_tokens": usage.prompt - usage.cached - usage.written,
+                        "cache_creation_input_tokens": usage.written, "cache_read_input_tokens": usage.cached,
+                        "output_tokens": 1}}});
+                let block =
+                    json!({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}});
+                let head =
+                    format!("event: message_start\ndata: {start}\n\nevent: content_block_start\ndata: {block}\n\n");
+                if body.write(head.as_bytes()).is_err() {
+                    return None;
+                }
+            }
             let mut sent = String::new();
+            let mut stopped = None;
             for chunk in chunks {
                 std::thread::sleep(delay);
                 let so_far = format!("{sent}{chunk}");
-                let stop_at =
-                    stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| so_far.find(stop.as_str())).min();
+                let stop_at = stops
+                    .iter()
+                    .filter(|stop| !stop.is_empty())
+                    .filter_map(|stop| so_far.find(stop.as_str()).map(|at| (at, stop)))
+                    .min();
                 let chunk = match stop_at {
-                    Some(at) => so_far.get(sent.len()..at).unwrap_or_default().to_owned(),
+                    Some((at, _)) => so_far.get(sent.len()..at).unwrap_or_default().to_owned(),
                     None => chunk,
                 };
                 sent.push_str(&chunk);
-                let event = if chat {
-                    json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
-                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]})
+                let event = if anthropic {
+                    let delta = json!({"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": chunk}});
+                    format!("event: content_block_delta\ndata: {delta}\n\n")
+                } else if chat {
+                    let event = json!({"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": "mock",
+                        "choices": [{"index": 0, "delta": {"content": chunk}, "finish_reason": null}]});
+                    format!("data: {event}\n\n")
                 } else {
-                    json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
-                        "choices": [{"index": 0, "text": chunk, "finish_reason": null}]})
+                    let event = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                        "choices": [{"index": 0, "text": chunk, "finish_reason": null}]});
+                    format!("data: {event}\n\n")
                 };
-                if body.write(format!("data: {event}\n\n").as_bytes()).is_err() {
+                if body.write(event.as_bytes()).is_err() {
                     if let Ok(mut state) = state.lock() {
                         state.closed_early += 1;
                     }
                     return None;
                 }
-                if stop_at.is_some() {
+                if let Some((_, stop)) = stop_at {
+                    stopped = Some(stop.clone());
                     break;
                 }
             }
-            let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
-                "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}});
-            if body.write(format!("data: {done}\n\ndata: [DONE]\n\n").as_bytes()).is_err() || body.finish().is_err() {
+            let completion_tokens = switchboard_core::text::estimate_tokens(&sent);
+            let tail = if anthropic {
+                let delta = json!({"type": "message_delta",
+                    "delta": {"stop_reason": if stopped.is_some() { "stop_sequence" } else { "end_turn" }, "stop_sequence": stopped},
+                    "usage": {"output_tokens": completion_tokens}});
+                format!(
+                    "event: content_block_stop\ndata: {}\n\nevent: message_delta\ndata: {delta}\n\nevent: message_stop\ndata: {}\n\n",
+                    json!({"type": "content_block_stop", "index": 0}),
+                    json!({"type": "message_stop"})
+                )
+            } else {
+                let done = json!({"id": "cmpl-1", "object": "text_completion", "model": "mock",
+                    "choices": [{"index": 0, "text": "", "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": usage.prompt, "completion_tokens": completion_tokens,
+                        "total_tokens": usage.prompt + completion_tokens,
+                        "prompt_tokens_details": {"cached_tokens": usage.cached}}});
+                format!("data: {done}\n\ndata: [DONE]\n\n")
+            };
+            if body.write(tail.as_bytes()).is_err() || body.finish().is_err() {
                 return None;
             }
             return Some((arrived, keep_alive));
@@ -485,5 +662,69 @@ fn anthropic_refusal(headers: &[(String, String)], body: &Value) -> Option<Reply
     }) {
         return Some(invalid("messages: final assistant content cannot end with trailing whitespace"));
     }
+    if let Some(message) = cache_control_refusal(body) {
+        return Some(invalid(&message));
+    }
     None
+}
+
+/// Anthropic's rules for prompt-caching breakpoints
+/// (docs.anthropic.com/en/docs/build-with-claude/prompt-caching): `cache_control` goes on a
+/// content block (of `system`, a message or a tool), is `{"type": "ephemeral"}` with an optional
+/// `ttl` of `5m` or `1h`, never on an empty text block or a thinking block, and a request has
+/// at most four; the API's own words for a fifth.
+fn cache_control_refusal(body: &Value) -> Option<String> {
+    let mut blocks: Vec<&Value> = Vec::new();
+    for field in [&body["system"], &body["tools"]] {
+        blocks.extend(field.as_array().into_iter().flatten());
+    }
+    for message in body["messages"].as_array().into_iter().flatten() {
+        if message.get("cache_control").is_some() {
+            return Some("messages.cache_control: Extra inputs are not permitted".into());
+        }
+        blocks.extend(message["content"].as_array().into_iter().flatten());
+    }
+    let mut breakpoints = 0;
+    for block in blocks {
+        if block["type"] == "text" && block["text"].as_str().is_none_or(str::is_empty) {
+            return Some("messages: text content blocks must be non-empty".into());
+        }
+        let Some(control) = block.get("cache_control") else { continue };
+        if matches!(block["type"].as_str(), Some("thinking" | "redacted_thinking")) {
+            return Some("thinking.cache_control: Extra inputs are not permitted".into());
+        }
+        if control["type"] != "ephemeral"
+            || control.get("ttl").is_some_and(|ttl| !matches!(ttl.as_str(), Some("5m" | "1h")))
+            || control.as_object().is_some_and(|fields| fields.keys().any(|key| key != "type" && key != "ttl"))
+        {
+            return Some(format!("cache_control: invalid value {control}"));
+        }
+        breakpoints += 1;
+    }
+    (breakpoints > 4).then(|| format!("A maximum of 4 blocks with cache_control may be provided. Found {breakpoints}."))
+}
+
+#[test]
+fn the_anthropic_double_refuses_invalid_cache_control() {
+    let headers = [("anthropic-version".to_owned(), "2023-06-01".to_owned())];
+    let marked = |text: &str| json!({"type": "text", "text": text, "cache_control": {"type": "ephemeral"}});
+    let body = |system: Value, content: Vec<Value>| {
+        json!({"model": "claude-sonnet-4-5", "max_tokens": 8, "system": system,
+            "messages": [{"role": "user", "content": content}]})
+    };
+    let four = body(json!([marked("s")]), vec![marked("a"), marked("b"), marked("c")]);
+    assert!(anthropic_refusal(&headers, &four).is_none());
+    let five = body(json!([marked("s")]), vec![marked("a"), marked("b"), marked("c"), marked("d")]);
+    let Some(Reply::Error { status: 400, body: refusal }) = anthropic_refusal(&headers, &five) else {
+        panic!("a fifth breakpoint must be refused")
+    };
+    assert_eq!(refusal["error"]["message"], "A maximum of 4 blocks with cache_control may be provided. Found 5.");
+    for content in [
+        vec![marked("")],
+        vec![json!({"type": "text", "text": "a", "cache_control": {"type": "persistent"}})],
+        vec![json!({"type": "text", "text": "a", "cache_control": {"type": "ephemeral", "ttl": "1d"}})],
+        vec![json!({"type": "thinking", "thinking": "hm", "cache_control": {"type": "ephemeral"}})],
+    ] {
+        assert!(anthropic_refusal(&headers, &body(json!("s"), content.clone())).is_some(), "{content:?}");
+    }
 }

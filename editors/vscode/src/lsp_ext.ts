@@ -8,7 +8,12 @@ export interface ProviderStatus {
   requests: number;
   successes: number;
   failures: Record<string, number>;
+  /** Prompt tokens the vendor reported, cached ones included. */
   input_tokens: number;
+  /** Of `input_tokens`, read from the vendor's prompt cache. */
+  cached_input_tokens: number;
+  /** Of `input_tokens`, written to the prompt cache (Anthropic's `cache_control`). */
+  cache_write_tokens: number;
   output_tokens: number;
   mean_first_token_ms: number | null;
   circuit: string;

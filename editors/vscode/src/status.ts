@@ -126,7 +126,8 @@ export function renderStatus(status: Status): string {
     const firstToken = provider.mean_first_token_ms === null ? '-' : `${Math.round(provider.mean_first_token_ms)} ms`;
     lines.push(
       `  ${provider.name}: ${provider.requests} requests, ${provider.successes} answered, failures: ${failures || 'none'}; ` +
-        `tokens ${provider.input_tokens} in / ${provider.output_tokens} out; first token ${firstToken}; circuit ${provider.circuit}`,
+        `tokens ${provider.input_tokens} in (${provider.cached_input_tokens} cached) / ${provider.output_tokens} out; ` +
+        `first token ${firstToken}; circuit ${provider.circuit}`,
     );
   }
   if (status.providers.length === 0) {

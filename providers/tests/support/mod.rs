@@ -480,6 +480,7 @@ pub(crate) fn chat_request() -> switchboard_providers::GenerateRequest {
         prompt: Prompt::Chat(ChatPrompt {
             system: Some("be brief".into()),
             messages: vec![ChatMessage { role: ChatRole::User, content: "say hi".into() }],
+            stable_prefix: None,
         }),
         max_tokens: 64,
         stop: Vec::new(),
@@ -636,17 +637,90 @@ pub(crate) fn anthropic_messages(request: &Recorded) -> Option<Reply> {
     let Some(messages) = body["messages"].as_array().filter(|messages| !messages.is_empty()) else {
         return invalid("messages: at least one message is required");
     };
+    let mut breakpoints = 0;
+    if let Some(system) = body.get("system")
+        && !system.is_string()
+    {
+        let Some(blocks) = system.as_array() else { return invalid("system: Input should be a valid string or list") };
+        for block in blocks {
+            if let Err(message) = content_block(block, &mut breakpoints) {
+                return invalid(&format!("system: {message}"));
+            }
+        }
+    }
     for message in messages {
         if !matches!(message["role"].as_str(), Some("user" | "assistant")) {
             return invalid("messages: roles must be 'user' or 'assistant'");
         }
-        if message["content"].is_null() {
-            return invalid("messages: content is required");
+        match &message["content"] {
+            serde_json::Value::String(_) => {}
+            serde_json::Value::Array(blocks) if !blocks.is_empty() => {
+                for block in blocks {
+                    if let Err(message) = content_block(block, &mut breakpoints) {
+                        return invalid(&format!("messages: {message}"));
+                    }
+                }
+            }
+            serde_json::Value::Null => return invalid("messages: content is required"),
+            _ => return invalid("messages: content must be a string or a non-empty list of blocks"),
         }
     }
+    // docs.anthropic.com/en/docs/build-with-claude/prompt-caching ("you can define up to 4 cache
+    // breakpoints"); the API's words when a request has more.
+    if breakpoints > 4 {
+        return invalid(&format!("A maximum of 4 blocks with cache_control may be provided. Found {breakpoints}."));
+    }
     let last = messages.last().expect("non-empty");
-    if last["role"] == "assistant" && last["content"].as_str().is_some_and(|text| text.ends_with(char::is_whitespace)) {
+    let last_text = match &last["content"] {
+        serde_json::Value::String(text) => Some(text.as_str()),
+        serde_json::Value::Array(blocks) => blocks.last().and_then(|block| block["text"].as_str()),
+        _ => None,
+    };
+    if last["role"] == "assistant" && last_text.is_some_and(|text| text.ends_with(char::is_whitespace)) {
         return invalid("messages: final assistant content cannot end with trailing whitespace");
     }
     None
+}
+
+/// One content block of a message or of the system prompt, as the Messages API checks it
+/// (docs.anthropic.com/en/api/messages, and /en/docs/build-with-claude/prompt-caching for
+/// `cache_control`): a text block has a non-empty `text` and no unknown field; `cache_control`
+/// is `{"type": "ephemeral"}` with an optional `ttl` of `5m` or `1h`, and is not allowed on
+/// thinking blocks (which cannot be cached directly). Counts the breakpoints it carries.
+pub(crate) fn content_block(block: &serde_json::Value, breakpoints: &mut usize) -> Result<(), String> {
+    let Some(fields) = block.as_object() else { return Err("each content block must be an object".into()) };
+    let kind = fields.get("type").and_then(serde_json::Value::as_str).unwrap_or("");
+    let known: &[&str] = match kind {
+        "text" => &["type", "text", "cache_control", "citations"],
+        "image" | "document" => &["type", "source", "cache_control", "title", "context", "citations"],
+        "tool_use" => &["type", "id", "name", "input", "cache_control"],
+        "tool_result" => &["type", "tool_use_id", "content", "is_error", "cache_control"],
+        "thinking" => &["type", "thinking", "signature"],
+        "redacted_thinking" => &["type", "data"],
+        _ => return Err(format!("Input tag '{kind}' found using 'type' does not match any of the expected tags")),
+    };
+    if let Some(extra) = fields.keys().find(|key| !known.contains(&key.as_str())) {
+        return Err(format!("{kind}.{extra}: Extra inputs are not permitted"));
+    }
+    if kind == "text" && fields.get("text").and_then(serde_json::Value::as_str).is_none_or(str::is_empty) {
+        return Err("text content blocks must be non-empty".into());
+    }
+    if let Some(cache_control) = fields.get("cache_control") {
+        let Some(control) = cache_control.as_object() else {
+            return Err("cache_control: Input should be an object".into());
+        };
+        if control.get("type").and_then(serde_json::Value::as_str) != Some("ephemeral") {
+            return Err("cache_control.type: Input should be 'ephemeral'".into());
+        }
+        if let Some(ttl) = control.get("ttl")
+            && !matches!(ttl.as_str(), Some("5m" | "1h"))
+        {
+            return Err("cache_control.ttl: Input should be '5m' or '1h'".into());
+        }
+        if let Some(extra) = control.keys().find(|key| !["type", "ttl"].contains(&key.as_str())) {
+            return Err(format!("cache_control.{extra}: Extra inputs are not permitted"));
+        }
+        *breakpoints += 1;
+    }
+    Ok(())
 }

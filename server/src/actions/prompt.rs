@@ -140,6 +140,7 @@ pub fn chat(template: &str, inputs: &Inputs, writes_code: bool) -> ChatPrompt {
     ChatPrompt {
         system: Some(system.to_owned()),
         messages: vec![ChatMessage { role: ChatRole::User, content: render(template, &inputs.values()) }],
+        stable_prefix: None,
     }
 }
 

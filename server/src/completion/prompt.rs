@@ -184,8 +184,12 @@ pub fn prepare(
         }
     }
 
+    // The header first and the window after it: a chat prompt keeps the header in the part
+    // vendors cache (`FimPrompt::header_len`); a native FIM request reads one prefix.
+    let header = header(snapshot, &extracted);
     let fim = FimPrompt {
-        prefix: header(snapshot, &extracted) + &extracted.prefix,
+        header_len: header.len(),
+        prefix: header + &extracted.prefix,
         suffix: extracted.suffix.clone(),
         extra,
         path: Some(snapshot.path().to_owned()),
@@ -259,5 +263,45 @@ mod tests {
         let module = "defmodule Cart do\n  def total(items) do\n    <|>\n  end\nend\n";
         let raw = "Enum.sum(items)\n  end\n\n  def count(items), do: length(items)\nend";
         assert_eq!(suggestion("file:///app/lib/cart.ex", "elixir", module, raw).as_deref(), Some("Enum.sum(items)"));
+    }
+
+    /// A chat prompt's stable part (system prompt, code from elsewhere, the file's header) is
+    /// a byte-identical prefix of two requests at different cursors in the same function, so a
+    /// vendor's prompt cache serves the second from the first; the window comes after it.
+    #[test]
+    fn the_stable_part_is_a_common_prefix_across_cursor_positions() {
+        let mut text = String::new();
+        for module in 0..12 {
+            text.push_str(&format!("use std::collections::module_{module}::Thing{module};\n"));
+        }
+        text.push_str("\npub fn long_function(input: &[u32]) -> u32 {\n");
+        for line in 0..900 {
+            text.push_str(&format!("    let value_{line} = input.len() as u32 + {line};\n"));
+        }
+        text.push_str("    0\n}\n");
+        let store = DocumentStore::default();
+        store.open("file:///src/lib.rs", "rust", 1, &text);
+        let snapshot = store.snapshot_with_syntax("file:///src/lib.rs").unwrap();
+        let ring = Mutex::new(RecentChunks::default());
+        let index = Mutex::new(DefinitionIndex::default());
+        let settings = CompletionSettings::default();
+        let prompt_at = |line: usize| {
+            let cursor = snapshot.rope().line_to_byte(line) + 4;
+            let prepared = prepare(&store, &snapshot, cursor, false, &settings, &ring, &index);
+            switchboard_providers::chat_fim::to_chat(&prepared.fim)
+        };
+        let (early, late) = (prompt_at(700), prompt_at(760));
+        let stable = |chat: &switchboard_providers::ChatPrompt| {
+            let (message, head, _) = chat.split_stable().expect("a stable prefix");
+            (chat.system.clone(), chat.messages[..message].to_vec(), head.to_owned())
+        };
+        let (early_stable, late_stable) = (stable(&early), stable(&late));
+        assert_eq!(early_stable, late_stable);
+        let head = &early_stable.2;
+        assert!(head.contains("use std::collections::module_0::Thing0;"), "{head}");
+        assert!(head.contains("pub fn long_function(input: &[u32]) -> u32 {\n// …\n```\n"), "{head}");
+        // What follows differs: the window around each cursor.
+        assert!(early.messages[0].content.len() > head.len() && early.messages[0].content != late.messages[0].content);
+        assert!(!head.contains("value_699"), "the window is not in the stable part");
     }
 }

@@ -94,7 +94,12 @@ pub struct ProviderStatus {
     pub successes: u64,
     /// Failures by kind (`auth`, `rate_limited`, ...).
     pub failures: std::collections::BTreeMap<&'static str, u64>,
+    /// Prompt tokens as the vendor reported them, cached ones included.
     pub input_tokens: u64,
+    /// Of `input_tokens`, read from the vendor's prompt cache (billed at a discount).
+    pub cached_input_tokens: u64,
+    /// Of `input_tokens`, written to the prompt cache (Anthropic's `cache_control`).
+    pub cache_write_tokens: u64,
     pub output_tokens: u64,
     pub mean_first_token_ms: Option<u64>,
     /// `closed`, `half_open`, or `open: <reason>`.
@@ -149,6 +154,8 @@ pub async fn status(session: &Session) -> Result<Status> {
             requests: usage.requests,
             successes: usage.successes,
             input_tokens: usage.input_tokens,
+            cached_input_tokens: usage.cached_input_tokens,
+            cache_write_tokens: usage.cache_write_tokens,
             output_tokens: usage.output_tokens,
         })
         .collect();

@@ -98,7 +98,14 @@ impl Redaction {
         };
         match prompt {
             Prompt::Fim(fim) => {
-                mask(&mut fim.prefix);
+                // The header and the window apart, so the header's end is still known after
+                // masking changed lengths (a secret never spans the two: the header ends a line).
+                let (header, window) = fim.split_prefix();
+                let (mut header, mut window) = (header.to_owned(), window.to_owned());
+                mask(&mut header);
+                mask(&mut window);
+                fim.header_len = header.len();
+                fim.prefix = header + &window;
                 mask(&mut fim.suffix);
                 for snippet in &mut fim.extra {
                     mask(&mut snippet.text);
@@ -108,8 +115,25 @@ impl Redaction {
                 if let Some(system) = &mut chat.system {
                     mask(system);
                 }
-                for message in &mut chat.messages {
-                    mask(&mut message.content);
+                let stable = chat.split_stable_parts().map(|(index, parts)| (index, parts.map(str::len)));
+                for (index, message) in chat.messages.iter_mut().enumerate() {
+                    match stable {
+                        // The stable parts apart, so their ends are still known after masking.
+                        Some((stable_index, [first, second, _])) if stable_index == index => {
+                            let content = std::mem::take(&mut message.content);
+                            let (head, tail) = content.split_at(first);
+                            let (middle, tail) = tail.split_at(second);
+                            let mut parts = [head.to_owned(), middle.to_owned(), tail.to_owned()];
+                            parts.iter_mut().for_each(&mut mask);
+                            chat.stable_prefix = Some(switchboard_providers::StablePrefix {
+                                message: index,
+                                bytes: parts[0].len(),
+                                line_bytes: parts[0].len() + parts[1].len(),
+                            });
+                            message.content = parts.concat();
+                        }
+                        _ => mask(&mut message.content),
+                    }
                 }
             }
         }
@@ -180,6 +204,7 @@ mod tests {
         let mut chat = Prompt::Chat(ChatPrompt {
             system: None,
             messages: vec![ChatMessage { role: ChatRole::User, content: format!("fix {KEY}") }],
+            stable_prefix: None,
         });
         redaction.mask(&mut chat);
         let Prompt::Chat(chat) = &chat else { unreachable!() };
@@ -197,5 +222,34 @@ mod tests {
         let bad = Redaction::from_config(&RedactConfig { enabled: true, patterns: vec!["(".into()] }, stats);
         assert!(!bad.mask(&mut prompt).is_empty(), "the built-in shapes still apply");
         assert_eq!(bad.status().user_patterns, 0);
+    }
+
+    #[test]
+    fn the_headers_end_survives_masking() {
+        let redaction = Redaction::default();
+        let header = format!("TOKEN = '{KEY}'\n# …\n");
+        let mut prompt = Prompt::Fim(FimPrompt {
+            header_len: header.len(),
+            prefix: header + &format!("x = '{KEY}'"),
+            ..FimPrompt::default()
+        });
+        redaction.mask(&mut prompt);
+        let Prompt::Fim(fim) = &prompt else { unreachable!() };
+        assert_eq!(fim.split_prefix(), ("TOKEN = 'REDACTED_SECRET_1'\n# …\n", "x = 'REDACTED_SECRET_1'"));
+
+        let content = format!("stable {KEY}\nwindow {KEY}");
+        let mut chat = Prompt::Chat(ChatPrompt {
+            system: None,
+            messages: vec![ChatMessage { role: ChatRole::User, content }],
+            stable_prefix: Some(switchboard_providers::StablePrefix {
+                line_bytes: "stable ".len() + KEY.len() + 1,
+                message: 0,
+                bytes: "stable ".len() + KEY.len() + 1,
+            }),
+        });
+        redaction.mask(&mut chat);
+        let Prompt::Chat(chat) = &chat else { unreachable!() };
+        let (_, stable, rest) = chat.split_stable().unwrap();
+        assert_eq!((stable, rest), ("stable REDACTED_SECRET_1\n", "window REDACTED_SECRET_1"));
     }
 }
