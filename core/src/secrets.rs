@@ -146,10 +146,6 @@ const BUILTIN: &[Rule] = &[
 pub struct Masker {
     /// The built-in rules, then the user's patterns.
     rules: Vec<Compiled>,
-    /// Every rule's needles in one automaton, so a prompt is scanned once for all of them rather
-    /// than once per needle; pattern `i` is `needle_owner[i]`'s.
-    needles: aho_corasick::AhoCorasick,
-    needle_owner: Vec<usize>,
 }
 
 /// A compiled rule.
@@ -197,13 +193,7 @@ impl Masker {
             }
             rules.push(Compiled { kind: "user_pattern", needles: &[], regex, check: any });
         }
-        let (needle_owner, needles): (Vec<usize>, Vec<&str>) = rules
-            .iter()
-            .enumerate()
-            .flat_map(|(idx, rule)| rule.needles.iter().map(move |needle| (idx, *needle)))
-            .unzip();
-        let needles = aho_corasick::AhoCorasick::new(needles).expect("built-in needles are few and short");
-        Ok(Self { rules, needles, needle_owner })
+        Ok(Self { rules })
     }
 
     /// The built-in shapes only.
@@ -216,12 +206,8 @@ impl Masker {
     pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
-        let mut present = vec![false; self.rules.len()];
-        for found in self.needles.find_overlapping_iter(text) {
-            present[self.needle_owner[found.pattern().as_usize()]] = true;
-        }
-        for (rule, present) in self.rules.iter().zip(present) {
-            if !rule.needles.is_empty() && !present {
+        for rule in &self.rules {
+            if !rule.needles.is_empty() && !rule.needles.iter().any(|needle| text.contains(needle)) {
                 continue;
             }
             for captures in rule.regex.captures_iter(text) {
