@@ -73,7 +73,11 @@ pub async fn client_for(url: &str) -> &'static reqwest::Client {
 }
 
 fn plain_http_suffices(url: &str) -> bool {
-    plain_http_suffices_with(url, |name| std::env::var(name).ok())
+    // The proxy variables are read once: the HTTPS client's proxy matcher is fixed at its
+    // build too, and reading the environment takes a lock on every request.
+    static TLS_PROXY: OnceLock<bool> = OnceLock::new();
+    let tls_proxy = *TLS_PROXY.get_or_init(|| !plain_http_suffices_with("http://", |name| std::env::var(name).ok()));
+    !tls_proxy && plain_http_suffices_with(url, |_| None)
 }
 
 fn plain_http_suffices_with(url: &str, env: impl Fn(&str) -> Option<String>) -> bool {

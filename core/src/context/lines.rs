@@ -59,6 +59,30 @@ pub(crate) fn lines_from(rope: &Rope, line_idx: usize) -> impl Iterator<Item = L
     })
 }
 
+/// The lines of `text`, which starts at byte `start` of the rope at line `idx`: each line's index,
+/// start and content without its line break. Breaks are the rope's (`\n`, `\r\n`, lone `\r`).
+/// For a stretch read line by line, one copy of its text and this beat ropey's line iterator.
+pub(crate) fn split_lines(text: &str, start: usize, idx: usize) -> impl Iterator<Item = (usize, usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    let mut idx = idx;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let rest = &bytes[at..];
+        let (content_len, break_len) = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+            Some(pos) if rest[pos] == b'\r' && rest.get(pos + 1) == Some(&b'\n') => (pos, 2),
+            Some(pos) => (pos, 1),
+            None => (rest.len(), 0),
+        };
+        let line = (idx, start + at, &text[at..at + content_len]);
+        at += content_len + break_len;
+        idx += 1;
+        Some(line)
+    })
+}
+
 /// The lines above `line_idx`, nearest first.
 pub(crate) fn lines_before(rope: &Rope, line_idx: usize) -> impl Iterator<Item = Line<'_>> + Clone {
     let line_idx = line_idx.min(rope.len_lines());
@@ -158,6 +182,20 @@ pub(crate) fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn split_lines_agrees_with_the_rope_on_every_line_break() {
+        let text = "a\r\nbb\rccc\n\nd";
+        let rope = Rope::from_str(text);
+        let from_rope: Vec<(usize, usize, String)> =
+            lines_from(&rope, 0).map(|line| (line.idx, line.start, line.content().into_owned())).collect();
+        let split: Vec<(usize, usize, String)> =
+            split_lines(text, 0, 0).map(|(idx, start, content)| (idx, start, content.to_owned())).collect();
+        assert_eq!(split, from_rope);
+        // From the middle: indices and offsets follow the rope's.
+        let tail: Vec<(usize, usize, &str)> = split_lines(&text[3..], 3, 1).collect();
+        assert_eq!(tail, [(1, 3, "bb"), (2, 6, "ccc"), (3, 10, ""), (4, 11, "d")]);
+    }
 
     #[test]
     fn line_bounds_know_every_line_break() {

@@ -139,18 +139,20 @@ fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_
     let zone_end = start + (cursor_line_start - start) / 4;
     let mut candidates = Vec::new();
     let mut previous_blank = false;
-    for line in lines::lines_from(rope, lines::line_of(rope, start)) {
-        if line.start > zone_end || line.start >= cursor_line_start {
+    // The zone's lines (those starting in it), from one copy of their text.
+    let zone_text_end = lines::line_bounds(rope, lines::line_of(rope, zone_end)).next_start.min(cursor_line_start);
+    let zone_text = rope.byte_slice(start..zone_text_end.max(start)).to_string();
+    for (idx, line_start, content) in lines::split_lines(&zone_text, start, lines::line_of(rope, start)) {
+        if line_start > zone_end {
             break;
         }
-        let content = line.content();
         let is_blank = content.trim().is_empty();
         if !is_blank {
             candidates.push(Candidate {
-                start: line.start,
-                first_byte: line.start + lines::indent_len(&content),
-                content_end: line.start + content.len(),
-                score: indentation_score(&content, previous_blank || line.idx == 0),
+                start: line_start,
+                first_byte: line_start + lines::indent_len(content),
+                content_end: line_start + content.len(),
+                score: indentation_score(content, previous_blank || idx == 0),
             });
         }
         previous_blank = is_blank;

@@ -147,9 +147,12 @@ pub fn prepare(
     let n_lines = rope.len_lines();
     let window_lines =
         cursor_line.saturating_sub(NEIGHBOURHOOD_LINES * 4)..(cursor_line + NEIGHBOURHOOD_LINES).min(n_lines);
-    let neighbourhood: String = (cursor_line.saturating_sub(NEIGHBOURHOOD_LINES)..=cursor_line)
-        .map(|line| line_text(snapshot, line) + "\n")
-        .collect();
+    // Only its words matter (related chunks are compared by word sets): one slice of the rope.
+    let neighbourhood = {
+        let first = rope.line_to_byte(cursor_line.saturating_sub(NEIGHBOURHOOD_LINES));
+        let end = rope.line_to_byte((cursor_line + 1).min(n_lines));
+        rope.byte_slice(first..end).to_string()
+    };
     let mut extra: Vec<Snippet> = Vec::new();
     let mut remaining = related_budget;
 
