@@ -666,7 +666,7 @@ fn variants(scale: Scale) -> Vec<Variant> {
             1,
         ),
         (
-            "invoked, three items",
+            "invoked, three items (one request with n = 3)",
             MockProvider::start_keep_alive(Reply::Choices(vec![
                 OVERHEAD_ANSWER.to_owned(),
                 "\n    let checked = total.min(limit);".to_owned(),
@@ -678,7 +678,13 @@ fn variants(scale: Scale) -> Vec<Variant> {
     ]
     .into_iter()
     .map(|(label, mock, fim, n_items)| {
-        let mut bench = start_fim(&mock, fim, json!({"n_items_invoked": n_items}), true);
+        // A gateway is asked for several choices in one request only when the user says it
+        // takes `n` (`max_choices`); the public OpenAI host is known to.
+        let provider = json!({
+            "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
+            "api_key_env": "MOCK_KEY", "fim": fim, "max_choices": n_items,
+        });
+        let mut bench = start_provider(provider, json!({"n_items_invoked": n_items}), true);
         let uri = "file:///bench/big.rs";
         bench.server.open(uri, "rust", &text);
         let (warmup, measured) = positions.split_at(scale.warmup.min(positions.len()));

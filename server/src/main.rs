@@ -91,7 +91,10 @@ fn main() -> std::process::ExitCode {
             _ => tracing::error!("panic: {info} (RUST_BACKTRACE=1 shows where)"),
         }
     }));
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // One thread for everything (no hand-offs per message); at most two for blocking work (first
+    // parses, certificates, query compilation): each such thread gets its own malloc arena, and
+    // trees parsed on many of them held +72 MiB after a completion in 50 files against +42 MiB.
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().max_blocking_threads(2).build() {
         Ok(runtime) => runtime,
         Err(error) => {
             report_error(&format!("cannot start the async runtime: {error}"));
