@@ -525,6 +525,12 @@ mod tests {
     }
 
     #[test]
+    fn an_unterminated_quote_is_a_plain_character() {
+        // The string was opened by the prefix: `print("<|>` + `hello")`.
+        assert_eq!(chars("python", r#"hello")"#), ")");
+    }
+
+    #[test]
     fn rust_lifetimes_are_not_strings() {
         assert_eq!(chars("rust", "fn f<'a>(x: &'a str) -> Y<'a> {"), "(){");
         assert_eq!(chars("rust", "let c = '(';"), "");

@@ -16,31 +16,6 @@ pub(super) fn for_name(name: Option<&str>) -> &'static Lang {
 mod tests {
     use super::*;
 
-    fn chars(lang: &str, line: &str) -> String {
-        for_name(Some(lang)).brackets(line).into_iter().map(|(_, c)| c).collect()
-    }
-
-    #[test]
-    fn strings_and_comments_hide_their_brackets() {
-        assert_eq!(chars("javascript", r#"f("(", ')') // )"#), "()");
-        assert_eq!(chars("python", "d['a)'] # ]"), "[]");
-        assert_eq!(chars("c", "x /* ( */ [0]"), "[]");
-        assert_eq!(chars("c", r#"s = "a\")" + f("#), "(");
-    }
-
-    #[test]
-    fn an_unterminated_quote_is_a_plain_character() {
-        // The string was opened by the prefix: `print("<|>` + `hello")`.
-        assert_eq!(chars("python", r#"hello")"#), ")");
-    }
-
-    #[test]
-    fn rust_lifetimes_are_not_strings() {
-        assert_eq!(chars("rust", "fn f<'a>(x: &'a str) -> Y<'a> {"), "(){");
-        assert_eq!(chars("rust", "let c = '(';"), "");
-        assert_eq!(chars("rust", r"let c = '\u{28}'; f()"), "()");
-    }
-
     #[test]
     fn block_openers_per_language() {
         assert!(for_name(Some("python")).opens_block("    def f(x):"));
