@@ -17,6 +17,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::OnceLock;
 
 use regex::Regex;
 
@@ -144,22 +145,31 @@ const BUILTIN: &[Rule] = &[
 
 /// Finds and masks secrets. Built once per configuration; cheap to share.
 pub struct Masker {
-    /// The built-in rules, then the user's patterns.
-    rules: Vec<Compiled>,
+    /// The user's patterns; the built-in rules' regexes are shared by every masker
+    /// ([`builtin_regex`]).
+    user: Vec<Regex>,
 }
 
-/// A compiled rule.
-struct Compiled {
-    kind: &'static str,
-    /// Empty: the rule always runs (the user's patterns).
-    needles: &'static [&'static str],
-    regex: Regex,
-    check: fn(&str) -> bool,
+/// The regex of `BUILTIN[index]`, compiled once per process when first needed: only text that
+/// contains one of its needles needs it, and compiling all of them takes about 2 ms, which every
+/// masker built (configuration changes, the config check, each default) used to repeat: five
+/// times before the first `initialize` answer. [`warm_up`] compiles them all ahead of need.
+fn builtin_regex(index: usize) -> &'static Regex {
+    static COMPILED: [OnceLock<Regex>; BUILTIN.len()] = [const { OnceLock::new() }; BUILTIN.len()];
+    COMPILED[index].get_or_init(|| Regex::new(BUILTIN[index].pattern).expect("built-in patterns compile"))
+}
+
+/// Compiles the built-in rules now (on a background thread at start-up), so that the first
+/// prompt masked does not wait for them.
+pub fn warm_up() {
+    for index in 0..BUILTIN.len() {
+        builtin_regex(index);
+    }
 }
 
 impl fmt::Debug for Masker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Masker").field("rules", &self.rules.len()).finish()
+        f.debug_struct("Masker").field("user_patterns", &self.user.len()).finish()
     }
 }
 
@@ -174,15 +184,7 @@ impl Masker {
     /// The built-in shapes plus `patterns` (regular expressions; where one has a capture group,
     /// only the first group is masked).
     pub fn new(patterns: &[String]) -> Result<Self, BadPattern> {
-        let mut rules: Vec<Compiled> = BUILTIN
-            .iter()
-            .map(|rule| Compiled {
-                kind: rule.kind,
-                needles: rule.needles,
-                regex: Regex::new(rule.pattern).expect("built-in patterns compile"),
-                check: rule.check,
-            })
-            .collect();
+        let mut user = Vec::with_capacity(patterns.len());
         for (index, pattern) in patterns.iter().enumerate() {
             let regex = regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)
@@ -191,9 +193,9 @@ impl Masker {
             if regex.is_match("") {
                 return Err(BadPattern { index, message: "the pattern matches empty text".to_owned() });
             }
-            rules.push(Compiled { kind: "user_pattern", needles: &[], regex, check: any });
+            user.push(regex);
         }
-        Ok(Self { rules })
+        Ok(Self { user })
     }
 
     /// The built-in shapes only.
@@ -206,14 +208,18 @@ impl Masker {
     pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
-        for rule in &self.rules {
-            if !rule.needles.is_empty() && !rule.needles.iter().any(|needle| text.contains(needle)) {
-                continue;
-            }
-            for captures in rule.regex.captures_iter(text) {
+        let builtin = BUILTIN.iter().enumerate().filter_map(|(index, rule)| {
+            rule.needles
+                .iter()
+                .any(|needle| text.contains(needle))
+                .then(|| (builtin_regex(index), rule.kind, rule.check))
+        });
+        let user = self.user.iter().map(|regex| (regex, "user_pattern", any as fn(&str) -> bool));
+        for (regex, kind, check) in builtin.chain(user) {
+            for captures in regex.captures_iter(text) {
                 let Some(secret) = captures.get(1).or_else(|| captures.get(0)) else { continue };
-                if !secret.is_empty() && (rule.check)(secret.as_str()) {
-                    spans.push((secret.start(), secret.end(), rule.kind));
+                if !secret.is_empty() && check(secret.as_str()) {
+                    spans.push((secret.start(), secret.end(), kind));
                 }
             }
         }

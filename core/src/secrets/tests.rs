@@ -206,3 +206,13 @@ fn many_large_user_patterns_work_together() {
     let mut masks = Masks::default();
     assert_eq!(masker.mask("id = secret-abcdefghijklmnop", &mut masks), "id = REDACTED_SECRET_1");
 }
+
+#[test]
+fn every_built_in_shape_compiles() {
+    // Each is compiled on first need; a pattern no other test reaches would otherwise panic
+    // only in a user's session.
+    warm_up();
+    for index in 0..BUILTIN.len() {
+        assert!(builtin_regex(index).captures_len() >= 1, "{}", BUILTIN[index].kind);
+    }
+}

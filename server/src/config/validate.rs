@@ -303,7 +303,7 @@ fn glob_problem(glob: &str) -> Option<String> {
 }
 
 fn validate_redact(redact: &RedactConfig, findings: &mut Findings) {
-    // One compile of them all (with the built-in shapes), as the server builds them.
+    // Compiled as the server compiles them (the built-in shapes are compiled apart, once).
     if !redact.patterns.is_empty()
         && let Err(error) = switchboard_core::secrets::Masker::new(&redact.patterns)
     {

@@ -25,6 +25,11 @@ pub async fn handle(session: &Arc<Session>) {
             let _ = switchboard_providers::http::client().await;
         });
     }
+    // The built-in secret shapes (about 2 ms of regex compilation) likewise, before the first
+    // prompt is masked.
+    if session.config().redact.enabled {
+        tokio::task::spawn_blocking(switchboard_core::secrets::warm_up);
+    }
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
     crate::lsp::config_watch::spawn(session);
