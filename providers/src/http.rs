@@ -693,7 +693,8 @@ pub fn decode_stream<F: Send + 'static>(frames: FrameStream<F>, decoder: impl Fr
             };
             match outcome {
                 Ok(Some(Flow::Continue)) => {}
-                Ok(Some(Flow::Done)) | Ok(None) => state.frames = None,
+                Ok(Some(Flow::Done)) => drain(state.frames.take()),
+                Ok(None) => state.frames = None,
                 Err(error) => {
                     // Events decoded before the error are dropped with it: the stream ends here.
                     state.frames = None;
@@ -704,6 +705,29 @@ pub fn decode_stream<F: Send + 'static>(frames: FrameStream<F>, decoder: impl Fr
         }
     });
     Box::pin(events)
+}
+
+/// How long, and for how many frames, the rest of a finished answer's body is read.
+const DRAIN_TIME: Duration = Duration::from_secs(2);
+const DRAIN_FRAMES: usize = 16;
+
+/// Reads what is left of a body whose answer is complete (what follows `[DONE]`: the chunked
+/// encoding's last chunk, a trailing blank line) in the background. A body dropped before its
+/// end closes the connection, and the next request would pay a new TCP and TLS handshake (tens
+/// of milliseconds with a real vendor); read to the end, the connection goes back to the pool.
+/// A body that goes on (a server sending past its own end) is dropped after a bound.
+fn drain<F: Send + 'static>(frames: Option<FrameStream<F>>) {
+    let (Some(mut frames), Ok(runtime)) = (frames, tokio::runtime::Handle::try_current()) else { return };
+    runtime.spawn(async move {
+        let rest = async {
+            for _ in 0..DRAIN_FRAMES {
+                if frames.next().await.is_none() {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, rest).await;
+    });
 }
 
 /// A stream of already-known events (non-streamed answers, tests).

@@ -81,9 +81,10 @@ fn main() {
             ..scale
         });
         say(&format!(
-            "completion round trip p50/p95/p99 {}; server CPU per completion {} ms",
+            "completion round trip p50/p95/p99 {}; server CPU per completion {} ms; {} new connections",
             pcts(&overhead.rtt),
-            ms(overhead.server_cpu_per_request)
+            ms(overhead.server_cpu_per_request),
+            overhead.connections
         ));
         return;
     }
@@ -481,6 +482,8 @@ struct Overhead {
     rtt: Vec<Duration>,
     answered: usize,
     provider_calls: usize,
+    /// Connections the provider accepted during the measured round trips.
+    connections: usize,
     mock_handling: Vec<Duration>,
     direct_mock: Vec<Duration>,
     server_cpu_per_request: Duration,
@@ -532,6 +535,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
 
     let handled_before = mock.handling_times().len();
     let calls_before = mock.request_count();
+    let connections_before = mock.connections_accepted();
     let cost_before = CostMark::take(&mut bench, &mock);
     let cpu_before = bench.cpu();
     let mut rtt = Vec::with_capacity(measured.len());
@@ -547,6 +551,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     let cost =
         cost_before.cost(&mut bench, &mock, "round trip: invoked at distinct positions, native FIM", answered, 0);
     let provider_calls = mock.request_count() - calls_before;
+    let connections = mock.connections_accepted() - connections_before;
     let mock_handling = mock.handling_times().split_off(handled_before);
     let server_cpu_per_request = cpu / measured.len().max(1) as u32;
 
@@ -590,6 +595,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
         rtt,
         answered,
         provider_calls,
+        connections,
         mock_handling,
         direct_mock,
         server_cpu_per_request,
@@ -1266,8 +1272,8 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
         ),
         format!(
             "{:<58} {:<34}",
-            "  answered / provider calls",
-            format!("{} / {} of {}", overhead.answered, overhead.provider_calls, rtt.len())
+            "  answered / provider calls / new connections",
+            format!("{} / {} of {} / {}", overhead.answered, overhead.provider_calls, rtt.len(), overhead.connections)
         ),
         format!(
             "{:<58} {:<34}",

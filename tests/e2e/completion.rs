@@ -218,6 +218,27 @@ fn a_cancelled_request_is_answered_and_its_upstream_connection_closed() {
 }
 
 #[test]
+fn finished_answers_leave_the_connection_open_for_the_next_request() {
+    // A vendor's `[DONE]` and the body's last chunk can come in separate packets; a stream
+    // dropped between them closes the connection, and with a real vendor every completion
+    // would then pay a new TCP and TLS handshake.
+    let mock = MockProvider::start_keep_alive(Reply::text("total"));
+    mock.pause_before_last_chunk(Duration::from_millis(30));
+    let (mut server, _) = start(provider_options(&mock, 0), true, "utf-16");
+    let uri = "file:///k.py";
+    server.open(uri, "python", "def a():\n    return \n\ndef b():\n    return \n\ndef c():\n    return \n");
+    for line in [1, 4, 7] {
+        // Automatic: one model call per request.
+        let response = inline_request(&mut server, uri, line, 11, 2);
+        assert_eq!(items(&response).len(), 1, "{response}\n{}", server.stderr());
+        // As between keystrokes: the last chunk arrives before the next request.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    assert_eq!(mock.request_count(), 3);
+    assert_eq!(mock.connections_accepted(), 1, "{}", server.stderr());
+}
+
+#[test]
 fn non_ascii_text_in_every_position_encoding() {
     // "日本😀" is 3 chars, 4 UTF-16 units, 10 bytes: the cursor after `len(s` is at these columns.
     for (encoding, column) in [("utf-16", 21), ("utf-8", 27), ("utf-32", 20)] {

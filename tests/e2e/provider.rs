@@ -69,6 +69,9 @@ struct State {
     keep_alive: bool,
     /// Connections accepted so far.
     accepted: usize,
+    /// With keep-alive: the pause before a streamed body's last chunk, which a real server may
+    /// send in a later packet than the `[DONE]` event.
+    last_chunk_after: Duration,
     /// The latest prompts, for the emulation of OpenAI's prefix cache ([`PromptCache`]).
     prompt_cache: PromptCache,
     /// Per request, the usage its answer reports.
@@ -214,6 +217,11 @@ impl MockProvider {
         Self::start_with(fallback, true)
     }
 
+    /// Pauses `pause` before each streamed body's last (empty) chunk, after the `[DONE]` event.
+    pub(crate) fn pause_before_last_chunk(&self, pause: Duration) {
+        self.state.lock().expect("state").last_chunk_after = pause;
+    }
+
     fn start_with(fallback: Reply, keep_alive: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().expect("addr");
@@ -291,11 +299,11 @@ impl Drop for MockProvider {
 }
 
 fn serve(stream: TcpStream, state: &Mutex<State>) {
-    let keep_alive = {
+    let (keep_alive, last_chunk_after) = {
         let mut state = state.lock().expect("state");
         state.open += 1;
         state.accepted += 1;
-        state.keep_alive
+        (state.keep_alive, state.last_chunk_after)
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     // As vendors' servers do: several small writes must not wait for the client's delayed ACK.
@@ -304,7 +312,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
         let mut reader = BufReader::new(clone);
         let mut writer = stream;
         loop {
-            let answered = answer(&mut reader, &mut writer, state, keep_alive);
+            let answered = answer(&mut reader, &mut writer, state, keep_alive, last_chunk_after);
             if let Some((arrived, _)) = answered {
                 state.lock().expect("state").handling.push(arrived.elapsed());
             }
@@ -320,17 +328,18 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
 struct Body<'a> {
     writer: &'a mut TcpStream,
     chunked: bool,
+    last_chunk_after: Duration,
 }
 
 impl Body<'_> {
     /// The status line and headers of a 200 event stream.
-    fn start_stream(writer: &mut TcpStream, keep_alive: bool) -> std::io::Result<Body<'_>> {
+    fn start_stream(writer: &mut TcpStream, keep_alive: bool, last_chunk_after: Duration) -> std::io::Result<Body<'_>> {
         let framing = if keep_alive { "transfer-encoding: chunked" } else { "connection: close" };
         let head = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n{framing}\r\n\r\n"
         );
         writer.write_all(head.as_bytes())?;
-        Ok(Body { writer, chunked: keep_alive })
+        Ok(Body { writer, chunked: keep_alive, last_chunk_after })
     }
 
     fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
@@ -346,6 +355,9 @@ impl Body<'_> {
 
     fn finish(self) -> std::io::Result<()> {
         if self.chunked {
+            if !self.last_chunk_after.is_zero() {
+                std::thread::sleep(self.last_chunk_after);
+            }
             self.writer.write_all(b"0\r\n\r\n")?;
         }
         self.writer.flush()
@@ -375,6 +387,7 @@ fn answer(
     writer: &mut TcpStream,
     state: &Mutex<State>,
     keep_alive: bool,
+    last_chunk_after: Duration,
 ) -> Option<(Instant, bool)> {
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
@@ -445,7 +458,7 @@ fn answer(
     };
     match reply {
         Some(Reply::Stream { chunks, delay }) => {
-            let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
+            let Ok(mut body) = Body::start_stream(writer, keep_alive, last_chunk_after) else { return None };
             // Anthropic's named events (docs.anthropic.com/en/api/messages-streaming): the prompt's
             // usage first, then the text, then the output's.
             if anthropic {
@@ -524,7 +537,7 @@ fn answer(
             return Some((arrived, keep_alive));
         }
         Some(Reply::Choices(answers)) => {
-            let Ok(mut body) = Body::start_stream(writer, keep_alive) else { return None };
+            let Ok(mut body) = Body::start_stream(writer, keep_alive, last_chunk_after) else { return None };
             let mut stream = String::new();
             for (index, answer) in answers.iter().take(asked).enumerate() {
                 let event = if chat {
