@@ -186,9 +186,23 @@ impl LanguageEntry {
     ///
     /// This is the one bracket counter: post-processing, context and actions all count with it.
     pub fn brackets(&self, line: &str) -> Vec<(usize, char)> {
+        // Only a bracket, a quote or a comment's first byte can matter: the scan jumps from one
+        // to the next (a first byte is never a UTF-8 continuation byte, so each is a char start).
+        let mut starts = [0u8; 4];
+        let mut first_bytes: Vec<u8> = Vec::new();
+        let tokens = self.line_comments.iter().copied().chain(self.block_comments.iter().map(|(open, _)| *open));
+        first_bytes.extend(tokens.filter_map(|token| token.bytes().next()));
+        first_bytes
+            .extend(self.strings.iter().chain(&self.char_literal).map(|c| c.encode_utf8(&mut starts).as_bytes()[0]));
+        let matters = |byte: &u8| matches!(byte, b'(' | b'[' | b'{' | b')' | b']' | b'}') || first_bytes.contains(byte);
         let mut found = Vec::new();
         let mut at = 0;
-        while let Some(character) = line[at..].chars().next() {
+        loop {
+            match line.as_bytes()[at..].iter().position(matters) {
+                Some(skip) => at += skip,
+                None => break,
+            }
+            let Some(character) = line[at..].chars().next() else { break };
             let rest = &line[at..];
             if self.line_comments.iter().any(|token| rest.starts_with(token)) {
                 break;

@@ -63,17 +63,18 @@ pub struct Prepared {
 /// 80 lines above it (local style wins, and a request must not scan the whole file).
 fn indent_unit(snapshot: &DocumentSnapshot, cursor_line: usize) -> Option<String> {
     let rope = snapshot.rope();
+    // One copy of the lines' text: ropey's per-line and per-character iterators cost more.
+    let first_line = cursor_line.saturating_sub(80);
+    let first = rope.line_to_byte(first_line);
+    let end = rope.line_to_byte((first_line + 81).min(rope.len_lines()));
+    let text = rope.byte_slice(first..end).to_string();
     let mut smallest: Option<usize> = None;
-    for line in rope.lines_at(cursor_line.saturating_sub(80)).take(81) {
-        let mut spaces = 0;
-        for ch in line.chars() {
-            match ch {
-                '\t' => return Some("\t".to_owned()),
-                ' ' => spaces += 1,
-                _ => break,
-            }
+    for line in text.split('\n') {
+        let spaces = line.bytes().take_while(|&byte| byte == b' ').count();
+        if line.as_bytes().get(spaces) == Some(&b'\t') {
+            return Some("\t".to_owned());
         }
-        let is_blank = line.chars().all(char::is_whitespace);
+        let is_blank = line[spaces..].chars().all(char::is_whitespace);
         if spaces > 0 && !is_blank {
             smallest = Some(smallest.map_or(spaces, |s: usize| s.min(spaces)));
         }

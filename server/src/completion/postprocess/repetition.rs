@@ -59,10 +59,16 @@ fn loop_start(lines: &[String]) -> Option<usize> {
 /// of one repeated character is not a loop: `// ======` and `"----"` are decorations.
 fn pattern_loop(line: &str, is_last: bool) -> bool {
     let chars: Vec<char> = line.chars().collect();
+    // No loop is shorter than this many units: starts with less room are not looked at.
+    let fewest = TAIL_PATTERN_REPEATS.min(PATTERN_REPEATS);
     for size in 2..=MAX_PATTERN {
-        for start in 0..chars.len().saturating_sub(size) {
+        let last_start = chars.len().saturating_sub(size).min((chars.len() + 1).saturating_sub(fewest * size));
+        for start in 0..last_start {
             let unit = &chars[start..start + size];
-            if unit.iter().all(|&c| c == unit[0]) || unit.iter().all(|c| c.is_whitespace()) {
+            if chars[start + size..start + 2 * size] != *unit
+                || unit.iter().all(|&c| c == unit[0])
+                || unit.iter().all(|c| c.is_whitespace())
+            {
                 continue;
             }
             let repeats = chars[start..].chunks(size).take_while(|chunk| *chunk == unit).count();
