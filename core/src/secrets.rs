@@ -159,6 +159,18 @@ fn builtin_regex(index: usize) -> &'static Regex {
     COMPILED[index].get_or_init(|| Regex::new(BUILTIN[index].pattern).expect("built-in patterns compile"))
 }
 
+/// Per built-in rule, a searcher for each of its needles, built once: a prompt is masked in
+/// several pieces, and `str::contains` sets its searcher up again for every needle and piece.
+fn builtin_finders() -> &'static [Vec<memchr::memmem::Finder<'static>>] {
+    static FINDERS: OnceLock<Vec<Vec<memchr::memmem::Finder<'static>>>> = OnceLock::new();
+    FINDERS.get_or_init(|| {
+        BUILTIN
+            .iter()
+            .map(|rule| rule.needles.iter().map(|needle| memchr::memmem::Finder::new(needle)).collect())
+            .collect()
+    })
+}
+
 /// Compiles the built-in rules now (on a background thread at start-up), so that the first
 /// prompt masked does not wait for them.
 pub fn warm_up() {
@@ -208,10 +220,11 @@ impl Masker {
     pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
+        let finders = builtin_finders();
         let builtin = BUILTIN.iter().enumerate().filter_map(|(index, rule)| {
-            rule.needles
+            finders[index]
                 .iter()
-                .any(|needle| text.contains(needle))
+                .any(|finder| finder.find(text.as_bytes()).is_some())
                 .then(|| (builtin_regex(index), rule.kind, rule.check))
         });
         let user = self.user.iter().map(|regex| (regex, "user_pattern", any as fn(&str) -> bool));
