@@ -197,11 +197,8 @@ impl LanguageEntry {
         let matters = |byte: &u8| matches!(byte, b'(' | b'[' | b'{' | b')' | b']' | b'}') || first_bytes.contains(byte);
         let mut found = Vec::new();
         let mut at = 0;
-        loop {
-            match line.as_bytes()[at..].iter().position(matters) {
-                Some(skip) => at += skip,
-                None => break,
-            }
+        while let Some(skip) = line.as_bytes()[at..].iter().position(matters) {
+            at += skip;
             let Some(character) = line[at..].chars().next() else { break };
             let rest = &line[at..];
             if self.line_comments.iter().any(|token| rest.starts_with(token)) {

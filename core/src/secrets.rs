@@ -164,10 +164,7 @@ fn builtin_regex(index: usize) -> &'static Regex {
 fn builtin_finders() -> &'static [Vec<memchr::memmem::Finder<'static>>] {
     static FINDERS: OnceLock<Vec<Vec<memchr::memmem::Finder<'static>>>> = OnceLock::new();
     FINDERS.get_or_init(|| {
-        BUILTIN
-            .iter()
-            .map(|rule| rule.needles.iter().map(|needle| memchr::memmem::Finder::new(needle)).collect())
-            .collect()
+        BUILTIN.iter().map(|rule| rule.needles.iter().map(memchr::memmem::Finder::new).collect()).collect()
     })
 }
 
@@ -221,12 +218,12 @@ impl Masker {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
         let finders = builtin_finders();
-        let builtin = BUILTIN.iter().enumerate().filter_map(|(index, rule)| {
-            finders[index]
-                .iter()
-                .any(|finder| finder.find(text.as_bytes()).is_some())
-                .then(|| (builtin_regex(index), rule.kind, rule.check))
-        });
+        let builtin = BUILTIN
+            .iter()
+            .zip(finders)
+            .enumerate()
+            .filter(|(_, (_, needles))| needles.iter().any(|finder| finder.find(text.as_bytes()).is_some()))
+            .map(|(index, (rule, _))| (builtin_regex(index), rule.kind, rule.check));
         let user = self.user.iter().map(|regex| (regex, "user_pattern", any as fn(&str) -> bool));
         for (regex, kind, check) in builtin.chain(user) {
             for captures in regex.captures_iter(text) {

@@ -212,7 +212,7 @@ fn every_built_in_shape_compiles() {
     // Each is compiled on first need; a pattern no other test reaches would otherwise panic
     // only in a user's session.
     warm_up();
-    for index in 0..BUILTIN.len() {
-        assert!(builtin_regex(index).captures_len() >= 1, "{}", BUILTIN[index].kind);
+    for (index, rule) in BUILTIN.iter().enumerate() {
+        assert!(builtin_regex(index).captures_len() >= 1, "{}", rule.kind);
     }
 }
