@@ -51,10 +51,13 @@ export class StatusBar implements vscode.Disposable {
    * (a cache hit grows none, and keeps the previous provider).
    */
   observe(status: Status): void {
+    // The item names who made the last suggestion: an action's provider answering (an action
+    // that finished meanwhile) is no suggestion, and must not hide a completion failure.
+    const suggesting = new Set(status.completion_chain);
     let answered: ProviderStatus | undefined;
     for (const provider of status.providers) {
       const before = this.successes.get(provider.name);
-      if (before !== undefined && provider.successes > before) {
+      if (before !== undefined && provider.successes > before && suggesting.has(provider.name)) {
         answered = provider;
       }
       this.successes.set(provider.name, provider.successes);
