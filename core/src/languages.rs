@@ -86,6 +86,9 @@ pub struct LanguageEntry {
     /// milliseconds on the editor's message loop (a document's first `didOpen`), for languages
     /// most sessions never see. A pattern that does not compile is logged and dropped.
     block_regexes: OnceLock<BlockRules<Regex>>,
+    /// The bytes [`LanguageEntry::brackets`] stops at (a bracket, a quote, a comment's first
+    /// byte), derived on first use.
+    bracket_stops: OnceLock<[bool; 256]>,
     /// Words that end a block on a line of their own (`end`, `fi`); empty unless `Keywords`.
     pub end_words: Vec<&'static str>,
     /// A block opener with no body is unfinished code (Python's `else:`).
@@ -188,13 +191,18 @@ impl LanguageEntry {
     pub fn brackets(&self, line: &str) -> Vec<(usize, char)> {
         // Only a bracket, a quote or a comment's first byte can matter: the scan jumps from one
         // to the next (a first byte is never a UTF-8 continuation byte, so each is a char start).
-        let mut starts = [0u8; 4];
-        let mut first_bytes: Vec<u8> = Vec::new();
-        let tokens = self.line_comments.iter().copied().chain(self.block_comments.iter().map(|(open, _)| *open));
-        first_bytes.extend(tokens.filter_map(|token| token.bytes().next()));
-        first_bytes
-            .extend(self.strings.iter().chain(&self.char_literal).map(|c| c.encode_utf8(&mut starts).as_bytes()[0]));
-        let matters = |byte: &u8| matches!(byte, b'(' | b'[' | b'{' | b')' | b']' | b'}') || first_bytes.contains(byte);
+        let stops = self.bracket_stops.get_or_init(|| {
+            let mut stops = [false; 256];
+            let mut buffer = [0u8; 4];
+            let tokens = self.line_comments.iter().copied().chain(self.block_comments.iter().map(|(open, _)| *open));
+            let quotes =
+                self.strings.iter().chain(&self.char_literal).map(|c| c.encode_utf8(&mut buffer).as_bytes()[0]);
+            for byte in b"()[]{}".iter().copied().chain(tokens.filter_map(|token| token.bytes().next())).chain(quotes) {
+                stops[usize::from(byte)] = true;
+            }
+            stops
+        });
+        let matters = |byte: &u8| stops[usize::from(*byte)];
         let mut found = Vec::new();
         let mut at = 0;
         while let Some(skip) = line.as_bytes()[at..].iter().position(matters) {
@@ -386,6 +394,7 @@ fn fallback_entry() -> LanguageEntry {
         block_style: BlockStyle::Braces,
         block_patterns: BlockRules { opens: vec!["[{(\\[]$"], ..BlockRules::default() },
         block_regexes: OnceLock::new(),
+        bracket_stops: OnceLock::new(),
         end_words: Vec::new(),
         block_needs_body: false,
         strings: vec!['"', '`'],
@@ -440,6 +449,7 @@ fn convert(name: &str, rules: RawRules, default_tests: Option<&TestConvention>) 
             continues: leak_all(rules.continues_block),
         },
         block_regexes: OnceLock::new(),
+        bracket_stops: OnceLock::new(),
         end_words: leak_all(rules.end_words),
         block_needs_body: rules.block_needs_body,
         strings: rules.strings,

@@ -210,9 +210,8 @@ fn many_large_user_patterns_work_together() {
 #[test]
 fn every_built_in_shape_compiles() {
     // Each is compiled on first need; a pattern no other test reaches would otherwise panic
-    // only in a user's session.
-    warm_up();
-    for (index, rule) in BUILTIN.iter().enumerate() {
-        assert!(builtin_regex(index).captures_len() >= 1, "{}", rule.kind);
+    // only in a user's session. `builtin_regex` panics on a pattern that does not compile.
+    for index in 0..BUILTIN.len() {
+        let _ = builtin_regex(index);
     }
 }
