@@ -81,10 +81,13 @@ fn main() {
             ..scale
         });
         say(&format!(
-            "completion round trip p50/p95/p99 {}; server CPU per completion {} ms; {} new connections",
+            "completion round trip p50/p95/p99 {}; server CPU per completion {} ms; {} new connections; \
+             the provider alone p50 {} ms, its own handling p50 {} ms",
             pcts(&overhead.rtt),
             ms(overhead.server_cpu_per_request),
-            overhead.connections
+            overhead.connections,
+            ms(percentile(&sorted(&overhead.direct_mock), 0.5)),
+            ms(percentile(&sorted(&overhead.mock_handling), 0.5)),
         ));
         return;
     }

@@ -129,7 +129,13 @@ impl PromptCache {
 }
 
 fn common_prefix_bytes(a: &str, b: &str) -> usize {
-    a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
+    // Whole blocks first (a slice comparison is a `memcmp`), then the bytes of the block that
+    // differs: the double's own time is in every round trip the bench measures.
+    const BLOCK: usize = 64;
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let same_blocks = a.chunks(BLOCK).zip(b.chunks(BLOCK)).take_while(|(x, y)| x == y).count();
+    let start = same_blocks * BLOCK;
+    start + a[start.min(a.len())..].iter().zip(&b[start.min(b.len())..]).take_while(|(x, y)| x == y).count()
 }
 
 /// The text a request's prompt is made of, in the order the model reads it: the system prompt
@@ -344,9 +350,12 @@ impl Body<'_> {
 
     fn write(&mut self, data: &[u8]) -> std::io::Result<()> {
         if self.chunked {
-            write!(self.writer, "{:x}\r\n", data.len())?;
-            self.writer.write_all(data)?;
-            self.writer.write_all(b"\r\n")?;
+            // One write per chunk, as servers' HTTP stacks send it (hyper: one `writev` of the
+            // size line, the data and the line break), not three small segments.
+            let mut chunk = format!("{:x}\r\n", data.len()).into_bytes();
+            chunk.extend_from_slice(data);
+            chunk.extend_from_slice(b"\r\n");
+            self.writer.write_all(&chunk)?;
         } else {
             self.writer.write_all(data)?;
         }

@@ -166,10 +166,13 @@ pub async fn serve_stdio(options: ServerOptions) -> i32 {
     let session = service.inner().session().clone();
     let (input, output) = super::stdio::open();
     let (server_input, server_output, writer) = super::transport::GuardedIo::start(input, output).split();
-    Server::new(server_input, server_output, socket)
+    // A task, not the future the runtime blocks on: a wake-up of that future makes the
+    // current-thread scheduler poll the event loop once more before it polls it (an extra
+    // `epoll_wait` per wake-up), and every request and reply wakes the server's future.
+    let serve = Server::new(server_input, server_output, socket)
         .concurrency_level(CONCURRENCY)
-        .serve(dispatch::AnswerEveryRequest::new(service))
-        .await;
+        .serve(dispatch::AnswerEveryRequest::new(service));
+    let _ = tokio::spawn(serve).await;
     super::transport::GuardedIo::flush(writer).await;
     if session.shutdown_requested() { 0 } else { 1 }
 }
