@@ -104,6 +104,10 @@ fn base_builder() -> reqwest::ClientBuilder {
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(90))
         .tcp_nodelay(true)
+        // A redirect is not followed: a 307 or 308 would send the prompt, the user's code, to an
+        // address nobody configured. Vendors' APIs answer where they are asked; a gateway that
+        // moved gets an error naming where to (`error_from_response`).
+        .redirect(reqwest::redirect::Policy::none())
 }
 
 /// Builds the client, adding the extra CA bundle when one is configured. A bad bundle is
@@ -324,6 +328,12 @@ pub async fn error_from_response(
     let status = response.status().as_u16();
     let retry_after = retry_after(response.headers());
     let should_retry = should_retry(response.headers());
+    // Where a redirect points, without its query (which may carry a token).
+    let response_location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .map(|location| shorten(location.split(['?', '#']).next().unwrap_or_default()));
     let body = match read_limited(provider, response, deadline, MAX_ERROR_BODY_BYTES).await {
         Ok(body) => body,
         Err(error) => {
@@ -331,6 +341,14 @@ pub async fn error_from_response(
             String::new()
         }
     };
+    if (300..400).contains(&status) {
+        let location = response_location.as_deref().unwrap_or("another address");
+        let message = format!(
+            "the provider redirects to {location} (HTTP {status}); Switchboard does not follow redirects, which \
+             would send your code to an address you did not configure: set its base_url to the address you trust"
+        );
+        return ProviderError::new(ErrorKind::InvalidRequest, provider, message).with_status(status);
+    }
     let kind = refine(status, &body).unwrap_or_else(|| classify_status(status, &body));
     let mut message = error_message(&body);
     if message.is_empty() {

@@ -188,7 +188,9 @@ pub(crate) enum Endpoint {
 /// request is sent as chat.
 pub(crate) struct Prepared {
     pub endpoint: Endpoint,
-    pub body: serde_json::Value,
+    /// The JSON body, written straight from the typed request (a `serde_json::Value` first
+    /// would copy the ~12 KB prompt into a tree and out again).
+    pub body: Vec<u8>,
     pub chat_fim: Option<FimPrompt>,
 }
 
@@ -219,11 +221,11 @@ pub(crate) fn prepare(
         if dialect.max_completion_tokens {
             body.max_completion_tokens = body.max_tokens.take();
         }
-        serde_json::to_value(body)
+        serde_json::to_vec(&body)
     };
     let (endpoint, body, chat_fim) = match &request.prompt {
         Prompt::Fim(fim) if capabilities.fim == FimMode::Native => {
-            let body = serde_json::to_value(FimRequest {
+            let body = serde_json::to_vec(&FimRequest {
                 model,
                 prompt: &fim.prefix,
                 suffix: &fim.suffix,
@@ -272,7 +274,11 @@ pub(crate) async fn generate(
     let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
     let choices = choices(target.capabilities, &request);
     let url = url_for(prepared.endpoint);
-    let mut builder = http::client_for(&url).await.post(&url).json(&prepared.body);
+    let mut builder = http::client_for(&url)
+        .await
+        .post(&url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(prepared.body);
     if let Some(headers) = target.headers {
         builder = builder.headers(headers.clone());
     }

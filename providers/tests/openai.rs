@@ -87,7 +87,7 @@ async fn chat_stream_sends_the_exact_request() {
             "model": "gpt-test",
             "messages": [{"role":"system","content":"be brief"},{"role":"user","content":"say hi"}],
             "max_completion_tokens": 64,
-            "temperature": 0.2f32,
+            "temperature": 0.2,
             "stop": ["\n\n"],
             "stream": true,
             "stream_options": {"include_usage": true}
@@ -248,6 +248,21 @@ async fn should_retry_header_is_kept() {
     server.push(Reply::json(500, r#"{"error":{"message":"x"}}"#).header("x-should-retry", "false"));
     let error = failed(provider(&spec(&server)).generate(chat_request()).await);
     assert_eq!(error.should_retry, Some(false));
+}
+
+/// A redirect is not followed: a 307 keeps the body, so following it would send the prompt to a
+/// host nobody configured. The error names where it pointed (not its query) and what to do.
+#[tokio::test]
+async fn a_redirect_is_an_error_and_the_code_stays_here() {
+    let server = MockServer::strict(support::vendors::openai).await;
+    let elsewhere = MockServer::strict(support::vendors::openai).await;
+    let location = format!("{}/v1/chat/completions?token=abc", elsewhere.url());
+    server.push(Reply::json(307, "").header("location", &location));
+    let error = failed(provider(&spec(&server)).generate(chat_request()).await);
+    assert_eq!((error.kind, error.status), (ErrorKind::InvalidRequest, Some(307)));
+    assert!(error.message.contains(&format!("{}/v1/chat/completions", elsewhere.url())), "{}", error.message);
+    assert!(error.message.contains("base_url") && !error.message.contains("token=abc"), "{}", error.message);
+    assert_eq!((server.request_count(), elsewhere.request_count()), (1, 0));
 }
 
 #[tokio::test]
