@@ -31,6 +31,7 @@ use crate::documents::DocumentSnapshot;
 use crate::text::bytes_for_tokens;
 
 use imports::ImportCandidate;
+pub use lines::line_texts;
 use scope::ScopeCandidate;
 
 /// How much context to gather, in estimated tokens ([`crate::text::estimate_tokens`]), and how to

@@ -178,6 +178,16 @@ fn cursor_key(snapshot: &DocumentSnapshot, byte_offset: usize, before_window: us
     }
 }
 
+/// `key` with only the last `before_window` bytes of its text before the cursor (back to a
+/// character boundary): what [`cursor_key`] gives with that window, without reading the rope again.
+fn narrowed(key: &CursorKey, before_window: usize) -> CursorKey {
+    let mut start = key.before.len().saturating_sub(before_window);
+    while !key.before.is_char_boundary(start) {
+        start -= 1;
+    }
+    CursorKey { uri: key.uri.clone(), before: key.before[start..].to_owned(), after: key.after.clone() }
+}
+
 impl CompletionEngine {
     pub fn new(settings: CompletionSettings) -> Self {
         Self {
@@ -362,7 +372,8 @@ impl CompletionEngine {
             );
         }
 
-        let key = cursor_key(&snapshot, cursor, BEFORE_WINDOW);
+        // The same text as `lookup_key`'s (the version is the same), so a part of it.
+        let key = narrowed(&lookup_key, BEFORE_WINDOW);
         let mut result =
             self.adopt_or_start(store, &snapshot, cursor, &key, &lookup_key, multiline, &request, &settings);
         // If this request is dropped (the editor cancelled it) while it is still the newest for
@@ -573,4 +584,24 @@ fn extends_by(shorter: &str, longer: &str, max: usize) -> Option<usize> {
         let cut = longer.len() - extra;
         longer.is_char_boundary(cut) && longer[..cut].ends_with(shorter) && !longer[cut..].contains('\n')
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The narrowed lookup key is the key `cursor_key` reads with the smaller window, multi-byte
+    /// characters at the cut included, near the start of the document too.
+    #[test]
+    fn a_narrowed_key_is_the_key_with_the_smaller_window() {
+        let store = DocumentStore::default();
+        let line = "let größe = \"日本語 😀\"; // ü\n";
+        let text = line.repeat(40);
+        store.open("file:///k.rs", "rust", 1, &text);
+        let snapshot = store.snapshot("file:///k.rs").unwrap();
+        for cursor in (0..=text.len()).filter(|&at| text.is_char_boundary(at)) {
+            let wide = cursor_key(&snapshot, cursor, BEFORE_WINDOW + AFTER_WINDOW);
+            assert_eq!(narrowed(&wide, BEFORE_WINDOW), cursor_key(&snapshot, cursor, BEFORE_WINDOW), "at {cursor}");
+        }
+    }
 }

@@ -83,6 +83,18 @@ pub(crate) fn split_lines(text: &str, start: usize, idx: usize) -> impl Iterator
     })
 }
 
+/// The contents (without line breaks) of the rope's lines `lines`, clamped to the document,
+/// from one copy of their text.
+pub fn line_texts(rope: &Rope, lines: std::ops::Range<usize>) -> Vec<String> {
+    let end = lines.end.min(rope.len_lines());
+    let first = lines.start.min(end);
+    let text = rope.byte_slice(line_start(rope, first)..line_start(rope, end)).to_string();
+    let mut texts: Vec<String> = split_lines(&text, 0, first).map(|(_, _, content)| content.to_owned()).collect();
+    // The empty line after a final line break has no text to split.
+    texts.resize(end - first, String::new());
+    texts
+}
+
 /// The lines above `line_idx`, nearest first.
 pub(crate) fn lines_before(rope: &Rope, line_idx: usize) -> impl Iterator<Item = Line<'_>> + Clone {
     let line_idx = line_idx.min(rope.len_lines());
@@ -195,6 +207,20 @@ mod tests {
         // From the middle: indices and offsets follow the rope's.
         let tail: Vec<(usize, usize, &str)> = split_lines(&text[3..], 3, 1).collect();
         assert_eq!(tail, [(1, 3, "bb"), (2, 6, "ccc"), (3, 10, ""), (4, 11, "d")]);
+    }
+
+    #[test]
+    fn line_texts_are_the_rope_lines_without_their_breaks() {
+        let rope = Rope::from_str("a\r\nbb\rccc\n\nd\n");
+        let each = |range: std::ops::Range<usize>| -> Vec<String> {
+            range
+                .filter_map(|line| rope.get_line(line))
+                .map(|slice| slice.to_string().trim_end_matches(['\n', '\r']).to_owned())
+                .collect()
+        };
+        for (start, end) in [(0, 6), (1, 3), (2, 2), (4, 9), (5, 6), (9, 12)] {
+            assert_eq!(line_texts(&rope, start..end), each(start..end), "{start}..{end}");
+        }
     }
 
     #[test]

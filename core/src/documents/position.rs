@@ -111,6 +111,16 @@ pub fn to_byte_offset(rope: &Rope, position: LineCol, encoding: PositionEncoding
     line_start_byte + line.char_to_byte(char_in_line)
 }
 
+/// The column `text` (the start of a line, no line break in it) ends at: its length in `encoding`.
+pub fn column_of(text: &str, encoding: PositionEncoding) -> u32 {
+    let col = match encoding {
+        PositionEncoding::Utf8 => text.len(),
+        PositionEncoding::Utf16 => text.chars().map(char::len_utf16).sum(),
+        PositionEncoding::Utf32 => text.chars().count(),
+    };
+    saturating_u32(col)
+}
+
 /// Converts a byte offset into `rope` to a position. An offset past the end means the end; one
 /// inside a character, or between the `\r` and `\n` of a CRLF, snaps back.
 pub fn from_byte_offset(rope: &Rope, byte_offset: usize, encoding: PositionEncoding) -> LineCol {
@@ -154,6 +164,29 @@ mod tests {
         assert_eq!(PositionEncoding::negotiate(["utf-32"]), Utf32);
         assert_eq!(PositionEncoding::negotiate(["latin-1"]), Utf16);
         assert_eq!(PositionEncoding::negotiate([]), Utf16);
+    }
+
+    /// `column_of` the text before an offset on its line is the column `from_byte_offset` gives,
+    /// at every character boundary of a line's content, in every encoding.
+    #[test]
+    fn column_of_the_text_before_is_the_position_column() {
+        let text = rope("é𝄞 a\r\n\tß\rz\u{2028}y\n\nlast 😀");
+        for encoding in [Utf8, Utf16, Utf32] {
+            for line_idx in 0..text.len_lines() {
+                let start = text.line_to_byte(line_idx);
+                let line = text.line(line_idx).to_string();
+                let content = line.trim_end_matches(['\n', '\r']);
+                for (idx, _) in content.char_indices().chain([(content.len(), ' ')]) {
+                    let expected = from_byte_offset(&text, start + idx, encoding);
+                    assert_eq!(expected.line as usize, line_idx);
+                    assert_eq!(
+                        column_of(&content[..idx], encoding),
+                        expected.col,
+                        "{encoding:?} line {line_idx} byte {idx}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -131,7 +131,12 @@ pub fn prepare(
     let cursor = cursor.min(rope.len_bytes());
     let cursor_line = rope.byte_to_line(cursor);
     let line_start = rope.line_to_byte(cursor_line);
-    let full_line = line_text(snapshot, cursor_line);
+    // The lines post-processing compares with, and the cursor's, from one copy of their text.
+    let first_nearby = cursor_line.saturating_sub(NEARBY_LINES);
+    let mut nearby = context::line_texts(rope, first_nearby..cursor_line + 1 + NEARBY_LINES);
+    let following_lines = nearby.split_off((cursor_line - first_nearby + 1).min(nearby.len()));
+    let full_line = nearby.pop().unwrap_or_default();
+    let preceding_lines = nearby;
     let split = (cursor - line_start).min(full_line.len());
     let (line_prefix, line_suffix) = if full_line.is_char_boundary(split) {
         (full_line[..split].to_owned(), full_line[split..].to_owned())
@@ -200,11 +205,6 @@ pub fn prepare(
         language: snapshot.language_entry().map(|language| language.name.to_owned()),
         system_prompt: settings.system_prompt.clone(),
     };
-    let preceding_lines =
-        (cursor_line.saturating_sub(NEARBY_LINES)..cursor_line).map(|line| line_text(snapshot, line)).collect();
-    let following_lines = (cursor_line + 1..(cursor_line + 1 + NEARBY_LINES).min(n_lines))
-        .map(|line| line_text(snapshot, line))
-        .collect();
     Prepared {
         fim,
         stop: if multiline { Vec::new() } else { vec!["\n".to_owned()] },

@@ -48,21 +48,23 @@ impl Site {
         }
         let encoding = session.encoding();
         let rope = snapshot.rope();
+        // On a character boundary within the line's content (the conversion clamps), so both
+        // positions below are columns of the text before it on its line.
         let byte_offset = position::to_byte_offset(rope, at, encoding);
-        let cursor = position::from_byte_offset(rope, byte_offset, encoding);
-        let line_start = position::line_start_byte(rope, byte_offset);
+        let line_idx = rope.byte_to_line(byte_offset);
+        let line_start = rope.line_to_byte(line_idx);
         let before: String = rope.byte_slice(line_start..byte_offset).to_string();
-        let word: String = {
-            let start = before
-                .char_indices()
-                .rev()
-                .take_while(|(_, ch)| is_word_char(*ch))
-                .last()
-                .map_or(before.len(), |(idx, _)| idx);
-            before[start..].to_owned()
-        };
-        let word_start = position::from_byte_offset(rope, byte_offset - word.len(), encoding);
-        let line = rope.line(rope.byte_to_line(byte_offset));
+        let word_start_byte = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, ch)| is_word_char(*ch))
+            .last()
+            .map_or(before.len(), |(idx, _)| idx);
+        let word = before[word_start_byte..].to_owned();
+        let line_number = u32::try_from(line_idx).unwrap_or(u32::MAX);
+        let cursor = LineCol::new(line_number, position::column_of(&before, encoding));
+        let word_start = LineCol::new(line_number, position::column_of(&before[..word_start_byte], encoding));
+        let line = rope.line(line_idx);
         let crlf =
             line.len_chars() >= 2 && line.char(line.len_chars() - 1) == '\n' && line.char(line.len_chars() - 2) == '\r';
         Some(Self {
