@@ -87,7 +87,7 @@ fn lines_text(snapshot: &DocumentSnapshot, lines: Range<usize>) -> String {
     let rope = snapshot.rope();
     let end = lines.end.min(rope.len_lines());
     let start = lines.start.min(end);
-    rope.slice(rope.line_to_char(start)..rope.line_to_char(end)).to_string()
+    String::from(rope.slice(rope.line_to_char(start)..rope.line_to_char(end)))
 }
 
 #[derive(Debug)]
@@ -312,7 +312,7 @@ fn query_definitions(document: &DocumentSnapshot) -> Vec<Definition> {
     queries::definitions(language, tree, rope)
         .into_iter()
         .map(|definition| Definition {
-            name: rope.byte_slice(definition.name_byte_range.clone()).to_string(),
+            name: String::from(rope.byte_slice(definition.name_byte_range.clone())),
             byte_range: definition.byte_range,
         })
         .collect()
@@ -339,7 +339,7 @@ fn consider<'tree>(
     if let Some(name) = fields.name.and_then(|id| node.child_by_field_id(id.get())) {
         let range = name.byte_range();
         if range.end <= rope.len_bytes() && range.len() <= 128 {
-            found.push(Definition { name: rope.byte_slice(range).to_string(), byte_range: node.byte_range() });
+            found.push(Definition { name: String::from(rope.byte_slice(range)), byte_range: node.byte_range() });
         }
     }
     node

@@ -57,6 +57,9 @@ pub struct OpenAiCompatible {
     model: String,
     chat_url: String,
     fim_url: String,
+    /// The two URLs parsed once (`None` when one does not parse: the request then fails with
+    /// the transport's error, as before), not for every request.
+    parsed_urls: (Option<reqwest::Url>, Option<reqwest::Url>),
     key: KeySource,
     /// Extra headers, organization and project, where the kind sends them.
     headers: HeaderMap,
@@ -112,11 +115,13 @@ impl OpenAiCompatible {
         let headers = request_setup::sensitive_headers(configured.chain(organization).chain(project))?;
         // The model table decides (e.g. gpt-3.5-turbo-instruct takes `suffix`); config overrides win.
         let (capabilities, info) = crate::models::capabilities(descriptor.kind, &model, spec)?;
+        let (chat_url, fim_url) = (profile.chat.url(&base_url), profile.fim.url(&base_url));
         Ok(Self {
             name: name.to_owned(),
             model,
-            chat_url: profile.chat.url(&base_url),
-            fim_url: profile.fim.url(&base_url),
+            parsed_urls: (reqwest::Url::parse(&chat_url).ok(), reqwest::Url::parse(&fim_url).ok()),
+            chat_url,
+            fim_url,
             key: descriptor.key_source(spec),
             headers,
             capabilities,
@@ -141,8 +146,8 @@ impl OpenAiCompatible {
             dialect: self.dialect,
         };
         generate(target, request, |endpoint| match endpoint {
-            Endpoint::Fim => self.fim_url.clone(),
-            Endpoint::Chat => self.chat_url.clone(),
+            Endpoint::Fim => (self.fim_url.as_str(), self.parsed_urls.1.as_ref()),
+            Endpoint::Chat => (self.chat_url.as_str(), self.parsed_urls.0.as_ref()),
         })
         .await
     }
@@ -263,22 +268,23 @@ pub(crate) struct Target<'a> {
 
 /// A whole request to an OpenAI-shaped vendor: key, body, URL for the endpoint the prompt needs
 /// (`url_for`), send and decode.
-pub(crate) async fn generate(
+pub(crate) async fn generate<'u>(
     target: Target<'_>,
     request: GenerateRequest,
-    url_for: impl Fn(Endpoint) -> String,
+    url_for: impl Fn(Endpoint) -> (&'u str, Option<&'u reqwest::Url>),
 ) -> Result<TextStream, ProviderError> {
     let deadline = http::effective_deadline(request.deadline, target.timeout);
     let key = request_setup::resolve_key(target.name, target.key).await?;
     let stream = target.capabilities.streaming;
     let prepared = prepare(target.name, target.model, target.capabilities, &request, target.dialect)?;
     let choices = choices(target.capabilities, &request);
-    let url = url_for(prepared.endpoint);
-    let mut builder = http::client_for(&url)
-        .await
-        .post(&url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(prepared.body);
+    let (url, parsed) = url_for(prepared.endpoint);
+    let client = http::client_for(url).await;
+    let builder = match parsed {
+        Some(parsed) => client.post(parsed.clone()),
+        None => client.post(url),
+    };
+    let mut builder = builder.header(reqwest::header::CONTENT_TYPE, "application/json").body(prepared.body);
     if let Some(headers) = target.headers {
         builder = builder.headers(headers.clone());
     }

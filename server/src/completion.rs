@@ -173,8 +173,8 @@ fn cursor_key(snapshot: &DocumentSnapshot, byte_offset: usize, before_window: us
     let after_end = rope.char_to_byte(rope.byte_to_char((cursor + AFTER_WINDOW).min(rope.len_bytes())));
     CursorKey {
         uri: snapshot.uri().to_owned(),
-        before: rope.byte_slice(before_start..cursor).to_string(),
-        after: rope.byte_slice(cursor..after_end).to_string(),
+        before: String::from(rope.byte_slice(before_start..cursor)),
+        after: String::from(rope.byte_slice(cursor..after_end)),
     }
 }
 

@@ -88,7 +88,7 @@ pub(crate) fn split_lines(text: &str, start: usize, idx: usize) -> impl Iterator
 pub fn line_texts(rope: &Rope, lines: std::ops::Range<usize>) -> Vec<String> {
     let end = lines.end.min(rope.len_lines());
     let first = lines.start.min(end);
-    let text = rope.byte_slice(line_start(rope, first)..line_start(rope, end)).to_string();
+    let text = String::from(rope.byte_slice(line_start(rope, first)..line_start(rope, end)));
     let mut texts: Vec<String> = split_lines(&text, 0, first).map(|(_, _, content)| content.to_owned()).collect();
     // The empty line after a final line break has no text to split.
     texts.resize(end - first, String::new());

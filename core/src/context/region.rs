@@ -85,7 +85,7 @@ pub fn symbol(snapshot: &DocumentSnapshot, start: usize, end: usize) -> Option<R
     let first = rope.byte_to_line(scope.byte_range.start);
     let last = rope.byte_to_line(scope.byte_range.end.saturating_sub(1).max(scope.byte_range.start));
     let signature = scope.signature_byte_range(rope);
-    let signature: String = rope.byte_slice(signature.start..signature.end.min(rope.len_bytes())).to_string();
+    let signature: String = String::from(rope.byte_slice(signature.start..signature.end.min(rope.len_bytes())));
     let function = ["function", "method", "func", "lambda", "arrow"].iter().any(|part| scope.node_kind.contains(part))
         || signature
             .split(|ch: char| !ch.is_alphanumeric())
@@ -162,7 +162,7 @@ pub fn lines_text(snapshot: &DocumentSnapshot, lines: Range<usize>) -> String {
     let n_lines = rope.len_lines();
     let start = rope.line_to_byte(lines.start.min(n_lines));
     let end = rope.line_to_byte(lines.end.min(n_lines));
-    rope.byte_slice(start..end).to_string()
+    String::from(rope.byte_slice(start..end))
 }
 
 #[cfg(test)]

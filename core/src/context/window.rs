@@ -141,7 +141,7 @@ fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_
     let mut previous_blank = false;
     // The zone's lines (those starting in it), from one copy of their text.
     let zone_text_end = lines::line_bounds(rope, lines::line_of(rope, zone_end)).next_start.min(cursor_line_start);
-    let zone_text = rope.byte_slice(start..zone_text_end.max(start)).to_string();
+    let zone_text = String::from(rope.byte_slice(start..zone_text_end.max(start)));
     for (idx, line_start, content) in lines::split_lines(&zone_text, start, lines::line_of(rope, start)) {
         if line_start > zone_end {
             break;

@@ -346,7 +346,7 @@ impl DocumentSnapshot {
 
     /// The whole text as one string. Allocates: prefer `rope()` slices on hot paths.
     pub fn text(&self) -> String {
-        self.rope.to_string()
+        String::from(&self.rope)
     }
 
     /// The language's syntax: `None` for plain text and for languages without a grammar.

@@ -67,7 +67,7 @@ fn indent_unit(snapshot: &DocumentSnapshot, cursor_line: usize) -> Option<String
     let first_line = cursor_line.saturating_sub(80);
     let first = rope.line_to_byte(first_line);
     let end = rope.line_to_byte((first_line + 81).min(rope.len_lines()));
-    let text = rope.byte_slice(first..end).to_string();
+    let text = String::from(rope.byte_slice(first..end));
     let mut smallest: Option<usize> = None;
     for line in text.split('\n') {
         let spaces = line.bytes().take_while(|&byte| byte == b' ').count();
@@ -86,7 +86,7 @@ fn line_text(snapshot: &DocumentSnapshot, line: usize) -> String {
     snapshot
         .rope()
         .get_line(line)
-        .map(|slice| slice.to_string().trim_end_matches(['\n', '\r']).to_owned())
+        .map(|slice| String::from(slice).trim_end_matches(['\n', '\r']).to_owned())
         .unwrap_or_default()
 }
 
@@ -157,7 +157,7 @@ pub fn prepare(
     let neighbourhood = {
         let first = rope.line_to_byte(cursor_line.saturating_sub(NEIGHBOURHOOD_LINES));
         let end = rope.line_to_byte((cursor_line + 1).min(n_lines));
-        rope.byte_slice(first..end).to_string()
+        String::from(rope.byte_slice(first..end))
     };
     let mut extra: Vec<Snippet> = Vec::new();
     let mut remaining = related_budget;

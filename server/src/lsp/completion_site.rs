@@ -53,7 +53,7 @@ impl Site {
         let byte_offset = position::to_byte_offset(rope, at, encoding);
         let line_idx = rope.byte_to_line(byte_offset);
         let line_start = rope.line_to_byte(line_idx);
-        let before: String = rope.byte_slice(line_start..byte_offset).to_string();
+        let before: String = String::from(rope.byte_slice(line_start..byte_offset));
         let word_start_byte = before
             .char_indices()
             .rev()
@@ -95,7 +95,7 @@ impl Site {
         let encoding = session.encoding();
         let start = position::to_byte_offset(snapshot.rope(), range.start, encoding);
         let end = position::to_byte_offset(snapshot.rope(), range.end, encoding);
-        (start <= end).then(|| snapshot.rope().byte_slice(start..end).to_string())
+        (start <= end).then(|| String::from(snapshot.rope().byte_slice(start..end)))
     }
 }
 
