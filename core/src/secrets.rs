@@ -168,12 +168,64 @@ fn builtin_finders() -> &'static [Vec<memchr::memmem::Finder<'static>>] {
     })
 }
 
+/// All the built-in needles in one searcher (aho-corasick's, which looks for up to 64 short
+/// literals at once with SIMD, Teddy), and the rule each belongs to.
+fn builtin_needles() -> &'static (aho_corasick::AhoCorasick, Vec<usize>) {
+    static NEEDLES: OnceLock<(aho_corasick::AhoCorasick, Vec<usize>)> = OnceLock::new();
+    NEEDLES.get_or_init(|| {
+        let (rules, needles): (Vec<usize>, Vec<&str>) = BUILTIN
+            .iter()
+            .enumerate()
+            .flat_map(|(index, rule)| rule.needles.iter().map(move |needle| (index, *needle)))
+            .unzip();
+        let searcher = aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(needles)
+            .expect("built-in needles build");
+        (searcher, rules)
+    })
+}
+
+/// After this many needles found in one text, the rest of it is searched one needle at a time
+/// (`memmem`, which stops at a needle's first occurrence): in text dense with them (a list of
+/// URLs) restarting the combined search after each one costs more.
+const COMBINED_SEARCH_MATCHES: usize = 16;
+
+/// Which built-in rules have a needle in `text`: the same answer as looking for each needle
+/// alone (a test checks it), in one pass over the text for most of it.
+///
+/// Each search starts one byte after the last needle found's start, so a needle that starts
+/// inside another is found too (`ghp_live_` holds two rules' needles); only one that starts at
+/// the same byte is not, which is harmless when both are the same rule's (a test checks that no
+/// needle is the beginning of another rule's).
+fn rules_present(text: &[u8]) -> [bool; BUILTIN.len()] {
+    let mut present = [false; BUILTIN.len()];
+    let (searcher, rule_of) = builtin_needles();
+    let mut at = 0;
+    let mut found = 0;
+    while let Some(needle) = searcher.find(&text[at..]) {
+        present[rule_of[needle.pattern().as_usize()]] = true;
+        at += needle.start() + 1;
+        found += 1;
+        if found == COMBINED_SEARCH_MATCHES {
+            // Every needle that starts before `at` has been found.
+            for (rule, finders) in builtin_finders().iter().enumerate() {
+                present[rule] = present[rule] || finders.iter().any(|finder| finder.find(&text[at..]).is_some());
+            }
+            break;
+        }
+    }
+    present
+}
+
 /// Compiles the built-in rules now (on a background thread at start-up), so that the first
 /// prompt masked does not wait for them.
 pub fn warm_up() {
     for index in 0..BUILTIN.len() {
         builtin_regex(index);
     }
+    builtin_needles();
+    builtin_finders();
 }
 
 impl fmt::Debug for Masker {
@@ -217,13 +269,12 @@ impl Masker {
     pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
-        let finders = builtin_finders();
+        let present = rules_present(text.as_bytes());
         let builtin = BUILTIN
             .iter()
-            .zip(finders)
             .enumerate()
-            .filter(|(_, (_, needles))| needles.iter().any(|finder| finder.find(text.as_bytes()).is_some()))
-            .map(|(index, (rule, _))| (builtin_regex(index), rule.kind, rule.check));
+            .filter(|(index, _)| present[*index])
+            .map(|(index, rule)| (builtin_regex(index), rule.kind, rule.check));
         let user = self.user.iter().map(|regex| (regex, "user_pattern", any as fn(&str) -> bool));
         for (regex, kind, check) in builtin.chain(user) {
             for captures in regex.captures_iter(text) {

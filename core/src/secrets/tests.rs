@@ -215,3 +215,44 @@ fn every_built_in_shape_compiles() {
         let _ = builtin_regex(index);
     }
 }
+
+/// The combined needle search finds one needle per start: another that starts at the same byte
+/// (the beginning of the one found) is missed, which must never be another rule's, or that
+/// rule's regex would not run.
+#[test]
+fn no_needle_begins_another_rules_needle() {
+    let needles: Vec<(usize, &str)> =
+        BUILTIN.iter().enumerate().flat_map(|(rule, r)| r.needles.iter().map(move |n| (rule, *n))).collect();
+    for &(rule_a, a) in &needles {
+        for &(rule_b, b) in &needles {
+            assert!(
+                rule_a == rule_b || !a.starts_with(b),
+                "{b:?} (rule {}) begins {a:?} (rule {})",
+                BUILTIN[rule_b].kind,
+                BUILTIN[rule_a].kind
+            );
+        }
+    }
+}
+
+/// Text made of needles, pieces of needles and filler, dense or sparse.
+fn needle_soup() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let needles: Vec<&'static str> = BUILTIN.iter().flat_map(|rule| rule.needles.iter().copied()).collect();
+    let piece = prop_oneof![
+        4 => proptest::sample::select(needles.clone()).prop_map(str::to_owned),
+        2 => (proptest::sample::select(needles), 0usize..4).prop_map(|(n, cut)| n[..n.len().saturating_sub(cut).max(1)].to_owned()),
+        3 => "[ -~é\n]{0,12}",
+    ];
+    proptest::collection::vec(piece, 0..80).prop_map(|pieces| pieces.concat())
+}
+
+proptest::proptest! {
+    /// The combined search finds the rules that one search per needle finds, in text sparse or
+    /// dense with needles (past `COMBINED_SEARCH_MATCHES`, the rest is searched needle by needle).
+    #[test]
+    fn the_combined_search_finds_what_each_needle_alone_finds(text in needle_soup()) {
+        let alone: Vec<bool> = BUILTIN.iter().map(|rule| rule.needles.iter().any(|needle| text.contains(needle))).collect();
+        proptest::prop_assert_eq!(rules_present(text.as_bytes()).to_vec(), alone);
+    }
+}

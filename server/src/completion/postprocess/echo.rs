@@ -59,11 +59,17 @@ fn strip_prefix_echo<'a>(first: &'a str, line_prefix: &str) -> &'a str {
     {
         return rest;
     }
-    for (at, c) in prefix.char_indices().skip(1) {
+    let mut chars = prefix.char_indices();
+    // The non-blank characters of `tail` below, kept as it shrinks (counting each tail again
+    // was quadratic in the line's length).
+    let mut tail_non_ws = non_ws(prefix) - chars.next().map_or(0, |(_, c)| usize::from(!c.is_whitespace()));
+    for (at, c) in chars {
         let tail = &prefix[at..];
-        if non_ws(tail) < MIN_PARTIAL_ECHO {
+        debug_assert_eq!(tail_non_ws, non_ws(tail));
+        if tail_non_ws < MIN_PARTIAL_ECHO {
             break;
         }
+        tail_non_ws -= usize::from(!c.is_whitespace());
         let before = prefix[..at].chars().next_back().unwrap_or(' ');
         let boundary = !is_ident(before) || !is_ident(c);
         if boundary && let Some(rest) = first.strip_prefix(tail) {
