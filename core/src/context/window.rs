@@ -146,13 +146,15 @@ fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_
         if line_start > zone_end {
             break;
         }
-        let is_blank = content.trim().is_empty();
+        let indent = lines::indent_len(content);
+        let is_blank = indent == content.len();
         if !is_blank {
             candidates.push(Candidate {
                 start: line_start,
-                first_byte: line_start + lines::indent_len(content),
+                first_byte: line_start + indent,
                 content_end: line_start + content.len(),
-                score: indentation_score(content, previous_blank || idx == 0),
+                // With a tree, the tree scores every line (`score_by_depth`).
+                score: if tree.is_none() { indentation_score(content, previous_blank || idx == 0) } else { None },
             });
         }
         previous_blank = is_blank;
