@@ -218,6 +218,13 @@ fn rules_present(text: &[u8]) -> [bool; BUILTIN.len()] {
     present
 }
 
+/// The searcher for [`PLACEHOLDER_PREFIX`], built once (`str::find` sets one up per call, and
+/// every piece of every prompt is searched).
+fn placeholder_finder() -> &'static memchr::memmem::Finder<'static> {
+    static FINDER: OnceLock<memchr::memmem::Finder<'static>> = OnceLock::new();
+    FINDER.get_or_init(|| memchr::memmem::Finder::new(PLACEHOLDER_PREFIX))
+}
+
 /// Compiles the built-in rules now (on a background thread at start-up), so that the first
 /// prompt masked does not wait for them.
 pub fn warm_up() {
@@ -287,7 +294,7 @@ impl Masker {
         // Text that already looks like one of our placeholders would be taken for one when the
         // answer comes back: it is masked too, so unmasking gives it back unchanged.
         let mut search = 0;
-        while let Some(found) = text[search..].find(PLACEHOLDER_PREFIX) {
+        while let Some(found) = placeholder_finder().find(&text.as_bytes()[search..]) {
             let start = search + found;
             let digits = text[start + PLACEHOLDER_PREFIX.len()..].bytes().take_while(u8::is_ascii_digit).count();
             let end = start + PLACEHOLDER_PREFIX.len() + digits;

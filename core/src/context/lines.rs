@@ -71,7 +71,7 @@ pub(crate) fn split_lines(text: &str, start: usize, idx: usize) -> impl Iterator
             return None;
         }
         let rest = &bytes[at..];
-        let (content_len, break_len) = match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+        let (content_len, break_len) = match memchr::memchr2(b'\n', b'\r', rest) {
             Some(pos) if rest[pos] == b'\r' && rest.get(pos + 1) == Some(&b'\n') => (pos, 2),
             Some(pos) => (pos, 1),
             None => (rest.len(), 0),
