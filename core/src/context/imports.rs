@@ -7,6 +7,11 @@
 //! near the root ([`MAX_IMPORT_DEPTH`]). `syntax::imports` answers for the whole file; this is the
 //! same question over a byte range and depth.
 //!
+//! The header is read once for the whole file, wherever the cursor is, and kept with the text it
+//! was read from ([`cached_header`]): typing below it does not change it, so later completions
+//! compare that text (a memcmp) instead of running the query again; the cursor line then bounds
+//! which of its imports are used.
+//!
 //! Without a tree, lines that look like an import in the document's language (its table entry's
 //! `imports`) stand in, each extended over following lines while its brackets are open
 //! (`import (` … `)` in Go).
@@ -54,29 +59,129 @@ pub(crate) struct ImportCandidate {
 
 /// The imports that start before line `before_line` (the cursor line), in document order.
 pub(crate) fn header_imports(snapshot: &DocumentSnapshot, before_line: usize) -> Vec<ImportCandidate> {
-    let rope = snapshot.rope();
-    let limit_line = before_line.min(MAX_HEADER_LINES);
-    if limit_line == 0 {
+    if before_line == 0 {
         return Vec::new();
     }
-    let ranges = match (snapshot.language(), snapshot.tree()) {
-        (Some(language), Some(tree)) => from_tree(language, tree, rope, limit_line),
-        _ => by_line_prefix(rope, snapshot.language_entry(), limit_line),
-    };
-    let scan_end = lines::line_start(rope, limit_line);
-    ranges
-        .into_iter()
-        .filter(|range| range.start < scan_end)
-        .filter_map(|range| {
-            let text = lines::text(rope, range.start, range.end);
-            let text = text.trim_end();
-            (!text.is_empty()).then(|| ImportCandidate {
-                start_byte: range.start,
-                line: lines::line_of(rope, range.start),
-                text: text.to_owned(),
+    let rope = snapshot.rope();
+    let scan_end = lines::line_start(rope, before_line.min(MAX_HEADER_LINES));
+    let header = cached_header(snapshot);
+    header.imports.iter().filter(|import| import.start_byte < scan_end).cloned().collect()
+}
+
+/// Every import of the file's header, wherever the cursor is, with what it was read from.
+#[derive(Debug)]
+struct Header {
+    /// What was read: the language's name (or the table entry's, without a grammar), and
+    /// whether a syntax tree was.
+    language: Option<&'static str>,
+    with_tree: bool,
+    /// The text the imports were found in: the file from its start through the last line
+    /// scanned (and the end of the last import, if that is later).
+    text: String,
+    /// Whether `text` was the whole file: a longer file could have imports past it.
+    whole_file: bool,
+    imports: Vec<ImportCandidate>,
+}
+
+impl Header {
+    fn read(snapshot: &DocumentSnapshot, language: Option<&'static str>, with_tree: bool) -> Self {
+        let rope = snapshot.rope();
+        let (ranges, scanned_lines) = match (snapshot.language(), snapshot.tree()) {
+            (Some(language), Some(tree)) => from_tree(language, tree, rope, MAX_HEADER_LINES),
+            _ => by_line_prefix(rope, snapshot.language_entry(), MAX_HEADER_LINES),
+        };
+        let scan_end = lines::line_start(rope, scanned_lines);
+        let text_end = ranges.iter().map(|range| range.end).fold(scan_end, usize::max).min(rope.len_bytes());
+        let imports = ranges
+            .into_iter()
+            .filter(|range| range.start < scan_end)
+            .filter_map(|range| {
+                let text = lines::text(rope, range.start, range.end);
+                let text = text.trim_end();
+                (!text.is_empty()).then(|| ImportCandidate {
+                    start_byte: range.start,
+                    line: lines::line_of(rope, range.start),
+                    text: text.to_owned(),
+                })
             })
-        })
-        .collect()
+            .collect();
+        Self {
+            language,
+            with_tree,
+            text: String::from(rope.byte_slice(..text_end)),
+            whole_file: text_end == rope.len_bytes(),
+            imports,
+        }
+    }
+
+    /// Whether reading `snapshot` would find these imports again: the same language and tree
+    /// or none, and the same text up to where the scan stopped. (The tree of a header whose
+    /// text is the same is the same: statements before the scan end do not change with text
+    /// after it, short of one continued onto the first line after the scan.)
+    fn holds_for(&self, snapshot: &DocumentSnapshot, language: Option<&'static str>, with_tree: bool) -> bool {
+        let rope = snapshot.rope();
+        let length_fits =
+            if self.whole_file { rope.len_bytes() == self.text.len() } else { rope.len_bytes() >= self.text.len() };
+        self.language == language
+            && self.with_tree == with_tree
+            && length_fits
+            && starts_with(rope, self.text.as_bytes())
+    }
+}
+
+/// Whether the text of `rope` begins with `prefix`, compared chunk by chunk.
+fn starts_with(rope: &Rope, prefix: &[u8]) -> bool {
+    let mut rest = prefix;
+    for chunk in rope.chunks() {
+        if rest.is_empty() {
+            break;
+        }
+        let chunk = chunk.as_bytes();
+        let n = chunk.len().min(rest.len());
+        if chunk[..n] != rest[..n] {
+            return false;
+        }
+        rest = &rest[n..];
+    }
+    rest.is_empty()
+}
+
+/// How many headers are kept: the files being edited now.
+const CACHED_HEADERS: usize = 8;
+/// A header longer than this (minified code on a few huge lines) is read each time, not kept.
+const MAX_CACHED_HEADER_BYTES: usize = 64 * 1024;
+
+/// The header of `snapshot`, from the cache when its text has not changed since it was read.
+///
+/// The header is the same from keystroke to keystroke unless the edit is in it, and scanning it
+/// with the import query was a fifth of the work of a completion; comparing its text is a
+/// memcmp. The cache holds the last few headers read, most recent first.
+fn cached_header(snapshot: &DocumentSnapshot) -> Arc<Header> {
+    let language =
+        snapshot.language().map(|language| language.name).or(snapshot.language_entry().map(|entry| entry.name));
+    let with_tree = snapshot.language().is_some() && snapshot.tree().is_some();
+    {
+        // A panic while holding the lock cannot leave the list half-updated; keep using it.
+        let mut cache = header_cache().lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(found) = cache.iter().position(|header| header.holds_for(snapshot, language, with_tree)) {
+            let header = cache.remove(found);
+            cache.insert(0, Arc::clone(&header));
+            return header;
+        }
+    }
+    // Read outside the lock: another document's completion need not wait for this one's scan.
+    let header = Arc::new(Header::read(snapshot, language, with_tree));
+    if header.text.len() <= MAX_CACHED_HEADER_BYTES {
+        let mut cache = header_cache().lock().unwrap_or_else(PoisonError::into_inner);
+        cache.insert(0, Arc::clone(&header));
+        cache.truncate(CACHED_HEADERS);
+    }
+    header
+}
+
+fn header_cache() -> &'static Mutex<Vec<Arc<Header>>> {
+    static HEADERS: OnceLock<Mutex<Vec<Arc<Header>>>> = OnceLock::new();
+    HEADERS.get_or_init(Mutex::default)
 }
 
 /// Whether the header may go on past line `scanned_lines`, given the line of the last import
@@ -88,8 +193,14 @@ fn keep_scanning(last_import_line: Option<usize>, scanned_lines: usize) -> bool 
     }
 }
 
-fn from_tree(language: &'static syntax::Language, tree: &Tree, rope: &Rope, limit_line: usize) -> Vec<Range<usize>> {
-    let Some(import_query) = import_query(language) else { return Vec::new() };
+/// The imports in the first `limit_line` lines, and how many lines were scanned.
+fn from_tree(
+    language: &'static syntax::Language,
+    tree: &Tree,
+    rope: &Rope,
+    limit_line: usize,
+) -> (Vec<Range<usize>>, usize) {
+    let Some(import_query) = import_query(language) else { return (Vec::new(), 0) };
     let mut ranges = Vec::new();
     let mut chunk_start_line = 0;
     let mut chunk_lines = FIRST_CHUNK_LINES;
@@ -104,6 +215,7 @@ fn from_tree(language: &'static syntax::Language, tree: &Tree, rope: &Rope, limi
         chunk_start_line = chunk_end_line;
         chunk_lines *= 2;
     }
+    let scanned_lines = (chunk_start_line + chunk_lines).min(limit_line);
     ranges.sort_by_key(|range| (range.start, usize::MAX - range.end));
     // An import inside another (a `use` list and one of its items) counts once, as the outer one;
     // so does one that straddles two chunks and was found in both.
@@ -113,7 +225,7 @@ fn from_tree(language: &'static syntax::Language, tree: &Tree, rope: &Rope, limi
             outermost.push(range);
         }
     }
-    outermost
+    (outermost, scanned_lines)
 }
 
 /// Adds the ranges of the imports that intersect `chunk` to `ranges`.
@@ -195,16 +307,21 @@ fn compile_import_query(language: &syntax::Language) -> Option<ImportQuery> {
     Some(ImportQuery { query, import_index })
 }
 
-fn by_line_prefix(rope: &Rope, language: Option<&LanguageEntry>, limit_line: usize) -> Vec<Range<usize>> {
+/// The import-looking lines in the first `limit_line` lines, and how many lines were read.
+fn by_line_prefix(rope: &Rope, language: Option<&LanguageEntry>, limit_line: usize) -> (Vec<Range<usize>>, usize) {
     // Plain text and languages whose entry says nothing about imports: we would only be guessing.
-    let Some(language) = language.filter(|language| !language.import_prefixes.is_empty()) else { return Vec::new() };
+    let Some(language) = language.filter(|language| !language.import_prefixes.is_empty()) else {
+        return (Vec::new(), 0);
+    };
     let mut ranges = Vec::new();
     let mut last_import_line = None;
+    let mut scanned_lines = 0;
     let mut header = lines::lines_from(rope, 0).take(limit_line);
     while let Some(line) = header.next() {
         if !keep_scanning(last_import_line, line.idx) {
             break;
         }
+        scanned_lines = line.idx + 1;
         let content = line.content();
         let trimmed = content.trim_start();
         let is_import = language.import_prefixes.iter().any(|prefix| trimmed.starts_with(prefix))
@@ -219,6 +336,7 @@ fn by_line_prefix(rope: &Rope, language: Option<&LanguageEntry>, limit_line: usi
                 break;
             }
             let Some(continuation) = header.next() else { break };
+            scanned_lines = continuation.idx + 1;
             let continuation_content = continuation.content();
             open += language.bracket_balance(&continuation_content);
             end = continuation.start + continuation_content.len();
@@ -226,7 +344,7 @@ fn by_line_prefix(rope: &Rope, language: Option<&LanguageEntry>, limit_line: usi
         ranges.push(line.start + lines::indent_len(&content)..end);
         last_import_line = Some(line.idx);
     }
-    ranges
+    (ranges, scanned_lines)
 }
 
 #[cfg(test)]
@@ -236,6 +354,7 @@ mod tests {
     fn fallback(language: &str, text: &str) -> Vec<String> {
         let rope = Rope::from_str(text);
         by_line_prefix(&rope, crate::languages::find(language), rope.len_lines())
+            .0
             .into_iter()
             .map(|range| lines::text(&rope, range.start, range.end).into_owned())
             .collect()
@@ -262,5 +381,68 @@ mod tests {
         assert!(fallback("python", &late).is_empty());
         let spread = format!("import a\n{}import b\n", "x = 1\n".repeat(HEADER_GAP_LINES - 1));
         assert_eq!(fallback("python", &spread).len(), 2);
+    }
+
+    fn texts(imports: &[ImportCandidate]) -> Vec<&str> {
+        imports.iter().map(|import| import.text.as_str()).collect()
+    }
+
+    /// What reading the header afresh finds, without the cache.
+    fn uncached(snapshot: &DocumentSnapshot, before_line: usize) -> Vec<ImportCandidate> {
+        let language = snapshot.language().map(|language| language.name);
+        let header = Header::read(snapshot, language, snapshot.tree().is_some());
+        let scan_end = lines::line_start(snapshot.rope(), before_line.min(MAX_HEADER_LINES));
+        header.imports.into_iter().filter(|import| import.start_byte < scan_end).collect()
+    }
+
+    #[test]
+    fn a_header_read_before_answers_until_its_text_changes() {
+        let body = "fn main() {\n    let x = 1;\n}\n".repeat(40);
+        let first = DocumentSnapshot::from_text("file:///a.rs", "rust", &format!("use a;\nuse b;\n\n{body}"));
+        assert_eq!(texts(&header_imports(&first, 100)), ["use a;", "use b;"]);
+        // An edit in the body: the same header, from the cache or not.
+        let typed = DocumentSnapshot::from_text("file:///a.rs", "rust", &format!("use a;\nuse b;\n\n{body}let"));
+        assert_eq!(texts(&header_imports(&typed, 100)), ["use a;", "use b;"]);
+        // The cursor still bounds what is used.
+        assert_eq!(texts(&header_imports(&typed, 1)), ["use a;"]);
+        // An edit in the header is seen.
+        let edited = DocumentSnapshot::from_text("file:///a.rs", "rust", &format!("use a;\nuse c::d;\n\n{body}"));
+        assert_eq!(texts(&header_imports(&edited, 100)), ["use a;", "use c::d;"]);
+        // The same text read without a tree is read again, not taken from the tree's entry.
+        assert_eq!(header_imports(&first.without_tree(), 100), uncached(&first.without_tree(), 100));
+    }
+
+    #[test]
+    fn a_file_that_grows_past_a_header_read_to_its_end_is_read_again() {
+        let short = DocumentSnapshot::from_text("file:///a.py", "python", "import os\n");
+        assert_eq!(texts(&header_imports(&short, 5)), ["import os"]);
+        let longer = DocumentSnapshot::from_text("file:///a.py", "python", "import os\nimport sys\nx = 1\n");
+        assert_eq!(texts(&header_imports(&longer, 5)), ["import os", "import sys"]);
+    }
+
+    proptest::proptest! {
+        // Each case parses two dozen files.
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// Whatever was cached before, the answer is what a fresh read of the header gives.
+        #[test]
+        fn the_cache_answers_as_a_fresh_read_would(
+            edits in proptest::collection::vec((0usize..100, 0usize..6, 0usize..100), 1..12),
+        ) {
+            let pieces = ["use a;\n", "use b::{c,\n d};\n", "\n", "fn f() {}\n", "// note\n", "use"];
+            // Longer than the first chunk the scan reads, so edits below the header keep it.
+            let mut lines: Vec<&str> = vec!["use x;\n", "use y;\n", "\n"];
+            lines.extend(std::iter::repeat_n("fn g() {}\n", 80));
+            for (at, piece, cursor) in edits {
+                lines.insert(at.min(lines.len()), pieces[piece]);
+                let text = lines.concat();
+                for snapshot in [
+                    DocumentSnapshot::from_text("file:///p.rs", "rust", &text),
+                    DocumentSnapshot::from_text("file:///p.rs", "rust", &text).without_tree(),
+                ] {
+                    proptest::prop_assert_eq!(header_imports(&snapshot, cursor), uncached(&snapshot, cursor));
+                }
+            }
+        }
     }
 }
