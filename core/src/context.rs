@@ -171,14 +171,15 @@ pub fn extract(snapshot: &DocumentSnapshot, byte_offset: usize, budget: ContextB
     // from round to round, so a few rounds settle it.
     let mut reserved =
         pick(&scope_candidates, &import_candidates, cursor_line_bounds.start, caps, extras_allowance).n_bytes;
-    let mut span = window::select(rope, tree, cursor, total_bytes - reserved, budget.prefix_percent);
+    let mut scores = window::LineScores::default();
+    let mut span = window::select(rope, tree, cursor, total_bytes - reserved, budget.prefix_percent, &mut scores);
     for _ in 0..3 {
         let needed = pick(&scope_candidates, &import_candidates, span.start, caps, extras_allowance).n_bytes;
         if needed >= reserved {
             break;
         }
         reserved = needed;
-        span = window::select(rope, tree, cursor, total_bytes - reserved, budget.prefix_percent);
+        span = window::select(rope, tree, cursor, total_bytes - reserved, budget.prefix_percent, &mut scores);
     }
     let picked = pick(&scope_candidates, &import_candidates, span.start, caps, total_bytes.saturating_sub(span.len()));
 

@@ -28,8 +28,37 @@ impl Span {
     }
 }
 
-/// Picks the window around `cursor` (already normalized) within `window_bytes`.
-pub(crate) fn select(rope: &Rope, tree: Option<&Tree>, cursor: usize, window_bytes: usize, prefix_percent: u8) -> Span {
+/// The syntax scores of the lines already looked at, kept across the windows one extraction
+/// tries (each round moves the start up by a few lines; its zone is mostly lines scored before).
+/// A line's score depends on the line and the tree only, never on the zone it was scored in.
+#[derive(Debug, Default)]
+pub(crate) struct LineScores {
+    /// By the line's first byte, sorted: its depth score, `None` when it is no place to start.
+    known: Vec<(usize, Option<usize>)>,
+}
+
+impl LineScores {
+    fn get(&self, first_byte: usize) -> Option<Option<usize>> {
+        self.known.binary_search_by_key(&first_byte, |(byte, _)| *byte).ok().map(|idx| self.known[idx].1)
+    }
+
+    fn insert(&mut self, first_byte: usize, score: Option<usize>) {
+        if let Err(idx) = self.known.binary_search_by_key(&first_byte, |(byte, _)| *byte) {
+            self.known.insert(idx, (first_byte, score));
+        }
+    }
+}
+
+/// Picks the window around `cursor` (already normalized) within `window_bytes`. `scores` must
+/// come from calls on the same text and tree.
+pub(crate) fn select(
+    rope: &Rope,
+    tree: Option<&Tree>,
+    cursor: usize,
+    window_bytes: usize,
+    prefix_percent: u8,
+    scores: &mut LineScores,
+) -> Span {
     let len = rope.len_bytes();
     let cursor_line = lines::line_of(rope, cursor);
     let bounds = lines::line_bounds(rope, cursor_line);
@@ -43,7 +72,7 @@ pub(crate) fn select(rope: &Rope, tree: Option<&Tree>, cursor: usize, window_byt
     let (prefix_share, suffix_share) = split(window_bytes, prefix_percent, cursor, len - cursor, head, tail);
     let mut start = grow_up(rope, bounds.start, prefix_share - head);
     if start > 0 {
-        start = snap_to_boundary(rope, tree, start, bounds.start);
+        start = snap_to_boundary(rope, tree, start, bounds.start, scores);
     }
     // Whatever the prefix did not use (a partial line, or what the boundary gave up) goes below.
     let prefix_unused = prefix_share - (cursor - start);
@@ -135,7 +164,13 @@ struct Candidate {
 /// Moves a cut prefix's `start` (a line start) down to a better line within the first quarter of
 /// the prefix: the one whose first token starts the shallowest syntax node (with a tree), or the
 /// least indented line (without). Ties go to the earliest line, which gives up the least.
-fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_start: usize) -> usize {
+fn snap_to_boundary(
+    rope: &Rope,
+    tree: Option<&Tree>,
+    start: usize,
+    cursor_line_start: usize,
+    scores: &mut LineScores,
+) -> usize {
     let zone_end = start + (cursor_line_start - start) / 4;
     let mut candidates = Vec::new();
     let mut previous_blank = false;
@@ -160,7 +195,23 @@ fn snap_to_boundary(rope: &Rope, tree: Option<&Tree>, start: usize, cursor_line_
         previous_blank = is_blank;
     }
     if let Some(tree) = tree {
-        score_by_depth(tree, &mut candidates);
+        // Walk the tree for the lines not scored before only.
+        let mut unknown = Vec::new();
+        for candidate in &mut candidates {
+            match scores.get(candidate.first_byte) {
+                Some(score) => candidate.score = score,
+                None => unknown.push(*candidate),
+            }
+        }
+        if !unknown.is_empty() {
+            score_by_depth(tree, &mut unknown);
+            for scored in &unknown {
+                scores.insert(scored.first_byte, scored.score);
+            }
+            for candidate in &mut candidates {
+                candidate.score = scores.get(candidate.first_byte).flatten();
+            }
+        }
     }
     let mut best: Option<(usize, usize)> = None;
     for candidate in &candidates {
@@ -250,7 +301,7 @@ mod tests {
 
     fn render(text: &str, cursor: usize, window_bytes: usize) -> String {
         let rope = Rope::from_str(text);
-        let span = select(&rope, None, cursor, window_bytes, 75);
+        let span = select(&rope, None, cursor, window_bytes, 75, &mut LineScores::default());
         format!("{}<|>{}", &text[span.start..cursor], &text[cursor..span.end])
     }
 
@@ -319,5 +370,25 @@ mod tests {
                 <|>cursor
         "#]]
         .assert_eq(&render(text, cursor, 62));
+    }
+
+    #[test]
+    fn scores_kept_from_earlier_windows_choose_as_fresh_ones_do() {
+        let body = "    let a = 1;\n    if a > 0 {\n        call(a,\n            2);\n    }\n\n".repeat(12);
+        let text = format!("use std::io;\n\nfn main() {{\n{body}    cursor();\n}}\n");
+        let snapshot = crate::documents::DocumentSnapshot::from_text("file:///w.rs", "rust", &text);
+        let (rope, tree) = (snapshot.rope(), snapshot.tree());
+        assert!(tree.is_some(), "the test needs a tree");
+        let cursor = text.find("cursor").unwrap_or_default();
+        let mut kept = LineScores::default();
+        // Growing windows, as extraction's rounds try them, sharing what was scored.
+        for window_bytes in (60..600).step_by(13) {
+            let fresh = select(rope, tree, cursor, window_bytes, 75, &mut LineScores::default());
+            assert_eq!(select(rope, tree, cursor, window_bytes, 75, &mut kept), fresh, "{window_bytes} bytes");
+            // The scores are used: a window never starts inside a call or at a closing brace.
+            let first_line = text[fresh.start..].lines().next().unwrap_or_default();
+            assert!(!first_line.starts_with("            2") && first_line.trim() != "}", "{first_line:?}");
+        }
+        assert!(kept.known.len() > 10, "lines were scored and kept");
     }
 }
