@@ -14,6 +14,7 @@ pub mod fim_templates;
 pub mod gemini;
 pub mod health;
 pub mod http;
+mod json_text;
 pub mod keys;
 pub mod kinds;
 pub mod llamacpp;

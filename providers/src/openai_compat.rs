@@ -16,6 +16,7 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 use crate::http::{self, Flow, FrameDecoder, SseEvent};
+use crate::json_text;
 use crate::keys;
 use crate::kinds::{Descriptor, Protocol};
 use crate::provider::{
@@ -230,7 +231,7 @@ pub(crate) fn prepare(
     };
     let (endpoint, body, chat_fim) = match &request.prompt {
         Prompt::Fim(fim) if capabilities.fim == FimMode::Native => {
-            let body = serde_json::to_vec(&FimRequest {
+            let body = FimRequest {
                 model,
                 prompt: &fim.prefix,
                 suffix: &fim.suffix,
@@ -240,7 +241,8 @@ pub(crate) fn prepare(
                 n,
                 stream,
                 stream_options: stream_options(),
-            });
+            }
+            .to_json();
             (Endpoint::Fim, body, None)
         }
         Prompt::Fim(fim) => (Endpoint::Chat, chat_body(&crate::chat_fim::to_chat(fim), &chat_stops), Some(fim.clone())),
@@ -546,7 +548,10 @@ impl<'a> ChatRequest<'a> {
 #[derive(Serialize)]
 pub(crate) struct FimRequest<'a> {
     pub model: &'a str,
+    /// Written by [`FimRequest::to_json`] itself, with the faster escaper.
+    #[serde(skip)]
     pub prompt: &'a str,
+    #[serde(skip)]
     pub suffix: &'a str,
     pub max_tokens: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -558,6 +563,23 @@ pub(crate) struct FimRequest<'a> {
     pub stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+}
+
+impl FimRequest<'_> {
+    /// The body: the prompt and suffix (most of it) through [`json_text`], the other fields
+    /// through serde. Key order does not matter in a JSON object.
+    fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        let rest = serde_json::to_vec(self)?;
+        let mut body = Vec::with_capacity(self.prompt.len() + self.suffix.len() + rest.len() + 32);
+        body.extend_from_slice(b"{\"prompt\":");
+        json_text::write_str(&mut body, self.prompt);
+        body.extend_from_slice(b",\"suffix\":");
+        json_text::write_str(&mut body, self.suffix);
+        // `rest` is an object with `model` in it at least: join its members after these two.
+        body.push(b',');
+        body.extend_from_slice(rest.strip_prefix(b"{").unwrap_or(&rest));
+        Ok(body)
+    }
 }
 
 /// One shape for chat and completions answers, streamed or not, and in-stream errors.
@@ -639,6 +661,36 @@ pub(crate) struct WireError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fim_body_holds_every_field_once() {
+        let stop = ["\n\n".to_owned()];
+        let request = FimRequest {
+            model: "codestral-latest",
+            prompt: "def f(\"a\"):\n\t",
+            suffix: "\n# é\u{1}",
+            max_tokens: 64,
+            temperature: Some(0.2),
+            stop: &stop,
+            n: None,
+            stream: true,
+            stream_options: StreamOptions::usage(true),
+        };
+        let body: serde_json::Value = serde_json::from_slice(&request.to_json().expect("body")).expect("valid JSON");
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "model": "codestral-latest",
+                "prompt": "def f(\"a\"):\n\t",
+                "suffix": "\n# é\u{1}",
+                "max_tokens": 64,
+                "temperature": 0.2,
+                "stop": ["\n\n"],
+                "stream": true,
+                "stream_options": {"include_usage": true},
+            })
+        );
+    }
 
     /// The endpoints each OpenAI-compatible kind's profile puts under a base URL, written as the
     /// user may write it (with or without `/v1`, with a trailing slash).
