@@ -29,6 +29,9 @@ pub struct Chains {
     pub detected: bool,
 }
 
+/// The problem of a configuration under which completions have no provider at all.
+pub const NO_PROVIDER: &str = "no provider is available for completions: configure one in config.toml (see docs/providers.md), set an API key such as MISTRAL_API_KEY or OPENAI_API_KEY, or start Ollama or llama.cpp locally";
+
 /// The actions chain's name (in events and messages).
 pub const ACTIONS_CHAIN: &str = "actions";
 
@@ -95,9 +98,7 @@ pub fn build(
         ChainOptions { hedge_after: None, attempt_timeout: Some(ACTIONS_ATTEMPT_TIMEOUT) },
     );
     if completion.is_none() && config.completion.enabled {
-        problems.push(
-            "no provider is available for completions: configure one in config.toml (see docs/providers.md), set an API key such as MISTRAL_API_KEY or OPENAI_API_KEY, or start Ollama or llama.cpp locally".to_owned(),
-        );
+        problems.push(NO_PROVIDER.to_owned());
     }
     Chains { completion, actions, problems, detected: needs_detection }
 }

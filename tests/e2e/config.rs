@@ -178,3 +178,36 @@ fn editing_the_config_file_applies_live() {
     let shown = messages(&mut server);
     assert!(shown.iter().any(|m| m.contains("valid again")), "{shown:?}");
 }
+
+/// Defect: a client that sends its settings only in `workspace/didChangeConfiguration` after
+/// `initialized` (Emacs's eglot, Zed, a bare `vim.lsp.start` with `settings`) was told at start-up
+/// that no provider was available, although the settings that followed named one. The warning
+/// now waits a moment for pushed settings, and still comes when none name a provider.
+#[test]
+fn no_provider_is_said_only_when_settings_pushed_after_start_name_none() {
+    let settings = json!({
+        "providers": {"gw": {"kind": "openai", "model": "m", "base_url": "http://127.0.0.1:9/v1", "api_key_env": "MOCK_KEY"}},
+        "completion": {"providers": ["gw"]},
+    });
+    for pushed in [Some(settings), Some(json!({"completion": {"temperature": 0.1}})), None] {
+        let mut server = TestServer::start_with(Options {
+            env: vec![("SWITCHBOARD_DEBUG_METHODS", "1".into()), ("MOCK_KEY", "sk-mock-000000000000".into())],
+            args: vec![],
+        });
+        server.initialize();
+        let names_a_provider = pushed.as_ref().is_some_and(|settings| settings.get("providers").is_some());
+        if let Some(settings) = &pushed {
+            server.notify("workspace/didChangeConfiguration", json!({"settings": {"switchboard": settings}}));
+        }
+        // The server's grace for pushed settings is a second; wait past it.
+        let shown: Vec<String> = server
+            .take_notifications("window/showMessage", Duration::from_millis(2_000))
+            .into_iter()
+            .map(|m| m["params"]["message"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let said = shown.iter().filter(|m| m.contains("no provider is available")).count();
+        assert_eq!(said, usize::from(!names_a_provider), "settings {pushed:?}: {shown:?}");
+        let status = server.call("switchboard/status", Value::Null);
+        assert_eq!(status["completion_chain"] == json!(["gw"]), names_a_provider, "{status}");
+    }
+}

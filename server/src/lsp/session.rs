@@ -56,6 +56,23 @@ pub struct ClientFlags {
 /// How many shown messages `switchboard/status` reports.
 const RECENT_MESSAGES: usize = 20;
 
+/// What building the chains tells the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tell {
+    /// Every problem: the configuration changed, and the user should know what it leads to.
+    Everything,
+    /// All but "no provider is available", at `initialize`: many clients (Emacs's eglot, Zed,
+    /// a bare Neovim `vim.lsp.start` with `settings`) send their settings only in
+    /// `workspace/didChangeConfiguration` after `initialized`, so the chains built before them
+    /// may lack a provider the user did configure. [`Session::tell_if_no_provider`] tells it
+    /// [`SETTINGS_GRACE`] later if it is still so.
+    AllButNoProvider,
+}
+
+/// How long after `initialized` the server waits for pushed settings before it says that no
+/// provider is available.
+pub const SETTINGS_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 #[derive(Debug)]
 pub struct Session {
     pub client: Client,
@@ -189,14 +206,14 @@ impl Session {
         );
         self.tell_config_problems(&update.problems).await;
         if update.changed {
-            self.install_chains().await;
+            self.install_chains(Tell::Everything).await;
         }
     }
 
     /// Rebuilds the provider chains from the configuration in force and tells the user what
-    /// cannot work. Returns the chains for the features to use.
-    pub async fn install_chains(&self) {
-        let chains = self.rebuild_chains().await;
+    /// cannot work (see [`Tell`]).
+    pub async fn install_chains(&self, tell: Tell) {
+        let chains = self.rebuild_chains(tell).await;
         tracing::info!(
             completion = ?chains.completion.as_ref().map(|c| c.providers().iter().map(|p| p.name().to_owned()).collect::<Vec<_>>()),
             actions = ?chains.actions.as_ref().map(|c| c.providers().iter().map(|p| p.name().to_owned()).collect::<Vec<_>>()),
@@ -231,14 +248,30 @@ impl Session {
             .collect()
     }
 
-    pub async fn rebuild_chains(&self) -> provider_chains::Chains {
+    pub async fn rebuild_chains(&self, tell: Tell) -> provider_chains::Chains {
         let config = self.config();
         let local = provider_chains::probe_if_needed(&config).await;
         let built = provider_chains::build(&config, &self.health, &provider_chains::process_env, local);
         for problem in &built.problems {
-            self.tell_once(MessageType::Warning, problem.clone()).await;
+            if tell == Tell::Everything || problem != provider_chains::NO_PROVIDER {
+                self.tell_once(MessageType::Warning, problem.clone()).await;
+            }
         }
         built
+    }
+
+    /// Tells that no provider is available for completions, if that is still so: called a moment
+    /// after `initialized` ([`SETTINGS_GRACE`]), when the settings a client pushes then have
+    /// arrived.
+    pub async fn tell_if_no_provider(&self) {
+        let missing = self
+            .chains
+            .lock()
+            .map(|chains| chains.problems.iter().any(|problem| problem == provider_chains::NO_PROVIDER))
+            .unwrap_or(false);
+        if missing {
+            self.tell_once(MessageType::Warning, provider_chains::NO_PROVIDER.to_owned()).await;
+        }
     }
 
     /// The privacy gate (`runtime::gate`) for `snapshot`: whether any of it may be sent to a

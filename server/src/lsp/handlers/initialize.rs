@@ -58,7 +58,7 @@ pub async fn handle(session: &Session, params: lsp::InitializeParams) -> Result<
     tracing::info!(client = ?flags.name, encoding = encoding.lsp_name(), inline = flags.inline_completion, "initialize");
     // Chains are ready before we answer, so the first completion request finds them (clients
     // send no requests before this answer).
-    session.install_chains().await;
+    session.install_chains(crate::lsp::session::Tell::AllButNoProvider).await;
     let inline = flags.inline_completion && session.config().completion.surfaces.inline;
     let resolve = capabilities::offers_resolve(&flags);
     session.set_flags(flags);

@@ -33,6 +33,11 @@ pub async fn handle(session: &Arc<Session>) {
     let problems = session.config.lock().map(|state| state.last_problems().to_vec()).unwrap_or_default();
     session.tell_config_problems(&problems).await;
     crate::lsp::config_watch::spawn(session);
+    let told = Arc::clone(session);
+    tokio::spawn(async move {
+        tokio::time::sleep(crate::lsp::session::SETTINGS_GRACE).await;
+        told.tell_if_no_provider().await;
+    });
     let mut events = session.health.subscribe();
     let session = Arc::clone(session);
     tokio::spawn(async move {
