@@ -15,6 +15,7 @@
 //! tests hold a corpus of both). That fixed text is also what keeps masking cheap: a rule's
 //! regex runs only on text that contains its literal part.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::OnceLock;
@@ -273,7 +274,7 @@ impl Masker {
 
     /// `text` with every secret replaced by its placeholder in `masks` (a new one for a secret
     /// not seen before in this request).
-    pub fn mask(&self, text: &str, masks: &mut Masks) -> String {
+    pub fn mask<'text>(&self, text: &'text str, masks: &mut Masks) -> Cow<'text, str> {
         // Spans of secrets; overlapping ones are merged into the first below.
         let mut spans: Vec<(usize, usize, &str)> = Vec::new();
         let present = rules_present(text.as_bytes());
@@ -302,7 +303,7 @@ impl Masker {
             search = end;
         }
         if spans.is_empty() {
-            return text.to_owned();
+            return Cow::Borrowed(text);
         }
         spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
         let mut out = String::with_capacity(text.len());
@@ -316,7 +317,7 @@ impl Masker {
             at = end;
         }
         out.push_str(&text[at..]);
-        out
+        Cow::Owned(out)
     }
 }
 

@@ -27,7 +27,8 @@ pub const TAB_WIDTH: usize = 4;
 
 /// The leading spaces and tabs of `line`.
 pub fn indent_of(line: &str) -> &str {
-    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+    // Bytes, not chars: both are ASCII, and this runs for every line of a window.
+    &line[..line.bytes().position(|byte| byte != b' ' && byte != b'\t').unwrap_or(line.len())]
 }
 
 /// The width in columns of the leading spaces and tabs of `line` (or of a run of indentation),
@@ -60,6 +61,9 @@ mod tests {
     #[test]
     fn indentation_width_counts_tabs_as_a_level() {
         assert_eq!(indent_of("\t  x"), "\t  ");
+        assert_eq!(indent_of(" \u{a0}x"), " ");
+        assert_eq!(indent_of("\t \t"), "\t \t");
+        assert_eq!(indent_of("x  "), "");
         assert_eq!(indent_width("\t  x"), TAB_WIDTH + 2);
         assert_eq!(indent_width("x"), 0);
         assert_eq!(indent_width("    "), 4);

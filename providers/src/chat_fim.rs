@@ -11,6 +11,8 @@ mod streaming;
 
 pub(crate) use streaming::stream_completion;
 
+use std::sync::Arc;
+
 use crate::provider::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, StablePrefix, TextStream};
 
 /// The default cursor marker: plain words that no language uses as syntax.
@@ -126,7 +128,7 @@ pub fn extract_code(answer: &str) -> String {
 /// For a FIM prompt sent as chat (`fim` set), hands on the code of the answer as it streams
 /// ([`streaming`]); any other answer passes unchanged. With `one_answer`, the closing fence ends
 /// the upstream request.
-pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<FimPrompt>, one_answer: bool) -> TextStream {
+pub(crate) fn extract_from_answer(answer: TextStream, fim: Option<Arc<FimPrompt>>, one_answer: bool) -> TextStream {
     match fim {
         Some(fim) => streaming::stream_completion(answer, fim, String::new(), one_answer),
         None => answer,

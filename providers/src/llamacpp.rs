@@ -8,6 +8,7 @@
 //! request's deadline so the server itself stops generating once the answer is too late, and
 //! `cache_prompt` so the unchanged start of the file is not evaluated again on every keystroke.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -145,7 +146,7 @@ impl LlamaCpp {
         chat: &ChatPrompt,
         request: &GenerateRequest,
         key: Option<&Secret>,
-        fim: Option<&FimPrompt>,
+        fim: Option<&Arc<FimPrompt>>,
     ) -> Result<TextStream, ProviderError> {
         // A FIM prompt is answered in a fenced block: a line-end stop would end it at the fence.
         let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };

@@ -8,6 +8,7 @@
 //! else chat prompting. The provider remembers the refusal, so later requests skip the failed
 //! round trip.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -171,7 +172,7 @@ impl Ollama {
         chat: &ChatPrompt,
         request: &GenerateRequest,
         key: Option<&Secret>,
-        fim: Option<&FimPrompt>,
+        fim: Option<&Arc<FimPrompt>>,
     ) -> Result<TextStream, ProviderError> {
         // A FIM prompt is answered in a fenced block: a line-end stop would end it at the fence.
         let stop = if fim.is_some() { crate::chat_fim::chat_stops(&request.stop) } else { request.stop.clone() };

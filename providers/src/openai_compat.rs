@@ -10,6 +10,7 @@
 //! (Codestral's `/v1/fim/completions`) differ from OpenAI only in their profile's data: paths,
 //! error readings, limits, and which request fields they take.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -197,7 +198,7 @@ pub(crate) struct Prepared {
     /// The JSON body, written straight from the typed request (a `serde_json::Value` first
     /// would copy the ~12 KB prompt into a tree and out again).
     pub body: Vec<u8>,
-    pub chat_fim: Option<FimPrompt>,
+    pub chat_fim: Option<Arc<FimPrompt>>,
 }
 
 /// Builds the body of a request: native FIM as `prompt` + `suffix` when the model takes it,
@@ -300,7 +301,7 @@ pub(crate) async fn generate<'u>(
 pub(crate) struct Answer {
     pub stream: bool,
     pub choices: u32,
-    pub chat_fim: Option<FimPrompt>,
+    pub chat_fim: Option<Arc<FimPrompt>>,
 }
 
 /// Sends a request built by the vendor (URL, body, extra headers), with the key as a bearer

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::Stream;
@@ -127,7 +128,9 @@ impl ChatPrompt {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prompt {
-    Fim(FimPrompt),
+    /// Shared: a chain hands the same prompt to each provider it tries, and a chat FIM answer
+    /// keeps it to read the answer against; nothing changes it once it is sent.
+    Fim(Arc<FimPrompt>),
     Chat(ChatPrompt),
 }
 

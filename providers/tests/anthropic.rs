@@ -399,7 +399,7 @@ fn fim_with_header(header_lines: usize, window: &str) -> GenerateRequest {
         language: Some("rust".into()),
         ..switchboard_providers::FimPrompt::default()
     };
-    GenerateRequest { prompt: switchboard_providers::Prompt::Fim(prompt), ..support::rust_fim_request() }
+    GenerateRequest { prompt: switchboard_providers::Prompt::Fim(prompt.into()), ..support::rust_fim_request() }
 }
 
 fn sonnet_spec(server: &MockServer) -> ProviderSpec {

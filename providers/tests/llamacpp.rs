@@ -28,7 +28,7 @@ fn fim_request() -> GenerateRequest {
         path: Some("main.py".into()),
         ..support::python_fim()
     };
-    GenerateRequest { prompt: Prompt::Fim(fim), temperature: Some(0.1), ..support::python_fim_request() }
+    GenerateRequest { prompt: Prompt::Fim(fim.into()), temperature: Some(0.1), ..support::python_fim_request() }
 }
 
 fn chat_request() -> GenerateRequest {

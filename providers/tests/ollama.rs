@@ -28,7 +28,7 @@ fn fim_request() -> GenerateRequest {
         path: Some("main.py".into()),
         ..support::python_fim()
     };
-    GenerateRequest { prompt: Prompt::Fim(fim), ..support::python_fim_request() }
+    GenerateRequest { prompt: Prompt::Fim(fim.into()), ..support::python_fim_request() }
 }
 
 fn chat_request() -> GenerateRequest {

@@ -131,7 +131,7 @@ pub async fn run(target: &Target, config: &Config, explain: bool) -> Result<Repo
             let mut masks = redaction.mask(&mut sent);
             let fim = match sent {
                 switchboard_providers::Prompt::Fim(fim) => fim,
-                switchboard_providers::Prompt::Chat(_) => switchboard_providers::FimPrompt::default(),
+                switchboard_providers::Prompt::Chat(_) => Default::default(),
             };
             let _ = writeln!(
                 out,

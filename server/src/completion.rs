@@ -488,7 +488,7 @@ impl CompletionEngine {
             let choices = if n_calls > 1 && chain.max_choices() as usize >= n_calls { n_calls } else { 1 };
             let calls = (0..n_calls / choices).map(|idx| {
                 let request = GenerateRequest {
-                    prompt: switchboard_providers::Prompt::Fim(prepared.fim.clone()),
+                    prompt: switchboard_providers::Prompt::Fim(Arc::clone(&prepared.fim)),
                     max_tokens,
                     stop: prepared.stop.clone(),
                     // Extra items for an explicit request come from a little more randomness:

@@ -84,7 +84,7 @@ async fn key_label(spec: &ProviderSpec) -> String {
 /// One minimal request: a tiny fill-in-the-middle that every kind can serve.
 async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> {
     let request = GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
+        prompt: Prompt::Fim(Arc::new(FimPrompt {
             prefix: "def add(a, b):\n    return ".to_owned(),
             suffix: "\n".to_owned(),
             extra: Vec::new(),
@@ -92,7 +92,7 @@ async fn probe(provider: &Arc<dyn Provider>) -> Result<Duration, ProviderError> 
             language: Some("python".to_owned()),
             system_prompt: None,
             header_len: 0,
-        }),
+        })),
         max_tokens: 8,
         stop: vec!["\n".to_owned()],
         temperature: Some(0.0),

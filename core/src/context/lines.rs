@@ -176,7 +176,14 @@ pub(crate) use crate::text::indent_width;
 
 /// The byte length of the leading whitespace of `line`.
 pub(crate) fn indent_len(line: &str) -> usize {
-    line.len() - line.trim_start().len()
+    // ASCII whitespace byte by byte (`trim_start` decodes each char); the rest of the line only
+    // when a non-ASCII char, which may be Unicode whitespace, follows.
+    // `char::is_whitespace`'s ASCII members: `u8::is_ascii_whitespace` leaves out 0x0b.
+    let ascii = line.bytes().position(|byte| !matches!(byte, b' ' | b'\t'..=b'\r')).unwrap_or(line.len());
+    match line.as_bytes().get(ascii) {
+        Some(byte) if !byte.is_ascii() => line.len() - line[ascii..].trim_start().len(),
+        _ => ascii,
+    }
 }
 
 /// `text` cut to at most `max_bytes`, at a character boundary.
@@ -194,6 +201,26 @@ pub(crate) fn truncate_at_char(text: &str, max_bytes: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn indent_len_is_the_length_trim_start_takes_off() {
+        let lines = [
+            "",
+            "x",
+            "    x",
+            "\t\tx",
+            " \u{b}\u{c}\r\nx",
+            "\u{a0}x",
+            "  \u{3000}\u{2028}x",
+            "  é",
+            "\u{1c}x",
+            "   ",
+            "\u{85}",
+        ];
+        for line in lines {
+            assert_eq!(indent_len(line), line.len() - line.trim_start().len(), "{line:?}");
+        }
+    }
 
     #[test]
     fn split_lines_agrees_with_the_rope_on_every_line_break() {

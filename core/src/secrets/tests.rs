@@ -143,8 +143,8 @@ fn one_secret_is_one_placeholder_across_a_request() {
     let masker = Masker::builtin();
     let key = "ghp_4fG7hJ2kL9mN3pQ6rS8tV1wX5yZ0aB3cD6eF";
     let mut masks = Masks::default();
-    let prefix = masker.mask(&format!("a = '{key}'\n"), &mut masks);
-    let suffix = masker.mask(&format!("b = '{key}'\nc = 'AKIAZ7Q4X2M9B3N5K8PL'\n"), &mut masks);
+    let prefix = masker.mask(&format!("a = '{key}'\n"), &mut masks).into_owned();
+    let suffix = masker.mask(&format!("b = '{key}'\nc = 'AKIAZ7Q4X2M9B3N5K8PL'\n"), &mut masks).into_owned();
     assert_eq!(prefix, "a = 'REDACTED_SECRET_1'\n");
     assert_eq!(suffix, "b = 'REDACTED_SECRET_1'\nc = 'REDACTED_SECRET_2'\n");
     let counts: Vec<(&str, u64)> = masks.counts().iter().map(|(kind, n)| (kind.as_str(), *n)).collect();

@@ -10,6 +10,7 @@
 //! closing fence ends the upstream request instead of paying for the chatter after it.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use futures_util::{FutureExt, StreamExt};
 
@@ -35,7 +36,7 @@ const HELD_TOKENS: [&str; 3] = [CURSOR, CURSOR_PIPE, "<think>"];
 
 /// Turns the pieces of one answer into the pieces of its code.
 pub(crate) struct Extractor {
-    fim: FimPrompt,
+    fim: Arc<FimPrompt>,
     raw: String,
     /// What has been handed on; always a prefix of the final code.
     emitted: String,
@@ -48,7 +49,7 @@ pub(crate) struct Extractor {
 
 impl Extractor {
     /// `lead` is text the answer is known to start with (an assistant prefill).
-    pub(crate) fn new(fim: FimPrompt, lead: &str) -> Self {
+    pub(crate) fn new(fim: Arc<FimPrompt>, lead: &str) -> Self {
         Self { fim, raw: lead.to_owned(), emitted: String::new(), phase: Phase::Lead, echo: None, diverged: false }
     }
 
@@ -220,10 +221,10 @@ fn settled<'a>(candidate: &'a str, suffix: &str) -> &'a str {
 
 /// Streams the code of each answer in `inner` (the first and any alternatives) as it comes.
 /// With one answer expected, a closing fence ends the upstream request.
-pub(crate) fn stream_completion(inner: TextStream, fim: FimPrompt, lead: String, one_answer: bool) -> TextStream {
+pub(crate) fn stream_completion(inner: TextStream, fim: Arc<FimPrompt>, lead: String, one_answer: bool) -> TextStream {
     struct State {
         inner: Option<TextStream>,
-        fim: FimPrompt,
+        fim: Arc<FimPrompt>,
         lead: String,
         one_answer: bool,
         first: Extractor,
@@ -231,7 +232,7 @@ pub(crate) fn stream_completion(inner: TextStream, fim: FimPrompt, lead: String,
         queue: VecDeque<Result<StreamEvent, ProviderError>>,
     }
     let state = State {
-        first: Extractor::new(fim.clone(), &lead),
+        first: Extractor::new(Arc::clone(&fim), &lead),
         inner: Some(inner),
         fim,
         lead,
@@ -266,7 +267,7 @@ pub(crate) fn stream_completion(inner: TextStream, fim: FimPrompt, lead: String,
                 Some(Ok(StreamEvent::Alternative { choice, text })) => {
                     let (fim, lead) = (&state.fim, &state.lead);
                     let extractor =
-                        state.alternatives.entry(choice).or_insert_with(|| Extractor::new(fim.clone(), lead));
+                        state.alternatives.entry(choice).or_insert_with(|| Extractor::new(Arc::clone(fim), lead));
                     let out = extractor.push(&text);
                     if !out.is_empty() {
                         state.queue.push_back(Ok(StreamEvent::Alternative { choice, text: out }));
@@ -375,7 +376,7 @@ mod tests {
     /// Feeds `pieces` to an extractor, checking along the way that nothing handed on is ever
     /// taken back; returns everything handed on.
     fn run(fim: &FimPrompt, lead: &str, pieces: &[&str]) -> String {
-        let mut extractor = Extractor::new(fim.clone(), lead);
+        let mut extractor = Extractor::new(Arc::new(fim.clone()), lead);
         let mut out = String::new();
         for piece in pieces {
             out.push_str(&extractor.push(piece));
@@ -422,7 +423,7 @@ mod tests {
     #[test]
     fn code_is_handed_on_before_the_answer_ends() {
         let fim = end_of_line_fim();
-        let mut extractor = Extractor::new(fim, "");
+        let mut extractor = Extractor::new(fim.into(), "");
         assert_eq!(extractor.push("```python\nout"), "", "may still echo the prefix (`out = []`)");
         assert_eq!(extractor.push(".app"), "out.app");
         assert_eq!(extractor.push("end(row * 2)"), "end(row * 2)");
@@ -438,7 +439,7 @@ mod tests {
     #[test]
     fn an_echoed_suffix_is_held_back_until_the_answer_shows_it_is_one() {
         let fim = FimPrompt { suffix: "\n    return sorted(out)\n".into(), ..end_of_line_fim() };
-        let mut extractor = Extractor::new(fim, "");
+        let mut extractor = Extractor::new(fim.into(), "");
         assert_eq!(extractor.push("```python\nout.append(row)\n    return"), "out.append(row)");
         assert_eq!(extractor.push(" sorted(out)\n```\n"), "");
         assert!(extractor.is_done());
@@ -448,7 +449,7 @@ mod tests {
     fn an_assistant_prefill_is_the_start_of_the_answer() {
         let fim = rust_fim();
         assert_eq!(run(&fim, "```rust", &["\na + ", "b\n``", "`\nDone."]), "a + b");
-        let mut extractor = Extractor::new(fim, "```rust");
+        let mut extractor = Extractor::new(fim.into(), "```rust");
         assert_eq!(extractor.push("\na.wrapping_add(b)"), "a.wrapping_add(b)");
     }
 
@@ -461,7 +462,7 @@ mod tests {
                 ProviderError::new(crate::provider::ErrorKind::Network, "p", "read after the fence"),
             ))),
         ));
-        let events: Vec<_> = stream_completion(inner, rust_fim(), String::new(), true).collect().await;
+        let events: Vec<_> = stream_completion(inner, rust_fim().into(), String::new(), true).collect().await;
         let texts: Vec<String> = events
             .into_iter()
             .map(|event| match event {
@@ -477,7 +478,7 @@ mod tests {
             Ok(StreamEvent::Text("\n```".into())),
             Ok(StreamEvent::Usage(crate::provider::Usage::default())),
         ]));
-        let events: Vec<_> = stream_completion(inner, rust_fim(), String::new(), false).collect().await;
+        let events: Vec<_> = stream_completion(inner, rust_fim().into(), String::new(), false).collect().await;
         let mut first = String::new();
         let mut second = String::new();
         let mut usage = false;

@@ -497,12 +497,15 @@ pub(crate) fn rust_fim_request() -> switchboard_providers::GenerateRequest {
     use switchboard_providers::{FimPrompt, GenerateRequest, Prompt, Purpose};
 
     GenerateRequest {
-        prompt: Prompt::Fim(FimPrompt {
-            prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
-            suffix: "\n}\n".into(),
-            language: Some("rust".into()),
-            ..FimPrompt::default()
-        }),
+        prompt: Prompt::Fim(
+            FimPrompt {
+                prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(),
+                suffix: "\n}\n".into(),
+                language: Some("rust".into()),
+                ..FimPrompt::default()
+            }
+            .into(),
+        ),
         max_tokens: 32,
         stop: Vec::new(),
         temperature: None,
@@ -528,7 +531,7 @@ pub(crate) fn python_fim_request() -> switchboard_providers::GenerateRequest {
     use switchboard_providers::{GenerateRequest, Prompt, Purpose};
 
     GenerateRequest {
-        prompt: Prompt::Fim(python_fim()),
+        prompt: Prompt::Fim(python_fim().into()),
         max_tokens: 48,
         stop: vec!["\n\n".into()],
         temperature: Some(0.0),

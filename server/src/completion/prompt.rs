@@ -2,7 +2,7 @@
 //! parameters post-processing will need, all packed into one fill-in-the-middle prompt. The
 //! provider layer decides how to send it (native FIM, a model's FIM template, or a chat prompt).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use switchboard_core::context::{self, ContextBudget};
 use switchboard_core::documents::{DocumentSnapshot, DocumentStore};
@@ -50,7 +50,7 @@ impl PostprocessParams {
 
 #[derive(Debug, Clone)]
 pub struct Prepared {
-    pub fim: FimPrompt,
+    pub fim: Arc<FimPrompt>,
     pub stop: Vec<String>,
     /// Indentation width of the cursor's line, for the streaming stop rule.
     pub cursor_indent: usize,
@@ -69,7 +69,14 @@ fn indent_unit(snapshot: &DocumentSnapshot, cursor_line: usize) -> Option<String
     let end = rope.line_to_byte((first_line + 81).min(rope.len_lines()));
     let text = String::from(rope.byte_slice(first..end));
     let mut smallest: Option<usize> = None;
-    for line in text.split('\n') {
+    let mut line_start = 0;
+    // memchr's searcher finds the breaks; `str::split` starts a fresh search for each line.
+    let breaks = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for line in breaks.map(|line_end| {
+        let line = &text[line_start..line_end];
+        line_start = line_end + 1;
+        line
+    }) {
         let spaces = line.bytes().take_while(|&byte| byte == b' ').count();
         if line.as_bytes().get(spaces) == Some(&b'\t') {
             return Some("\t".to_owned());
@@ -206,7 +213,7 @@ pub fn prepare(
         system_prompt: settings.system_prompt.clone(),
     };
     Prepared {
-        fim,
+        fim: Arc::new(fim),
         stop: if multiline { Vec::new() } else { vec!["\n".to_owned()] },
         cursor_indent,
         postprocess: PostprocessParams {
@@ -240,6 +247,22 @@ mod tests {
         let prepared = prepare(&store, &snapshot, 4, false, &CompletionSettings::default(), &engine_ring, &index);
         assert_eq!(prepared.fim.prefix, "x = ");
         assert_eq!(prepared.fim.suffix, "\n");
+    }
+
+    #[test]
+    fn the_indentation_unit_is_the_smallest_indent_or_a_tab_near_the_cursor() {
+        let unit = |text: &str, cursor_line: usize| {
+            let store = DocumentStore::default();
+            store.open("file:///u.py", "python", 1, text);
+            indent_unit(&store.snapshot("file:///u.py").unwrap(), cursor_line)
+        };
+        let spaces = "def f():\n    if x:\n        y()\n      \n    z\n";
+        assert_eq!(unit(spaces, 4).as_deref(), Some("    "), "a blank line's spaces do not count");
+        assert_eq!(unit("a\n  b\n\tc", 2).as_deref(), Some("\t"), "the last line has no break");
+        assert_eq!(unit("a\nb\n", 1), None);
+        let far = format!("  x\n{}y\n", "a\n".repeat(100));
+        assert_eq!(unit(&far, 101), None, "lines more than 80 above are not read");
+        assert_eq!(unit(&far, 40).as_deref(), Some("  "));
     }
 
     /// Opens `text` (with a `<|>` cursor) as `uri` in `language_id`, prepares a request there as

@@ -8,13 +8,14 @@
 //! secret back (the edit is of the user's own file), a completion is dropped (a suggestion must
 //! never write a placeholder, or a secret the model was never shown, into the file).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use switchboard_core::secrets::{Masker, Masks};
-use switchboard_providers::Prompt;
+use switchboard_providers::{FimPrompt, Prompt, Snippet};
 
 use crate::config::RedactConfig;
 
@@ -91,24 +92,38 @@ impl Redaction {
         let mut masks = Masks::default();
         let Some(masker) = &self.masker else { return masks };
         let mut mask = |text: &mut String| {
-            let masked = masker.mask(text, &mut masks);
-            if masked != *text {
+            if let Cow::Owned(masked) = masker.mask(text, &mut masks) {
                 *text = masked;
             }
         };
         match prompt {
-            Prompt::Fim(fim) => {
-                // The header and the window apart, so the header's end is still known after
-                // masking changed lengths (a secret never spans the two: the header ends a line).
-                let (header, window) = fim.split_prefix();
-                let (mut header, mut window) = (header.to_owned(), window.to_owned());
-                mask(&mut header);
-                mask(&mut window);
-                fim.header_len = header.len();
-                fim.prefix = header + &window;
-                mask(&mut fim.suffix);
-                for snippet in &mut fim.extra {
-                    mask(&mut snippet.text);
+            Prompt::Fim(shared) => {
+                let masked = {
+                    // The header and the window apart, so the header's end is still known after
+                    // masking changed lengths (a secret never spans the two: the header ends a
+                    // line).
+                    let (header, window) = shared.split_prefix();
+                    let (header, window) = (masker.mask(header, &mut masks), masker.mask(window, &mut masks));
+                    let suffix = masker.mask(&shared.suffix, &mut masks);
+                    let extra: Vec<_> =
+                        shared.extra.iter().map(|snippet| masker.mask(&snippet.text, &mut masks)).collect();
+                    // Most prompts hold no secret: then nothing is copied.
+                    let changed =
+                        [&header, &window, &suffix].into_iter().chain(&extra).any(|text| matches!(text, Cow::Owned(_)));
+                    changed.then(|| FimPrompt {
+                        header_len: header.len(),
+                        prefix: header.into_owned() + &window,
+                        suffix: suffix.into_owned(),
+                        extra: (shared.extra.iter().zip(extra))
+                            .map(|(snippet, text)| Snippet { path: snippet.path.clone(), text: text.into_owned() })
+                            .collect(),
+                        path: shared.path.clone(),
+                        language: shared.language.clone(),
+                        system_prompt: shared.system_prompt.clone(),
+                    })
+                };
+                if let Some(masked) = masked {
+                    *shared = Arc::new(masked);
                 }
             }
             Prompt::Chat(chat) => {
@@ -152,7 +167,7 @@ impl Redaction {
     /// `text` masked with the placeholders of `masks` (for showing what was sent; not counted).
     pub fn mask_text(&self, text: &str, masks: &mut Masks) -> String {
         match &self.masker {
-            Some(masker) => masker.mask(text, masks),
+            Some(masker) => masker.mask(text, masks).into_owned(),
             None => text.to_owned(),
         }
     }
@@ -175,7 +190,7 @@ impl Redaction {
 
 #[cfg(test)]
 mod tests {
-    use switchboard_providers::{ChatMessage, ChatPrompt, ChatRole, FimPrompt, Snippet};
+    use switchboard_providers::{ChatMessage, ChatPrompt, ChatRole};
 
     use super::*;
 
@@ -184,12 +199,12 @@ mod tests {
     #[test]
     fn every_text_of_a_prompt_is_masked_and_counted() {
         let redaction = Redaction::default();
-        let mut prompt = Prompt::Fim(FimPrompt {
+        let mut prompt = Prompt::Fim(Arc::new(FimPrompt {
             prefix: format!("TOKEN = '{KEY}'\n"),
             suffix: format!("\nother = '{KEY}'\n"),
             extra: vec![Snippet { path: "b.py".into(), text: "url = 'https://u:pw1234@h'".into() }],
             ..FimPrompt::default()
-        });
+        }));
         let masks = redaction.mask(&mut prompt);
         let Prompt::Fim(fim) = &prompt else { unreachable!() };
         assert_eq!(fim.prefix, "TOKEN = 'REDACTED_SECRET_1'\n");
@@ -213,10 +228,41 @@ mod tests {
     }
 
     #[test]
+    fn a_prompt_without_secrets_is_sent_as_it_came_and_one_secret_copies_it_whole() {
+        let redaction = Redaction::default();
+        let fim = Arc::new(FimPrompt {
+            header_len: 7,
+            prefix: "import x\ndef f():\n".into(),
+            suffix: "\n".into(),
+            extra: vec![Snippet { path: "b.py".into(), text: "y = 1".into() }],
+            path: Some("a.py".into()),
+            language: Some("python".into()),
+            system_prompt: Some("be brief".into()),
+        });
+        let mut prompt = Prompt::Fim(Arc::clone(&fim));
+        assert!(redaction.mask(&mut prompt).is_empty());
+        let Prompt::Fim(sent) = &prompt else { unreachable!() };
+        assert!(Arc::ptr_eq(sent, &fim), "nothing masked, nothing copied");
+
+        let with_secret = FimPrompt {
+            extra: vec![Snippet { path: "b.py".into(), text: format!("t = '{KEY}'") }],
+            ..FimPrompt::clone(&fim)
+        };
+        let mut prompt = Prompt::Fim(Arc::new(with_secret.clone()));
+        redaction.mask(&mut prompt);
+        let Prompt::Fim(sent) = &prompt else { unreachable!() };
+        let expected = FimPrompt {
+            extra: vec![Snippet { path: "b.py".into(), text: "t = 'REDACTED_SECRET_1'".into() }],
+            ..with_secret
+        };
+        assert_eq!(**sent, expected, "every other field as it was");
+    }
+
+    #[test]
     fn off_only_when_the_user_says_and_a_bad_pattern_keeps_the_built_in_shapes() {
         let stats = Arc::new(RedactionStats::default());
         let off = Redaction::from_config(&RedactConfig { enabled: false, patterns: vec![] }, Arc::clone(&stats));
-        let mut prompt = Prompt::Fim(FimPrompt { prefix: KEY.into(), ..FimPrompt::default() });
+        let mut prompt = Prompt::Fim(Arc::new(FimPrompt { prefix: KEY.into(), ..FimPrompt::default() }));
         assert!(off.mask(&mut prompt).is_empty());
         assert!(!off.status().enabled);
         let bad = Redaction::from_config(&RedactConfig { enabled: true, patterns: vec!["(".into()] }, stats);
@@ -228,11 +274,11 @@ mod tests {
     fn the_headers_end_survives_masking() {
         let redaction = Redaction::default();
         let header = format!("TOKEN = '{KEY}'\n# …\n");
-        let mut prompt = Prompt::Fim(FimPrompt {
+        let mut prompt = Prompt::Fim(Arc::new(FimPrompt {
             header_len: header.len(),
             prefix: header + &format!("x = '{KEY}'"),
             ..FimPrompt::default()
-        });
+        }));
         redaction.mask(&mut prompt);
         let Prompt::Fim(fim) = &prompt else { unreachable!() };
         assert_eq!(fim.split_prefix(), ("TOKEN = 'REDACTED_SECRET_1'\n# …\n", "x = 'REDACTED_SECRET_1'"));
