@@ -172,12 +172,13 @@ fn snap_to_boundary(
     scores: &mut LineScores,
 ) -> usize {
     let zone_end = start + (cursor_line_start - start) / 4;
-    let mut candidates = Vec::new();
     let mut previous_blank = false;
     // The zone's lines (those starting in it), from one copy of their text.
-    let zone_text_end = lines::line_bounds(rope, lines::line_of(rope, zone_end)).next_start.min(cursor_line_start);
+    let (first_line, last_line) = (lines::line_of(rope, start), lines::line_of(rope, zone_end));
+    let zone_text_end = lines::line_bounds(rope, last_line).next_start.min(cursor_line_start);
     let zone_text = String::from(rope.byte_slice(start..zone_text_end.max(start)));
-    for (idx, line_start, content) in lines::split_lines(&zone_text, start, lines::line_of(rope, start)) {
+    let mut candidates = Vec::with_capacity(last_line + 1 - first_line.min(last_line));
+    for (idx, line_start, content) in lines::split_lines(&zone_text, start, first_line) {
         if line_start > zone_end {
             break;
         }
@@ -196,7 +197,7 @@ fn snap_to_boundary(
     }
     if let Some(tree) = tree {
         // Walk the tree for the lines not scored before only.
-        let mut unknown = Vec::new();
+        let mut unknown = Vec::with_capacity(candidates.len());
         for candidate in &mut candidates {
             match scores.get(candidate.first_byte) {
                 Some(score) => candidate.score = score,
