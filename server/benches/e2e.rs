@@ -7,6 +7,11 @@
 //! through a suggestion must be its remaining text). Run the full workload with
 //! `cargo bench -p switchboard --bench e2e`; without `--bench` in its arguments (as
 //! `cargo test --all-targets` runs it) a small smoke version runs in a few seconds.
+//!
+//! With `SWITCHBOARD_BENCH_LLM_LS` naming an llm-ls binary (github.com/huggingface/llm-ls), the
+//! completion round trip is also measured for llm-ls, over the same file, positions and warm-up
+//! against the same kind of loopback provider, and printed side by side (also with
+//! `SWITCHBOARD_BENCH_ONLY=overhead`); without it, the peers' column shows older figures.
 
 // Both modules allow dead code themselves: the tests and this bench use different parts.
 #[path = "../../tests/e2e/support.rs"]
@@ -75,23 +80,28 @@ fn main() {
     // the server with `perf record -p`, whose process id is printed first).
     if std::env::var("SWITCHBOARD_BENCH_ONLY").as_deref() == Ok("overhead") {
         let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
-        let overhead = overhead_and_keystrokes(Scale {
+        let scale = Scale {
             positions: number("SWITCHBOARD_BENCH_POSITIONS").unwrap_or(scale.positions),
             big_lines: number("SWITCHBOARD_BENCH_LINES").unwrap_or(scale.big_lines),
             ..scale
-        });
+        };
+        let overhead = overhead_and_keystrokes(scale);
         say(&format!(
             "completion round trip p50/p95/p99 {}; server CPU per completion {} ms; {} new connections; \
-             the provider alone p50 {} ms, its own handling p50 {} ms",
+             the provider alone p50 {} ms, its own handling p50 {} ms; {} prompt bytes per request",
             pcts(&overhead.rtt),
             ms(overhead.server_cpu_per_request),
             overhead.connections,
             ms(percentile(&sorted(&overhead.direct_mock), 0.5)),
             ms(percentile(&sorted(&overhead.mock_handling), 0.5)),
+            overhead.prompt_bytes,
         ));
+        // With `SWITCHBOARD_BENCH_LLM_LS`: llm-ls over the same file and positions.
+        report_peers(&overhead, &peers(scale, &overhead));
         return;
     }
     let overhead = overhead_and_keystrokes(scale);
+    let peers = peers(scale, &overhead);
     let variants = variants(scale);
     let memory = memory(scale);
     let through = typing_through();
@@ -101,7 +111,8 @@ fn main() {
     let chat_typing = typing_in_a_function(scale, "chat");
     let anthropic_typing = typing_in_a_function(scale, "anthropic");
     let startup = startup();
-    report(scale, &overhead, &memory, &through, &burst);
+    report(scale, &overhead, &peers, &memory, &through, &burst);
+    report_peers(&overhead, &peers);
     report_cost(&[&overhead.cost, &through.cost, &burst.cost, &native_typing, &chat_typing, &anthropic_typing]);
     report_variants(&variants);
     report_actions(&actions);
@@ -490,6 +501,8 @@ struct Overhead {
     mock_handling: Vec<Duration>,
     direct_mock: Vec<Duration>,
     server_cpu_per_request: Duration,
+    /// Mean prompt bytes of the measured requests, as the provider received them.
+    prompt_bytes: usize,
     ping: Vec<Duration>,
     // Keystrokes.
     edits: usize,
@@ -499,6 +512,32 @@ struct Overhead {
     edits_ok: bool,
     /// The measured round trips' prompt tokens.
     cost: Cost,
+}
+
+/// A cursor position in the large file: line and column.
+type Position = (usize, usize);
+
+/// The round trip's positions in the large file: the first request (which parses the whole file
+/// in Switchboard), the warm-up (positions not measured, spread among the measured ones) and the
+/// measured ones. Switchboard and its peers are asked at the same positions in the same order.
+fn overhead_positions(candidates: &[Position], scale: Scale) -> (Position, Vec<Position>, Vec<Position>) {
+    let positions = spread(candidates, scale.positions + scale.warmup + 1);
+    let (first, rest) = positions.split_first().expect("positions");
+    let step = (rest.len() / scale.warmup.max(1)).max(1);
+    let (warmup, measured): (Vec<_>, Vec<_>) =
+        rest.iter().enumerate().partition(|(idx, _)| idx % step == 0 && idx / step < scale.warmup);
+    let positions = |indexed: Vec<(usize, &Position)>| indexed.into_iter().map(|(_, position)| *position).collect();
+    (*first, positions(warmup), positions(measured))
+}
+
+/// The prompt's bytes of an OpenAI-compatible completion request as the provider received it
+/// (`prompt` and `suffix`: FIM tokens, when a client writes them into the prompt, included).
+fn prompt_bytes(body: &Value) -> usize {
+    ["prompt", "suffix"].iter().map(|field| body[field].as_str().map_or(0, str::len)).sum()
+}
+
+fn mean_prompt_bytes(requests: &[provider::Recorded]) -> usize {
+    requests.iter().map(|request| prompt_bytes(&request.body)).sum::<usize>() / requests.len().max(1)
 }
 
 fn overhead_and_keystrokes(scale: Scale) -> Overhead {
@@ -514,8 +553,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     bench.ping();
 
     // The first request parses the whole file.
-    let positions = spread(&candidates, scale.positions + scale.warmup + 1);
-    let (first, rest) = positions.split_first().expect("positions");
+    let (first, warmup, measured) = overhead_positions(&candidates, scale);
     let started = Instant::now();
     let first_answer = bench.inline(uri, first.0, first.1, INVOKED);
     let first_request = started.elapsed();
@@ -527,11 +565,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
         bench.server.stderr()
     );
 
-    // Warm-up at positions not measured, spread among the measured ones.
-    let step = (rest.len() / scale.warmup.max(1)).max(1);
-    let (warmup, measured): (Vec<_>, Vec<_>) =
-        rest.iter().enumerate().partition(|(idx, _)| idx % step == 0 && idx / step < scale.warmup);
-    for (_, (line, character)) in &warmup {
+    for (line, character) in &warmup {
         bench.inline(uri, *line, *character, INVOKED);
     }
     let ping: Vec<Duration> = (0..20).map(|_| bench.ping()).collect();
@@ -543,7 +577,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     let cpu_before = bench.cpu();
     let mut rtt = Vec::with_capacity(measured.len());
     let mut answered = 0;
-    for (_, (line, character)) in &measured {
+    for (line, character) in &measured {
         let started = Instant::now();
         let answer = bench.inline(uri, *line, *character, INVOKED);
         rtt.push(started.elapsed());
@@ -557,6 +591,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
     let connections = mock.connections_accepted() - connections_before;
     let mock_handling = mock.handling_times().split_off(handled_before);
     let server_cpu_per_request = cpu / measured.len().max(1) as u32;
+    let prompt_bytes = mean_prompt_bytes(&mock.requests()[calls_before..]);
 
     // The provider alone: the same request body, straight from this process, on one connection.
     let body = mock.requests().last().map(|request| request.body.to_string()).unwrap_or_default();
@@ -602,6 +637,7 @@ fn overhead_and_keystrokes(scale: Scale) -> Overhead {
         mock_handling,
         direct_mock,
         server_cpu_per_request,
+        prompt_bytes,
         ping,
         edits: scale.edits,
         edits_wall,
@@ -646,6 +682,213 @@ impl DirectConnection {
         }
         started.elapsed()
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1c: a peer, llm-ls (github.com/huggingface/llm-ls), over the same file and positions
+
+/// The llm-ls binary to measure beside Switchboard, if `SWITCHBOARD_BENCH_LLM_LS` names one.
+fn llm_ls_binary() -> Option<std::path::PathBuf> {
+    std::env::var_os("SWITCHBOARD_BENCH_LLM_LS").filter(|path| !path.is_empty()).map(std::path::PathBuf::from)
+}
+
+/// Taken out of the peer's environment: its HTTP client (reqwest) honours them, and its backend
+/// is on loopback.
+const PROXY_VARIABLES: &[&str] = &["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"];
+
+/// llm-ls's round trip, measured as Switchboard's is.
+struct Peer {
+    /// `contextWindow`: without a tokenizer llm-ls counts it in bytes of whole lines.
+    context_window: usize,
+    /// From writing `didOpen` to the first answer (llm-ls parses the whole file in `didOpen`).
+    open_to_first_answer: Duration,
+    rtt: Vec<Duration>,
+    /// schedstat, and utime + stime (which keeps the time of threads that ended meanwhile).
+    server_cpu_per_request: Duration,
+    server_cpu_ticks_per_request: Duration,
+    /// Responses with a completion, and those whose completion has text.
+    answered: usize,
+    with_text: usize,
+    provider_calls: usize,
+    connections: usize,
+    prompt_bytes: usize,
+    ping: Vec<Duration>,
+}
+
+/// `llm-ls/getCompletions` with every field of llm-ls 0.5's `GetCompletionsParams`, as its editor
+/// plugins fill them:
+/// the `openai` backend, which POSTs `{prompt, model, stream: false}` plus `requestBody` to
+/// `{url}/v1/completions` and reads `choices[].text` from one JSON answer; StarCoder's FIM tokens
+/// written into the prompt; no tokenizer, so nothing is downloaded and the window is counted in
+/// bytes.
+fn llm_ls_params(uri: &str, (line, character): Position, url: &str, context_window: usize) -> Value {
+    json!({
+        "textDocument": {"uri": uri},
+        "position": {"line": line, "character": character},
+        "ide": "neovim",
+        "fim": {"enabled": true, "prefix": "<fim_prefix>", "middle": "<fim_middle>", "suffix": "<fim_suffix>"},
+        "apiToken": null,
+        "model": "mock",
+        "backend": "openai",
+        "url": url,
+        "tokensToClear": ["<|endoftext|>"],
+        "tokenizerConfig": null,
+        "contextWindow": context_window,
+        "tlsSkipVerifyInsecure": false,
+        "requestBody": {"max_tokens": 64, "temperature": 0.2},
+        "disableUrlPathCompletion": false,
+    })
+}
+
+/// The completions of an `llm-ls/getCompletions` result: how many, and how many have text.
+fn llm_ls_completions(result: &Value) -> (usize, usize) {
+    let completions = result["completions"].as_array().map(Vec::as_slice).unwrap_or_default();
+    let with_text = completions.iter().filter(|c| c["generated_text"].as_str().is_some_and(|t| !t.is_empty())).count();
+    (completions.len(), with_text)
+}
+
+fn llm_ls(binary: &std::path::Path, scale: Scale, context_window: usize) -> Peer {
+    let mock = MockProvider::start_keep_alive(Reply::text(OVERHEAD_ANSWER));
+    // Its log goes to `$HOME/.cache/llm_ls/llm-ls.log`: the server's temporary home.
+    let mut server = TestServer::start_program(binary, Options { env: Vec::new(), args: Vec::new() }, PROXY_VARIABLES);
+    let pid = server.pid();
+    if std::env::var_os("SWITCHBOARD_BENCH_ONLY").is_some() {
+        say(&format!("llm-ls process {pid} (context window {context_window})"));
+    }
+    server.initialize_with(json!({"general": {"positionEncodings": ["utf-16"]}}), Value::Null);
+    let (text, candidates) = rust_source(scale.big_lines, 7);
+    let uri = "file:///bench/big.rs";
+    let (first, warmup, measured) = overhead_positions(&candidates, scale);
+    let complete = |server: &mut TestServer, position: Position| {
+        llm_ls_completions(
+            &server.call("llm-ls/getCompletions", llm_ls_params(uri, position, &mock.base_url, context_window)),
+        )
+    };
+    let opened = Instant::now();
+    server.open(uri, "rust", &text);
+    // tower-lsp may handle a request before a notification sent ahead of it: until the document
+    // is open, llm-ls answers no completion.
+    while complete(&mut server, first).0 == 0 {
+        assert!(opened.elapsed() < support::TIMEOUT, "llm-ls answered no completion; stderr:\n{}", server.stderr());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let open_to_first_answer = opened.elapsed();
+    for position in &warmup {
+        complete(&mut server, *position);
+    }
+    let ping: Vec<Duration> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            server.request("switchboard/bench/ping", Value::Null);
+            started.elapsed()
+        })
+        .collect();
+
+    let calls_before = mock.request_count();
+    let connections_before = mock.connections_accepted();
+    let cpu_before = Cpu::of(pid);
+    let (mut rtt, mut answered, mut with_text) = (Vec::with_capacity(measured.len()), 0, 0);
+    for position in &measured {
+        let started = Instant::now();
+        let (completions, texts) = complete(&mut server, *position);
+        rtt.push(started.elapsed());
+        answered += usize::from(completions > 0);
+        with_text += usize::from(texts > 0);
+    }
+    let (ticks, cpu) = Cpu::of(pid).since(cpu_before);
+    let count = measured.len().max(1) as u32;
+    Peer {
+        context_window,
+        open_to_first_answer,
+        rtt,
+        server_cpu_per_request: cpu / count,
+        server_cpu_ticks_per_request: ticks / count,
+        answered,
+        with_text,
+        provider_calls: mock.request_count() - calls_before,
+        connections: mock.connections_accepted() - connections_before,
+        prompt_bytes: mean_prompt_bytes(&mock.requests()[calls_before..]),
+        ping,
+    }
+}
+
+/// llm-ls, if `SWITCHBOARD_BENCH_LLM_LS` names it, with the same context as Switchboard sent
+/// (its window in bytes set to Switchboard's mean prompt bytes) and with a 4,096 window, which
+/// without a tokenizer is 4,096 bytes, not tokens.
+fn peers(scale: Scale, overhead: &Overhead) -> Vec<Peer> {
+    let Some(binary) = llm_ls_binary() else { return Vec::new() };
+    [overhead.prompt_bytes, 4_096].into_iter().map(|window| llm_ls(&binary, scale, window)).collect()
+}
+
+fn report_peers(overhead: &Overhead, peers: &[Peer]) {
+    if peers.is_empty() {
+        return;
+    }
+    let column = |switchboard: String, peer: &dyn Fn(&Peer) -> String| {
+        let mut line = format!("{switchboard:<38}");
+        for each in peers {
+            line.push_str(&format!(" {:<38}", peer(each)));
+        }
+        line.trim_end().to_owned()
+    };
+    let mut heads =
+        format!("{:<60} {:<38}", "side by side, measured here (same file, positions, warm-up)", "switchboard");
+    for peer in peers {
+        heads.push_str(&format!(" {:<38}", format!("llm-ls, contextWindow {}", peer.context_window)));
+    }
+    let heads = heads.trim_end().to_owned();
+    let row = |label: &str, cells: String| format!("{label:<60} {cells}");
+    let lines = [
+        String::new(),
+        heads,
+        "-".repeat(60 + 39 * (peers.len() + 1)),
+        row(
+            &format!("completion round trip p50/p95/p99 ({} pos., {} lines)", overhead.rtt.len(), overhead.lines),
+            column(pcts(&overhead.rtt), &|peer| pcts(&peer.rtt)),
+        ),
+        row(
+            "  server CPU per completion (schedstat | utime+stime)",
+            column(format!("{} ms", ms(overhead.server_cpu_per_request)), &|peer| {
+                format!("{} ms | {} ms", ms(peer.server_cpu_per_request), ms(peer.server_cpu_ticks_per_request))
+            }),
+        ),
+        row(
+            "  prompt bytes per request, as the provider received them",
+            column(overhead.prompt_bytes.to_string(), &|peer| peer.prompt_bytes.to_string()),
+        ),
+        row(
+            "  context sent",
+            column("window, scopes, imports, related code".to_owned(), &|_| "lines around the cursor".to_owned()),
+        ),
+        row(
+            "  answered / with text / provider calls / new connections",
+            column(
+                format!("{0} / {0} / {1} / {2}", overhead.answered, overhead.provider_calls, overhead.connections),
+                &|peer| {
+                    format!("{} / {} / {} / {}", peer.answered, peer.with_text, peer.provider_calls, peer.connections)
+                },
+            ),
+        ),
+        row(
+            "  an unknown method's round trip p50 (LSP over stdio)",
+            column(format!("{} ms", ms(percentile(&sorted(&overhead.ping), 0.5))), &|peer| {
+                format!("{} ms", ms(percentile(&sorted(&peer.ping), 0.5)))
+            }),
+        ),
+        row(
+            "  first answer (llm-ls: from didOpen, which parses the file)",
+            column(format!("{} ms", ms(overhead.first_request)), &|peer| {
+                format!("{} ms", ms(peer.open_to_first_answer))
+            }),
+        ),
+    ];
+    for line in lines {
+        say(&line);
+    }
+    say("(llm-ls: `llm-ls/getCompletions`, backend `openai`, StarCoder FIM tokens, against the same instant \
+         kept-alive loopback provider, which answers it whole as it asks (`stream: false`); no tokenizer, so its \
+         window counts bytes; where it judges the cursor single-line it keeps only the answer's first line, \
+         which may leave no text)");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1238,7 +1481,7 @@ fn pcts(values: &[Duration]) -> String {
     )
 }
 
-fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through, burst: &Burst) {
+fn report(scale: Scale, overhead: &Overhead, peers: &[Peer], memory: &Memory, through: &Through, burst: &Burst) {
     let mib = |kib: u64| kib as f64 / 1024.0;
     let rtt = sorted(&overhead.rtt);
     let direct = sorted(&overhead.direct_mock);
@@ -1246,15 +1489,35 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
     let per_edit_wall = overhead.edits_wall / overhead.edits.max(1) as u32;
     let per_edit_cpu = overhead.edits_cpu / overhead.edits.max(1) as u32;
     let ping_p50 = percentile(&sorted(&overhead.ping), 0.5);
+    // The peers' figures are older ones, measured elsewhere, except llm-ls's round trip when
+    // `SWITCHBOARD_BENCH_LLM_LS` has it measured here (the first of `peers`: the same context).
+    let (peers_head, older) = if peers.is_empty() {
+        ("peers, older figures: llm-ls | lsp-ai", "")
+    } else {
+        ("peers: llm-ls | lsp-ai (* older figure)", "*")
+    };
+    let round_trip_peers = match peers.first() {
+        Some(llm_ls) => {
+            let rtt = sorted(&llm_ls.rtt);
+            format!("{}/{} | 4.27/7.81* (p50/p99)", ms(percentile(&rtt, 0.5)), ms(percentile(&rtt, 0.99)))
+        }
+        None => "0.32/0.47 | 4.27/7.81 (p50/p99)".to_owned(),
+    };
     let lines = [
         String::new(),
-        format!("{:<58} {:<34} {:<30} target", "measure", "switchboard", "peers: llm-ls | lsp-ai"),
-        "-".repeat(140),
+        format!("{:<58} {:<34} {:<40} target", "measure", "switchboard", peers_head),
+        "-".repeat(150),
         format!(
-            "{:<58} {:<34} {:<30} p50 <= 0.35, p99 <= 0.6",
+            "{:<58} {:<34} {:<40} p50 <= 0.35, p99 <= 0.6",
             format!("completion round trip p50/p95/p99 ({} pos., {} lines, kept alive)", rtt.len(), overhead.lines),
             pcts(&overhead.rtt),
-            "0.32/0.47 | 4.27/7.81 (p50/p99)"
+            round_trip_peers
+        ),
+        format!(
+            "{:<58} {:<34} {:<40}",
+            "  prompt bytes per request, as the provider received them",
+            overhead.prompt_bytes.to_string(),
+            peers.first().map(|llm_ls| format!("{} | -", llm_ls.prompt_bytes)).unwrap_or_default()
         ),
         format!(
             "{:<58} {:<34}",
@@ -1284,10 +1547,10 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
             format!("{} ms", ms(overhead.first_request))
         ),
         format!(
-            "{:<58} {:<34} {:<30} <= 0.05 ms",
+            "{:<58} {:<34} {:<40} <= 0.05 ms",
             format!("keystroke: wall per edit ({} edits, then a round trip)", overhead.edits),
             format!("{} ms", ms(per_edit_wall)),
-            "19.5 | 1.13 ms"
+            format!("19.5{older} | 1.13{older} ms")
         ),
         format!(
             "{:<58} {:<34}",
@@ -1296,14 +1559,14 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
         ),
         format!("{:<58} {:<34}", "  edits applied (version and text checked)", overhead.edits_ok.to_string()),
         format!(
-            "{:<58} {:<34} {:<30} <= 10 MiB growth",
+            "{:<58} {:<34} {:<40} <= 10 MiB growth",
             format!("RSS after opening {} files x {} lines", memory.files, memory.file_lines),
             format!(
                 "{:.1} MiB (+{:.1} MiB)",
                 mib(memory.opened_kib),
                 mib(memory.opened_kib.saturating_sub(memory.before_kib))
             ),
-            "+127 MiB | +10.8 MiB"
+            format!("+127{older} MiB | +10.8{older} MiB")
         ),
         format!(
             "{:<58} {:<34}",
@@ -1320,7 +1583,7 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
             format!("{:.1} MiB / {:.1} MiB", mib(memory.before_kib), memory.text_bytes as f64 / 1048576.0)
         ),
         format!(
-            "{:<58} {:<34} {:<30} 0",
+            "{:<58} {:<34} {:<40} 0",
             format!("provider calls typing through 40 chars ({} requests)", through.requests),
             through.calls_while_typing.to_string(),
             ""
@@ -1342,7 +1605,7 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
             )
         ),
         format!(
-            "{:<58} {:<34} {:<30} <= 10",
+            "{:<58} {:<34} {:<40} <= 10",
             format!("provider calls for {} keystrokes 50 ms apart", burst.keystrokes),
             burst.calls.to_string(),
             ""
@@ -1358,9 +1621,16 @@ fn report(scale: Scale, overhead: &Overhead, memory: &Memory, through: &Through,
     }
     say(&format!(
         "\n(ms; {} cursor positions; the mock's handling is from its first request line to its last byte; \
-         scale {:?})",
+         scale {:?}; {})",
         handling.len(),
-        scale
+        scale,
+        if peers.is_empty() {
+            "the peers' figures are older ones, measured elsewhere (docs/benchmarks.md); \
+             SWITCHBOARD_BENCH_LLM_LS=<llm-ls binary> measures llm-ls's round trip here"
+        } else {
+            "* an older figure, measured elsewhere (docs/benchmarks.md); llm-ls's round trip and prompt bytes \
+             are measured here, with Switchboard's context size (the side-by-side table below)"
+        }
     ));
     for (typed, expected, got) in &through.wrong {
         say(&format!("typing through: after {typed} characters expected {expected:?}, got {got:?}"));

@@ -1,6 +1,7 @@
 //! A model vendor on loopback for end-to-end tests: a small threaded HTTP/1.1 server that
-//! answers in the vendors' own wire formats (OpenAI-compatible completions as SSE, Anthropic's
-//! error bodies), records every request, and can delay or fail on demand.
+//! answers in the vendors' own wire formats (OpenAI-compatible completions as SSE, or as one JSON
+//! object when a request does not ask for a stream; Anthropic's error bodies), records every
+//! request, and can delay or fail on demand.
 #![allow(dead_code, reason = "shared with the end-to-end benchmark, which uses other parts of it")]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -14,7 +15,8 @@ use serde_json::{Value, json};
 /// What the server answers to one request.
 #[derive(Debug, Clone)]
 pub(crate) enum Reply {
-    /// An OpenAI-compatible streamed completion (`/v1/completions` or chat), in `chunks`.
+    /// An OpenAI-compatible streamed completion (`/v1/completions` or chat), in `chunks` (joined
+    /// into one JSON answer when the request has no `"stream": true`).
     Stream { chunks: Vec<String>, delay: Duration },
     /// A status and a JSON body, as the vendor sends errors.
     Error { status: u16, body: Value },
@@ -432,6 +434,10 @@ fn answer(
     let chat = path.ends_with("/chat/completions");
     let anthropic = path.ends_with("/v1/messages");
     let asked = body["n"].as_u64().unwrap_or(1) as usize;
+    // OpenAI-compatible endpoints stream only when asked (`stream` defaults to false): otherwise
+    // the answer is one JSON object (platform.openai.com/docs/api-reference/completions/object),
+    // as llm-ls's `openai` backend asks for it (`"stream": false`).
+    let whole = !anthropic && path.ends_with("/completions") && body.get("stream") != Some(&Value::Bool(true));
     // OpenAI-compatible `stop`: a string or a list; generation ends before the first one and the
     // text returned does not contain it (platform.openai.com/docs/api-reference/completions).
     let stops: Vec<String> = match if anthropic { &body["stop_sequences"] } else { &body["stop"] } {
@@ -466,6 +472,35 @@ fn answer(
         (reply, usage)
     };
     match reply {
+        Some(Reply::Stream { chunks, delay }) if whole => {
+            std::thread::sleep(delay * chunks.len() as u32);
+            let text: String = chunks.concat();
+            let stop_at =
+                stops.iter().filter(|stop| !stop.is_empty()).filter_map(|stop| text.find(stop.as_str())).min();
+            let text = &text[..stop_at.unwrap_or(text.len())];
+            let completion_tokens = switchboard_core::text::estimate_tokens(text);
+            let usage = json!({"prompt_tokens": usage.prompt, "completion_tokens": completion_tokens,
+                "total_tokens": usage.prompt + completion_tokens, "prompt_tokens_details": {"cached_tokens": usage.cached}});
+            let body = if chat {
+                json!({"id": "chatcmpl-1", "object": "chat.completion", "created": 0, "model": "mock",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                    "usage": usage})
+            } else {
+                json!({"id": "cmpl-1", "object": "text_completion", "created": 0, "model": "mock",
+                    "choices": [{"index": 0, "text": text, "logprobs": null, "finish_reason": "stop"}], "usage": usage})
+            }
+            .to_string();
+            let framing = if keep_alive { "" } else { "connection: close\r\n" };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{framing}\r\n",
+                body.len()
+            );
+            // One write, as a server's HTTP stack sends a small whole answer.
+            if writer.write_all(format!("{head}{body}").as_bytes()).is_err() || writer.flush().is_err() {
+                return None;
+            }
+            return Some((arrived, keep_alive));
+        }
         Some(Reply::Stream { chunks, delay }) => {
             let Ok(mut body) = Body::start_stream(writer, keep_alive, last_chunk_after) else { return None };
             // Anthropic's named events (docs.anthropic.com/en/api/messages-streaming): the prompt's
@@ -749,4 +784,47 @@ fn the_anthropic_double_refuses_invalid_cache_control() {
     ] {
         assert!(anthropic_refusal(&headers, &body(json!("s"), content.clone())).is_some(), "{content:?}");
     }
+}
+
+#[test]
+fn the_openai_double_answers_whole_when_no_stream_is_asked() {
+    let mock = MockProvider::start_keep_alive(Reply::text("sum(items)\n\nprint(1)"));
+    let address = mock.base_url.trim_start_matches("http://").to_owned();
+    let stream = TcpStream::connect(&address).expect("connect");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut writer = stream;
+    // Twice on one connection: a whole answer keeps it alive.
+    for _ in 0..2 {
+        let body =
+            json!({"model": "mock", "prompt": "def total(items):\n    return ", "stream": false, "stop": ["\n\n"]})
+                .to_string();
+        let request = format!(
+            "POST /v1/completions HTTP/1.1\r\nhost: {address}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        writer.write_all(request.as_bytes()).expect("write");
+        let mut status = String::new();
+        reader.read_line(&mut status).expect("status line");
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let mut length = 0;
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).expect("header");
+            let line = line.trim_end().to_ascii_lowercase();
+            if line.is_empty() {
+                break;
+            }
+            assert_ne!(line, "content-type: text/event-stream");
+            if let Some(value) = line.strip_prefix("content-length:") {
+                length = value.trim().parse().expect("a length");
+            }
+        }
+        let mut answer = vec![0; length];
+        reader.read_exact(&mut answer).expect("body");
+        let answer: Value = serde_json::from_slice(&answer).expect("one JSON object");
+        assert_eq!(answer["object"], "text_completion");
+        assert_eq!(answer["choices"][0]["text"], "sum(items)");
+        assert_eq!(answer["choices"][0]["finish_reason"], "stop");
+    }
+    assert_eq!(mock.connections_accepted(), 1);
 }

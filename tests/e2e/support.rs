@@ -43,10 +43,17 @@ impl TestServer {
     }
 
     pub(crate) fn start_with(options: Options<'_>) -> Self {
+        Self::start_program(Path::new(env!("CARGO_BIN_EXE_switchboard")), options, &[])
+    }
+
+    /// Another language server (a peer the benchmark measures beside Switchboard), spawned as
+    /// [`start_with`](Self::start_with) spawns Switchboard, with `unset` also taken out of its
+    /// environment.
+    pub(crate) fn start_program(program: &Path, options: Options<'_>, unset: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let stderr_path = dir.path().join("stderr.log");
         let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+        let mut command = Command::new(program);
         command
             .args(&options.args)
             .stdin(Stdio::piped())
@@ -60,10 +67,13 @@ impl TestServer {
         for key in switchboard_providers::kinds::key_variables() {
             command.env_remove(key);
         }
+        for key in unset {
+            command.env_remove(key);
+        }
         for (key, value) in &options.env {
             command.env(key, value);
         }
-        let mut child = command.spawn().expect("spawn switchboard");
+        let mut child = command.spawn().unwrap_or_else(|error| panic!("spawn {}: {error}", program.display()));
         let stdout = child.stdout.take().expect("stdout");
         let stdin = child.stdin.take();
         let (sender, incoming) = mpsc::channel();
