@@ -169,19 +169,26 @@ const MIN_ECHO_CHARS: usize = 10;
 /// Removes the longest tail of `prefix` that `code` starts with, when that tail is clearly an
 /// echo: it starts at a line start (or a line's first non-blank character), or it is long.
 fn strip_prefix_echo<'a>(code: &'a str, prefix: &str) -> &'a str {
-    let mut best = 0;
-    for (index, _) in prefix.char_indices() {
+    // Only a tail no longer than `code` can start it: the prompt's prefix is kilobytes long, the
+    // code a line or a few, so the search starts there (at a char boundary).
+    let mut first = prefix.len().saturating_sub(code.len());
+    while !prefix.is_char_boundary(first) {
+        first += 1;
+    }
+    // Longest first: the first tail that qualifies is the answer.
+    for (offset, _) in prefix[first..].char_indices() {
+        let index = first + offset;
         let tail = &prefix[index..];
-        if tail.len() <= best || !code.starts_with(tail) {
+        if !code.starts_with(tail) {
             continue;
         }
         let line_start = prefix[..index].rfind('\n').map_or(0, |newline| newline + 1);
         let at_line_start = prefix[line_start..index].trim().is_empty();
         if at_line_start || non_blank_chars(tail) >= MIN_ECHO_CHARS {
-            best = tail.len();
+            return &code[tail.len()..];
         }
     }
-    &code[best..]
+    code
 }
 
 /// Removes the longest head of `suffix` that `code` ends with (ignoring trailing blanks on
@@ -190,10 +197,21 @@ fn strip_prefix_echo<'a>(code: &'a str, prefix: &str) -> &'a str {
 fn strip_suffix_echo<'a>(code: &'a str, suffix: &str) -> &'a str {
     let trimmed_code = code.trim_end();
     let mut best: Option<&str> = None;
-    for (index, _) in suffix.char_indices().skip(1).chain(std::iter::once((suffix.len(), ' '))) {
+    // The non-blank characters of `suffix[..index]`, counted as the heads grow (counting each
+    // head afresh made this quadratic in the suffix, which is kilobytes long).
+    let mut non_blank = 0;
+    let mut chars = suffix.char_indices().peekable();
+    while let Some((_, ch)) = chars.next() {
+        non_blank += usize::from(!ch.is_whitespace());
+        let index = chars.peek().map_or(suffix.len(), |(index, _)| *index);
         let head = suffix[..index].trim_end();
+        // A head only grows (trimming removes blanks after its last non-blank character): once
+        // longer than the code, no later one can end it.
+        if head.len() > trimmed_code.len() {
+            break;
+        }
         let at_line_end = index == suffix.len() || suffix[index..].starts_with(['\n', '\r']);
-        if !at_line_end || head.trim().is_empty() || non_blank_chars(head) < MIN_ECHO_CHARS {
+        if !at_line_end || non_blank < MIN_ECHO_CHARS {
             continue;
         }
         if let Some(kept) = trimmed_code.strip_suffix(head)
@@ -216,6 +234,69 @@ fn non_blank_chars(text: &str) -> usize {
 mod tests {
     use super::*;
     use crate::provider::Snippet;
+
+    /// The echo strippers as first written, scanning every tail and head: the reference the
+    /// linear ones must agree with.
+    fn reference_strip_prefix_echo<'a>(code: &'a str, prefix: &str) -> &'a str {
+        let mut best = 0;
+        for (index, _) in prefix.char_indices() {
+            let tail = &prefix[index..];
+            if tail.len() <= best || !code.starts_with(tail) {
+                continue;
+            }
+            let line_start = prefix[..index].rfind('\n').map_or(0, |newline| newline + 1);
+            if prefix[line_start..index].trim().is_empty() || non_blank_chars(tail) >= MIN_ECHO_CHARS {
+                best = tail.len();
+            }
+        }
+        &code[best..]
+    }
+
+    fn reference_strip_suffix_echo<'a>(code: &'a str, suffix: &str) -> &'a str {
+        let trimmed_code = code.trim_end();
+        let mut best: Option<&str> = None;
+        for (index, _) in suffix.char_indices().skip(1).chain(std::iter::once((suffix.len(), ' '))) {
+            let head = suffix[..index].trim_end();
+            let at_line_end = index == suffix.len() || suffix[index..].starts_with(['\n', '\r']);
+            if !at_line_end || head.trim().is_empty() || non_blank_chars(head) < MIN_ECHO_CHARS {
+                continue;
+            }
+            if let Some(kept) = trimmed_code.strip_suffix(head)
+                && best.is_none_or(|best| kept.len() < best.len())
+            {
+                best = Some(kept);
+            }
+        }
+        match best {
+            Some(kept) => kept.trim_end_matches([' ', '\t']),
+            None => code,
+        }
+    }
+
+    proptest::proptest! {
+        /// Code that repeats a piece of the prompt's end or start, between texts of a few
+        /// characters, blanks and line breaks: both strippers give what the references give.
+        #[test]
+        fn the_echo_strippers_agree_with_scanning_every_tail_and_head(
+            prefix in "[ab \n\té]{0,40}",
+            suffix in "[ab \n\r}é]{0,40}",
+            before in "[ab \n]{0,6}",
+            after in "[ab \n]{0,6}",
+            cut in 0usize..40,
+        ) {
+            let mut tail_start = prefix.len().saturating_sub(cut);
+            while !prefix.is_char_boundary(tail_start) {
+                tail_start += 1;
+            }
+            let mut head_end = cut.min(suffix.len());
+            while !suffix.is_char_boundary(head_end) {
+                head_end += 1;
+            }
+            let code = format!("{}{before}{after}{}", &prefix[tail_start..], &suffix[..head_end]);
+            proptest::prop_assert_eq!(strip_prefix_echo(&code, &prefix), reference_strip_prefix_echo(&code, &prefix));
+            proptest::prop_assert_eq!(strip_suffix_echo(&code, &suffix), reference_strip_suffix_echo(&code, &suffix));
+        }
+    }
 
     #[test]
     fn a_configured_system_prompt_replaces_the_built_in_one() {
