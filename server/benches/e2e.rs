@@ -100,6 +100,17 @@ fn main() {
         report_peers(&overhead, &peers(scale, &overhead));
         return;
     }
+    // `SWITCHBOARD_BENCH_ONLY=variants`: only the other providers' round trips (the same two
+    // variables size them), each server's process id printed as it starts.
+    if std::env::var("SWITCHBOARD_BENCH_ONLY").as_deref() == Ok("variants") {
+        let number = |name: &str| std::env::var(name).ok().and_then(|n| n.parse().ok());
+        report_variants(&variants(Scale {
+            positions: number("SWITCHBOARD_BENCH_POSITIONS").unwrap_or(scale.positions),
+            big_lines: number("SWITCHBOARD_BENCH_LINES").unwrap_or(scale.big_lines),
+            ..scale
+        }));
+        return;
+    }
     let overhead = overhead_and_keystrokes(scale);
     let peers = peers(scale, &overhead);
     let variants = variants(scale);
@@ -905,6 +916,20 @@ struct Variant {
     connections: usize,
 }
 
+/// `text` cut into pieces of `bytes` bytes (at character boundaries), as a streamed answer.
+fn pieces(text: &str, bytes: usize) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    for ch in text.chars() {
+        if current.len() + ch.len_utf8() > bytes && !current.is_empty() {
+            pieces.push(std::mem::take(&mut current));
+        }
+        current.push(ch);
+    }
+    pieces.extend((!current.is_empty()).then_some(current));
+    pieces
+}
+
 fn variants(scale: Scale) -> Vec<Variant> {
     let (text, candidates) = rust_source(scale.big_lines, 7);
     let positions = spread(&candidates, scale.positions + scale.warmup);
@@ -915,6 +940,19 @@ fn variants(scale: Scale) -> Vec<Variant> {
             "chat FIM (/v1/chat/completions, streamed)",
             MockProvider::start_keep_alive(Reply::text(&chat_answer)),
             "chat",
+            1,
+        ),
+        (
+            // As vendors stream: an event per token or two, not the whole answer in one.
+            "chat FIM, the answer in 4-byte events (as vendors stream)",
+            MockProvider::start_keep_alive(Reply::Stream { chunks: pieces(&chat_answer, 4), delay: Duration::ZERO }),
+            "chat",
+            1,
+        ),
+        (
+            "native FIM, the answer in 4-byte events",
+            MockProvider::start_keep_alive(Reply::Stream { chunks: pieces(OVERHEAD_ANSWER, 4), delay: Duration::ZERO }),
+            "native",
             1,
         ),
         (
@@ -936,6 +974,9 @@ fn variants(scale: Scale) -> Vec<Variant> {
             "kind": "openai", "model": "mock", "base_url": format!("{}/v1", mock.base_url),
             "api_key_env": "MOCK_KEY", "fim": fim, "max_choices": n_items,
         });
+        if std::env::var_os("SWITCHBOARD_BENCH_ONLY").is_some() {
+            say(label);
+        }
         let mut bench = start_provider(provider, json!({"n_items_invoked": n_items}), true);
         let uri = "file:///bench/big.rs";
         bench.server.open(uri, "rust", &text);
