@@ -11,7 +11,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
-use eventsource_stream::{EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, stream};
 use reqwest::header::HeaderMap;
 use tokio::time::Instant;
@@ -419,95 +418,115 @@ pub struct SseEvent {
     pub data: String,
 }
 
-/// Parses a `text/event-stream` body. Comments (`: OPENROUTER PROCESSING`, `: keep-alive`) and
-/// blank keep-alive lines are skipped by the parser; UTF-8 split across chunks is reassembled.
+/// Parses a `text/event-stream` body as the HTML specification's "interpreting an event
+/// stream" says (html.spec.whatwg.org, server-sent events, 9.2.6): lines end at LF, CRLF or CR
+/// (a CRLF split across chunks is one line end); a leading BOM is dropped; `:` starts a comment;
+/// `event` names the event (`message` when none does), `data` lines are joined with LF; a blank
+/// line dispatches an event that has data; an event the body ends in the middle of is dropped.
+/// A line that is not UTF-8, a line longer than [`MAX_FRAME_BYTES`] or an event larger is an
+/// error that ends the stream. Each byte is searched for a line end once.
+///
+/// (eventsource-stream 0.2.3, used before, parsed its whole buffer again for every chunk with a
+/// parser combinator and panicked on a BOM: about 10,000 instructions per event, where vendors
+/// send an event per token.)
 pub fn sse_stream(provider: &str, response: reqwest::Response, deadline: Option<Instant>) -> FrameStream<SseEvent> {
     let provider: Arc<str> = Arc::from(provider);
-    let chunks = sse_lines(provider.clone(), body_chunks(provider.clone(), response, deadline));
-    let events = chunks.eventsource().map(move |item| match item {
-        Ok(event) => Ok(SseEvent { event: event.event, data: event.data }),
-        Err(EventStreamError::Transport(error)) => Err(error),
-        Err(EventStreamError::Utf8(error)) => Err(ProviderError::new(
-            ErrorKind::BadResponse,
-            &*provider,
-            format!("the event stream is not UTF-8: {error}"),
-        )),
-        Err(EventStreamError::Parser(error)) => {
-            Err(ProviderError::new(ErrorKind::BadResponse, &*provider, format!("malformed event stream: {error}")))
-        }
-    });
-    Box::pin(end_after_error(events))
+    Box::pin(end_after_error(sse_events(provider.clone(), body_chunks(provider, response, deadline))))
 }
 
 fn too_long() -> String {
     format!("a line is longer than {} MiB", MAX_FRAME_BYTES >> 20)
 }
 
-/// The body cut into lines, each line end included, as eventsource-stream 0.2.3 can read it.
-/// That version
-/// - parses its whole buffer again for every chunk, and copies what follows each line it takes,
-///   so a long line in small chunks, or many lines in one, costs time quadratic in their length;
-///   fed one line at a time, it never holds more than one;
-/// - has no limit: here a line longer than [`MAX_FRAME_BYTES`], or an event larger, is an
-///   error, and so is a line that is not UTF-8 (that version would buffer all that follows one);
-/// - strips a leading byte order mark by slicing one byte off the three-byte character, which
-///   panics: we strip it ourselves (the specification strips one) and start with an empty line,
-///   which dispatches nothing, so that the parser never sees a BOM first;
-/// - waits after a `\r` for a possible `\n` even at the end of the body, which loses the last
-///   event of a stream with CR line ends: we add that `\n`, which makes the same line end.
-fn sse_lines(
+fn sse_events(
     provider: Arc<str>,
     chunks: impl Stream<Item = Result<Bytes, ProviderError>> + Send + 'static,
-) -> impl Stream<Item = Result<Bytes, ProviderError>> + Send + 'static {
+) -> impl Stream<Item = Result<SseEvent, ProviderError>> + Send + 'static {
     const BOM: &[u8] = "\u{feff}".as_bytes();
-    struct Lines<S> {
+    struct Events<S> {
         chunks: Pin<Box<S>>,
         /// The start of a line whose end has not come yet.
         pending: Vec<u8>,
-        /// Lines ready to hand on, and the error that ends the stream, if any.
-        ready: VecDeque<Result<Bytes, ProviderError>>,
+        /// Events ready to hand on, and the error that ends the stream, if any.
+        ready: VecDeque<Result<SseEvent, ProviderError>>,
         /// Whether the body has started (a BOM may come until it has).
         started: bool,
+        /// The event being read: its name and its data lines, each followed by a LF.
+        name: String,
+        data: String,
         /// Bytes of the event so far: the lines since the last blank one.
         event_bytes: usize,
-        ends_in_cr: bool,
+        /// The last line ended with a CR that ended its chunk: a LF first in the next chunk
+        /// is the rest of that line end, not a blank line.
+        after_cr: bool,
         done: bool,
     }
-    impl<S> Lines<S> {
+    impl<S> Events<S> {
         fn error(&mut self, provider: &str, message: &str) {
             self.ready.push_back(Err(ProviderError::new(ErrorKind::BadResponse, provider, message)));
             self.pending.clear();
             self.done = true;
         }
 
-        fn push_line(&mut self, provider: &str, line: &[u8]) {
-            if std::str::from_utf8(line).is_err() {
+        /// One line, without its line end.
+        fn take_line(&mut self, provider: &str, line: &[u8]) {
+            let Ok(line) = std::str::from_utf8(line) else {
                 return self.error(provider, "the event stream is not UTF-8");
+            };
+            if line.is_empty() {
+                self.event_bytes = 0;
+                let name = std::mem::take(&mut self.name);
+                if self.data.is_empty() {
+                    return;
+                }
+                let mut data = std::mem::take(&mut self.data);
+                data.pop();
+                let event = if name.is_empty() { "message".to_owned() } else { name };
+                return self.ready.push_back(Ok(SseEvent { event, data }));
             }
-            let blank = matches!(line, b"\n" | b"\r" | b"\r\n");
-            self.event_bytes = if blank { 0 } else { self.event_bytes + line.len() };
+            self.event_bytes += line.len() + 1;
             if self.event_bytes > MAX_FRAME_BYTES {
                 return self.error(provider, &format!("an event is larger than {} MiB", MAX_FRAME_BYTES >> 20));
             }
-            self.ends_in_cr = line.last() == Some(&b'\r');
-            self.ready.push_back(Ok(Bytes::copy_from_slice(line)));
+            let (field, value) = match line.split_once(':') {
+                Some((field, value)) => (field, value.strip_prefix(' ').unwrap_or(value)),
+                None => (line, ""),
+            };
+            match field {
+                // A comment (`: keep-alive`, `: OPENROUTER PROCESSING`).
+                "" => {}
+                "event" => value.clone_into(&mut self.name),
+                "data" => {
+                    self.data.push_str(value);
+                    self.data.push('\n');
+                }
+                // `id` and `retry` matter to a browser reconnecting; nothing here reconnects.
+                _ => {}
+            }
         }
 
-        /// Takes the complete lines out of `pending`; a CR at its very end ends a line too (the
-        /// parser waits for a following LF itself).
+        /// Takes the complete lines out of `pending`; a CR at its very end ends a line too.
         fn split(&mut self, provider: &str) {
             let pending = std::mem::take(&mut self.pending);
             let mut start = 0;
-            while let Some(end) = pending[start..].iter().position(|byte| matches!(byte, b'\n' | b'\r')) {
-                let mut end = start + end;
-                if pending[end] == b'\r' && pending.get(end + 1) == Some(&b'\n') {
-                    end += 1;
-                }
-                self.push_line(provider, &pending[start..=end]);
+            if self.after_cr && !pending.is_empty() {
+                start = usize::from(pending[0] == b'\n');
+                self.after_cr = false;
+            }
+            while let Some(found) = memchr::memchr2(b'\n', b'\r', &pending[start..]) {
+                let end = start + found;
+                self.take_line(provider, &pending[start..end]);
                 if self.done {
                     return;
                 }
                 start = end + 1;
+                if pending[end] == b'\r' {
+                    match pending.get(start) {
+                        Some(b'\n') => start += 1,
+                        Some(_) => {}
+                        None => self.after_cr = true,
+                    }
+                }
             }
             if pending.len() - start > MAX_FRAME_BYTES {
                 return self.error(provider, &too_long());
@@ -515,57 +534,57 @@ fn sse_lines(
             self.pending = pending[start..].to_vec();
         }
     }
-    let lines = Lines {
+    let events = Events {
         chunks: Box::pin(chunks.fuse()),
         pending: Vec::new(),
-        ready: VecDeque::from([Ok(Bytes::from_static(b"\n"))]),
+        ready: VecDeque::new(),
         started: false,
+        name: String::new(),
+        data: String::new(),
         event_bytes: 0,
-        ends_in_cr: false,
+        after_cr: false,
         done: false,
     };
-    stream::unfold(lines, move |mut lines| {
+    stream::unfold(events, move |mut events| {
         let provider = provider.clone();
         async move {
             loop {
-                if let Some(item) = lines.ready.pop_front() {
-                    return Some((item, lines));
+                if let Some(item) = events.ready.pop_front() {
+                    return Some((item, events));
                 }
-                if lines.done {
+                if events.done {
                     return None;
                 }
-                match lines.chunks.next().await {
+                match events.chunks.next().await {
                     Some(Ok(bytes)) => {
-                        lines.pending.extend_from_slice(&bytes);
-                        if !lines.started {
-                            if lines.pending.len() < BOM.len() && BOM.starts_with(&lines.pending) {
+                        events.pending.extend_from_slice(&bytes);
+                        if !events.started {
+                            if events.pending.len() < BOM.len() && BOM.starts_with(&events.pending) {
                                 continue;
                             }
-                            lines.started = true;
-                            if lines.pending.starts_with(BOM) {
-                                lines.pending.drain(..BOM.len());
+                            events.started = true;
+                            if events.pending.starts_with(BOM) {
+                                events.pending.drain(..BOM.len());
                             }
                         }
                         // A chunk without a line end only adds to the line: a long line in small
                         // chunks is searched twice in all, not once per chunk.
-                        if bytes.iter().any(|byte| matches!(byte, b'\n' | b'\r')) {
-                            lines.split(&provider);
-                        } else if lines.pending.len() > MAX_FRAME_BYTES {
-                            lines.error(&provider, &too_long());
+                        if memchr::memchr2(b'\n', b'\r', &bytes).is_some() || events.after_cr {
+                            events.split(&provider);
+                        } else if events.pending.len() > MAX_FRAME_BYTES {
+                            events.error(&provider, &too_long());
                         }
                     }
                     Some(Err(error)) => {
-                        lines.ready.push_back(Err(error));
-                        lines.done = true;
+                        events.ready.push_back(Err(error));
+                        events.done = true;
                     }
+                    // The body ended: a line without its end, and an event without its blank
+                    // line, are dropped, as the specification says; but not UTF-8 is an error.
                     None => {
-                        lines.done = true;
-                        let rest = std::mem::take(&mut lines.pending);
-                        if !rest.is_empty() {
-                            // A line without an end: the parser drops it, as it should.
-                            lines.push_line(&provider, &rest);
-                        } else if lines.ends_in_cr {
-                            lines.ready.push_back(Ok(Bytes::from_static(b"\n")));
+                        events.done = true;
+                        if std::str::from_utf8(&events.pending).is_err() {
+                            events.error(&provider, "the event stream is not UTF-8");
                         }
                     }
                 }
