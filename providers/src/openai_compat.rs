@@ -228,7 +228,7 @@ pub(crate) fn prepare(
         if dialect.max_completion_tokens {
             body.max_completion_tokens = body.max_tokens.take();
         }
-        serde_json::to_vec(&body)
+        body.to_json()
     };
     let (endpoint, body, chat_fim) = match &request.prompt {
         Prompt::Fim(fim) if capabilities.fim == FimMode::Native => {
@@ -503,6 +503,9 @@ impl<'a> WireMessage<'a> {
 #[derive(Serialize)]
 pub(crate) struct ChatRequest<'a> {
     pub model: &'a str,
+    /// Never empty in a request (every vendor refuses one without messages); left out when
+    /// [`ChatRequest::to_json`] writes them itself.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<WireMessage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tokens: Option<u32>,
@@ -541,6 +544,32 @@ impl<'a> ChatRequest<'a> {
             stream,
             stream_options: StreamOptions::usage(stream),
         }
+    }
+}
+
+impl ChatRequest<'_> {
+    /// The body: the messages' contents (the prompt, most of it) through [`json_text`], the
+    /// other fields through serde, as [`FimRequest::to_json`] does.
+    pub(crate) fn to_json(mut self) -> Result<Vec<u8>, serde_json::Error> {
+        let messages = std::mem::take(&mut self.messages);
+        let rest = serde_json::to_vec(&self)?;
+        let contents: usize = messages.iter().map(|message| message.content.len()).sum();
+        let mut body = Vec::with_capacity(contents + contents / 16 + rest.len() + 32 * messages.len() + 16);
+        body.extend_from_slice(b"{\"messages\":[");
+        for (index, message) in messages.iter().enumerate() {
+            if index > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(b"{\"role\":");
+            json_text::write_str(&mut body, message.role);
+            body.extend_from_slice(b",\"content\":");
+            json_text::write_str(&mut body, message.content);
+            body.push(b'}');
+        }
+        // `rest` is an object with `model` in it at least: join its members after these.
+        body.extend_from_slice(b"],");
+        body.extend_from_slice(rest.strip_prefix(b"{").unwrap_or(&rest));
+        Ok(body)
     }
 }
 
@@ -691,6 +720,42 @@ mod tests {
                 "stream_options": {"include_usage": true},
             })
         );
+    }
+
+    #[test]
+    fn a_chat_body_is_the_json_serde_writes() {
+        let stop = ["```".to_owned()];
+        let chat = ChatPrompt {
+            system: Some("You complete code.\n\"Only\" code.".into()),
+            messages: vec![
+                crate::provider::ChatMessage {
+                    role: ChatRole::User, content: "fn f() {\n\t<CURSOR>\n}\u{1} é".into()
+                },
+                crate::provider::ChatMessage { role: ChatRole::Assistant, content: "```rust\n".into() },
+            ],
+            stable_prefix: None,
+        };
+        let request = GenerateRequest {
+            prompt: Prompt::Chat(chat.clone()),
+            max_tokens: 64,
+            stop: stop.to_vec(),
+            temperature: Some(0.2),
+            deadline: None,
+            purpose: crate::provider::Purpose::InlineCompletion,
+            choices: 2,
+        };
+        let body = || {
+            let mut body = ChatRequest::new("gpt-4.1-mini", &chat, &request, &stop, true);
+            body.temperature = Some(0.2);
+            body.n = Some(2);
+            body
+        };
+        let fast: serde_json::Value = serde_json::from_slice(&body().to_json().expect("body")).expect("valid JSON");
+        let serde: serde_json::Value =
+            serde_json::from_slice(&serde_json::to_vec(&body()).expect("serde's")).expect("valid JSON");
+        assert_eq!(fast, serde);
+        assert_eq!(fast["messages"].as_array().map(Vec::len), Some(3), "{fast}");
+        assert_eq!(fast["messages"][1]["content"], "fn f() {\n\t<CURSOR>\n}\u{1} é");
     }
 
     /// The endpoints each OpenAI-compatible kind's profile puts under a base URL, written as the
