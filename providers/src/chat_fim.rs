@@ -64,8 +64,8 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
     );
     let language = fim.language.as_deref().unwrap_or("");
     let (header, window) = fim.split_prefix();
-    let code = format!("{}{marker}{}", fim.prefix, fim.suffix);
-    let fence = fence_for(&code);
+    // The marker holds no backtick, so no run of them crosses it.
+    let fence = fence_longer_than(longest_backtick_run(&fim.prefix).max(longest_backtick_run(&fim.suffix)));
     let file = match (&fim.path, fim.language.as_deref()) {
         (Some(path), Some(language)) => format!("File {path} ({language})"),
         (Some(path), None) => format!("File {path}"),
@@ -110,13 +110,23 @@ pub fn to_chat_with(fim: &FimPrompt, marker: CursorMarker) -> ChatPrompt {
 
 /// A fence longer than any backtick run in `code`, so Markdown files cannot close it early.
 fn fence_for(code: &str) -> String {
-    let mut longest = 0;
-    let mut run = 0;
-    for ch in code.chars() {
-        run = if ch == '`' { run + 1 } else { 0 };
+    fence_longer_than(longest_backtick_run(code))
+}
+
+fn fence_longer_than(run: usize) -> String {
+    "`".repeat(run.max(2) + 1)
+}
+
+/// The longest run of backticks in `text`, found with memchr (a prompt is kilobytes of code
+/// with few backticks, and looking at each character was most of building a chat prompt).
+fn longest_backtick_run(text: &str) -> usize {
+    let (mut longest, mut run, mut next) = (0, 0, 0);
+    for index in memchr::memchr_iter(b'`', text.as_bytes()) {
+        run = if index == next && run > 0 { run + 1 } else { 1 };
         longest = longest.max(run);
+        next = index + 1;
     }
-    "`".repeat(longest.max(2) + 1)
+    longest
 }
 
 /// The code in a chat answer, without knowing the prompt: reasoning blocks, fences and chatter
@@ -271,6 +281,16 @@ mod tests {
             Some(kept) => kept.trim_end_matches([' ', '\t']),
             None => code,
         }
+    }
+
+    #[test]
+    fn the_longest_backtick_run_is_counted_over_the_whole_text() {
+        for (text, longest) in [("", 0), ("a", 0), ("`", 1), ("a``b`", 2), ("```x````", 4), ("`é``é```", 3), ("``", 2)]
+        {
+            assert_eq!(longest_backtick_run(text), longest, "{text:?}");
+        }
+        assert_eq!(fence_for("plain"), "```");
+        assert_eq!(fence_for("a ```` b"), "`````");
     }
 
     proptest::proptest! {
