@@ -228,7 +228,7 @@ pub(crate) fn prepare(
         if dialect.max_completion_tokens {
             body.max_completion_tokens = body.max_tokens.take();
         }
-        body.to_json()
+        body.into_json()
     };
     let (endpoint, body, chat_fim) = match &request.prompt {
         Prompt::Fim(fim) if capabilities.fim == FimMode::Native => {
@@ -504,7 +504,7 @@ impl<'a> WireMessage<'a> {
 pub(crate) struct ChatRequest<'a> {
     pub model: &'a str,
     /// Never empty in a request (every vendor refuses one without messages); left out when
-    /// [`ChatRequest::to_json`] writes them itself.
+    /// [`ChatRequest::into_json`] writes them itself.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<WireMessage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -550,7 +550,7 @@ impl<'a> ChatRequest<'a> {
 impl ChatRequest<'_> {
     /// The body: the messages' contents (the prompt, most of it) through [`json_text`], the
     /// other fields through serde, as [`FimRequest::to_json`] does.
-    pub(crate) fn to_json(mut self) -> Result<Vec<u8>, serde_json::Error> {
+    pub(crate) fn into_json(mut self) -> Result<Vec<u8>, serde_json::Error> {
         let messages = std::mem::take(&mut self.messages);
         let rest = serde_json::to_vec(&self)?;
         let contents: usize = messages.iter().map(|message| message.content.len()).sum();
@@ -750,7 +750,7 @@ mod tests {
             body.n = Some(2);
             body
         };
-        let fast: serde_json::Value = serde_json::from_slice(&body().to_json().expect("body")).expect("valid JSON");
+        let fast: serde_json::Value = serde_json::from_slice(&body().into_json().expect("body")).expect("valid JSON");
         let serde: serde_json::Value =
             serde_json::from_slice(&serde_json::to_vec(&body()).expect("serde's")).expect("valid JSON");
         assert_eq!(fast, serde);
