@@ -1,6 +1,7 @@
 //! `initialized`: the client is ready to hear from us: report configuration problems and start
 //! relaying provider events (a blocked key, a provider now serving in another's place) as
-//! `window/showMessage`. The provider chains were already built during `initialize`.
+//! `window/showMessage`. The provider chains were already built during `initialize`; that none
+//! serves completions is told a moment later, once settings the client pushes have had time to come.
 
 use std::sync::Arc;
 
