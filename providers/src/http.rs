@@ -507,7 +507,7 @@ fn sse_events(
 
         /// Takes the complete lines out of `pending`; a CR at its very end ends a line too.
         fn split(&mut self, provider: &str) {
-            let pending = std::mem::take(&mut self.pending);
+            let mut pending = std::mem::take(&mut self.pending);
             let mut start = 0;
             if self.after_cr && !pending.is_empty() {
                 start = usize::from(pending[0] == b'\n');
@@ -531,7 +531,9 @@ fn sse_events(
             if pending.len() - start > MAX_FRAME_BYTES {
                 return self.error(provider, &too_long());
             }
-            self.pending = pending[start..].to_vec();
+            // The start of the next line, in the same buffer.
+            pending.drain(..start);
+            self.pending = pending;
         }
     }
     let events = Events {
